@@ -1,0 +1,131 @@
+/**
+ * Stable error codes. Every failure the core reports carries one of these codes, a sentence a user can act on
+ * (`message`) and, where useful, what to do next (`hint`). Messages never contain key material: crypto failures
+ * say no more than "invalid token".
+ *
+ * Add new codes here (one line each, grouped by area) and give them an exit status in EXIT_STATUS.
+ */
+export type ErrorCode =
+  // usage and input
+  | 'USAGE'
+  | 'INVALID_INPUT'
+  | 'CONFIRMATION_REQUIRED'
+  // keys and custody
+  | 'KEYCHAIN_UNAVAILABLE'
+  | 'KEYCHAIN_LOCKED'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_MISSING_FROM_KEYCHAIN'
+  | 'KEY_AMBIGUOUS'
+  | 'KEY_EXISTS'
+  | 'INVALID_KEY'
+  | 'METADATA_CORRUPT'
+  | 'STORAGE_FAILED'
+  // fernet
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED'
+  // vault / openbao
+  | 'VAULT_UNREACHABLE'
+  | 'VAULT_TLS'
+  | 'VAULT_REQUEST_FAILED'
+  | 'VAULT_NOT_INITIALIZED'
+  | 'VAULT_ALREADY_INITIALIZED'
+  | 'VAULT_SEALED'
+  | 'SHARE_INVALID'
+  | 'SHARE_REPEATED'
+  | 'SHARE_REJECTED'
+  | 'CEREMONY_CHANGED'
+  | 'CEREMONY_NOT_STARTED'
+  | 'PGP_INVALID'
+  | 'PROFILE_NOT_FOUND'
+  // servers, push protocol
+  | 'SERVER_NOT_FOUND'
+  | 'SERVER_EXISTS'
+  | 'SERVER_UNREACHABLE'
+  | 'IDENTITY_MISMATCH'
+  | 'IDENTITY_UNCONFIRMED'
+  | 'PUSH_REFUSED'
+  | 'PROTOCOL_ERROR'
+  // backups
+  | 'BACKUP_CORRUPT'
+  | 'INTERNAL';
+
+/** Process exit status per code, documented in `custodian --help`. */
+export const EXIT_STATUS = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  keychain: 3,
+  notFound: 4,
+  crypto: 5,
+  vault: 6,
+  server: 7,
+  data: 8,
+} as const;
+
+const exitByCode: Record<ErrorCode, number> = {
+  USAGE: EXIT_STATUS.usage,
+  INVALID_INPUT: EXIT_STATUS.usage,
+  CONFIRMATION_REQUIRED: EXIT_STATUS.usage,
+  KEYCHAIN_UNAVAILABLE: EXIT_STATUS.keychain,
+  KEYCHAIN_LOCKED: EXIT_STATUS.keychain,
+  KEY_NOT_FOUND: EXIT_STATUS.notFound,
+  KEY_MISSING_FROM_KEYCHAIN: EXIT_STATUS.keychain,
+  KEY_AMBIGUOUS: EXIT_STATUS.usage,
+  KEY_EXISTS: EXIT_STATUS.usage,
+  INVALID_KEY: EXIT_STATUS.crypto,
+  METADATA_CORRUPT: EXIT_STATUS.data,
+  STORAGE_FAILED: EXIT_STATUS.data,
+  INVALID_TOKEN: EXIT_STATUS.crypto,
+  TOKEN_EXPIRED: EXIT_STATUS.crypto,
+  VAULT_UNREACHABLE: EXIT_STATUS.vault,
+  VAULT_TLS: EXIT_STATUS.vault,
+  VAULT_REQUEST_FAILED: EXIT_STATUS.vault,
+  VAULT_NOT_INITIALIZED: EXIT_STATUS.vault,
+  VAULT_ALREADY_INITIALIZED: EXIT_STATUS.vault,
+  VAULT_SEALED: EXIT_STATUS.vault,
+  SHARE_INVALID: EXIT_STATUS.vault,
+  SHARE_REPEATED: EXIT_STATUS.vault,
+  SHARE_REJECTED: EXIT_STATUS.vault,
+  CEREMONY_CHANGED: EXIT_STATUS.vault,
+  CEREMONY_NOT_STARTED: EXIT_STATUS.vault,
+  PGP_INVALID: EXIT_STATUS.crypto,
+  PROFILE_NOT_FOUND: EXIT_STATUS.notFound,
+  SERVER_NOT_FOUND: EXIT_STATUS.notFound,
+  SERVER_EXISTS: EXIT_STATUS.usage,
+  SERVER_UNREACHABLE: EXIT_STATUS.server,
+  IDENTITY_MISMATCH: EXIT_STATUS.server,
+  IDENTITY_UNCONFIRMED: EXIT_STATUS.server,
+  PUSH_REFUSED: EXIT_STATUS.server,
+  PROTOCOL_ERROR: EXIT_STATUS.server,
+  BACKUP_CORRUPT: EXIT_STATUS.data,
+  INTERNAL: EXIT_STATUS.failure,
+};
+
+export class CustodianError extends Error {
+  override readonly name = 'CustodianError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  /** Non-secret structured detail (for example per-node progress), safe to print and to put in --json. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    // The cause is kept for debugging but never printed by the CLI: it may quote input.
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get exitStatus(): number {
+    return exitByCode[this.code];
+  }
+}
+
+export function isCustodianError(value: unknown): value is CustodianError {
+  return value instanceof CustodianError;
+}
+
+/** Exit status for an error code, for documentation and the CLI. */
+export function exitStatusOf(code: ErrorCode): number {
+  return exitByCode[code];
+}
