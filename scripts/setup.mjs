@@ -25,7 +25,7 @@ function log(message) {
 }
 
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: root, ...options });
+  const result = spawnSync(command, args, { stdio: ['ignore', 2, 2], cwd: root, ...options });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status})`);
 }
 
@@ -39,7 +39,7 @@ function ensureDebianPackages() {
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 2, 2], env });
   if (update.status !== 0) log('apt-get update failed; trying the install with the cached lists');
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
 }
