@@ -1,0 +1,78 @@
+"""Run the example: ``ENCRYPTION_KEY_SOURCE=custodian DATABASE_URL=sqlite:////path/mail.db python -m mail_helper``.
+
+Takes the demo receiver's flags (``--host --port --identity-key --authorized-custodians --key-check --server-id``)
+as alternatives to the CUSTODIAN_* variables. Prints one JSON line on stdout when listening, like the demo
+receiver (``url`` is the receiver's base URL for `custodian server add`, ``app_url`` the application's), then
+one per unlock attempt. SIGTERM/SIGINT stop it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+
+from werkzeug.serving import make_server
+
+from custodian_receiver import PROTOCOL, ConfigError, UnlockAttempt
+
+from .app import create_app
+from .encryption import receiver_from_environment
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mail_helper")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--identity-key", metavar="FILE")
+    parser.add_argument("--authorized-custodians", metavar="FILE")
+    parser.add_argument("--key-check", metavar="KEY_ID", action="append", default=[])
+    parser.add_argument("--server-id", metavar="ID")
+    args = parser.parse_args(argv)
+    database_url = os.environ.get("DATABASE_URL")
+    try:
+        if not database_url:
+            raise ConfigError("INVALID_CONFIG", "set DATABASE_URL, e.g. sqlite:////var/lib/mail-helper/data.db")
+        receiver = receiver_from_environment(os.environ, identity_key=args.identity_key, authorized_custodians=args.authorized_custodians,
+                                             key_checks=args.key_check, server_id=args.server_id)
+        server = make_server(args.host, args.port, create_app(receiver, database_url), threaded=True)
+    except ConfigError as error:
+        print(f"error [{error.code}]: {error.message}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error [LISTEN_FAILED]: cannot listen on {args.host}:{args.port} ({error.strerror})", file=sys.stderr)
+        return 2
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request lines
+
+    lock = threading.Lock()
+
+    def line(value: dict[str, object]) -> None:
+        with lock:
+            print(json.dumps(value, separators=(",", ":")), flush=True)
+
+    def on_attempt(attempt: UnlockAttempt) -> None:
+        line({"event": "unlock", "ok": True, "key_ids": list(attempt.key_ids), "custodian": attempt.custodian} if attempt.ok
+             else {"event": "unlock", "ok": False, "error": attempt.error})
+
+    receiver.add_listener(on_attempt)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    app_url = f"http://{args.host}:{server.server_port}"
+    line({"event": "listening", "protocol": PROTOCOL, "url": f"{app_url}/custodian", "identity": receiver.identity,
+          "server_id": receiver.server_id, "boot_id": receiver.boot_id, "pid": os.getpid(), "app_url": app_url})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    receiver.lock()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

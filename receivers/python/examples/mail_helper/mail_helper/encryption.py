@@ -1,0 +1,48 @@
+"""Where the data key comes from, chosen by ``ENCRYPTION_KEY_SOURCE`` as in the secrets strategy.
+
+``custodian``: the server boots locked and Key Custodian pushes the key into memory (no key in any file,
+environment variable or Vault token on this machine). Settings (environment, or the same-named flags of
+``python -m mail_helper``, which win):
+
+    CUSTODIAN_IDENTITY_KEY            --identity-key           receiver identity key file (created 0600 if missing)
+    CUSTODIAN_AUTHORIZED_CUSTODIANS   --authorized-custodians  file of `custodian identity show` lines
+    CUSTODIAN_KEY_CHECK               --key-check              key id(s) accepted, comma-separated (current, previous)
+    CUSTODIAN_SERVER_ID               --server-id              server id (default: mail-helper)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from custodian_receiver import ConfigError, Receiver
+
+
+def receiver_from_environment(
+    environ: Mapping[str, str],
+    *,
+    identity_key: str | None = None,
+    authorized_custodians: str | None = None,
+    key_checks: Sequence[str] = (),
+    server_id: str | None = None,
+) -> Receiver:
+    source = environ.get("ENCRYPTION_KEY_SOURCE")
+    if source != "custodian":
+        raise ConfigError("INVALID_CONFIG", "this example needs ENCRYPTION_KEY_SOURCE=custodian (the key is pushed by Key Custodian)")
+    identity_key = identity_key or environ.get("CUSTODIAN_IDENTITY_KEY")
+    authorized_custodians = authorized_custodians or environ.get("CUSTODIAN_AUTHORIZED_CUSTODIANS")
+    checks = list(key_checks) or [k.strip() for k in environ.get("CUSTODIAN_KEY_CHECK", "").split(",") if k.strip()]
+    settings = (
+        ("CUSTODIAN_IDENTITY_KEY", identity_key),
+        ("CUSTODIAN_AUTHORIZED_CUSTODIANS", authorized_custodians),
+        ("CUSTODIAN_KEY_CHECK", checks),
+    )
+    missing = [name for name, value in settings if not value]
+    if missing:
+        raise ConfigError("INVALID_CONFIG", f"set {', '.join(missing)} (see mail_helper/encryption.py)")
+    assert identity_key is not None and authorized_custodians is not None
+    return Receiver.from_files(
+        identity_key_file=identity_key,
+        authorized_custodians_file=authorized_custodians,
+        key_checks=checks,
+        server_id=server_id or environ.get("CUSTODIAN_SERVER_ID") or "mail-helper",
+    )
