@@ -1,0 +1,25 @@
+// The Vault/OpenBao part of the core: connection settings, cluster status, and the key ceremonies.
+export { resolveConnection, parseVaultBool, normaliseAddress, DEFAULT_VAULT_ADDR, SKIP_VERIFY_WARNING } from './settings.js';
+export type { ConnectionOptions, ConnectionSettings } from './settings.js';
+export { VaultCluster, nodeStatus } from './cluster.js';
+export type { NodeStatus } from './cluster.js';
+export { VaultNode, VaultResponseError } from './node.js';
+export { decodeShare, shareX, ShareLedger, splitShareLines, wipeAll, PLAUSIBLE_SHARE_LENGTHS } from './shares.js';
+export { readRecipient, decryptShare, looksPgpEncrypted } from './pgp.js';
+export type { PgpRecipient, PgpPrivateKeySource } from './pgp.js';
+export { initialize, checkShareParameters } from './init.js';
+export type { InitOptions, InitResult } from './init.js';
+export { UnsealCeremony } from './unseal.js';
+export type { NodeUnsealState, ShareResult, NodeOutcome, UnsealOptions } from './unseal.js';
+export { RekeyCeremony, RekeyVerification } from './rekey.js';
+export type { RekeyOptions, RekeyProgress } from './rekey.js';
+export { GenerateRootCeremony, generateOtp, decodeRootToken } from './generate-root.js';
+export type { GenerateRootProgress } from './generate-root.js';
+export { ceremonyFingerprint, assertSameCeremony } from './fingerprint.js';
+export type { CeremonyParameters } from './fingerprint.js';
+export { sealNodes, stepDown } from './operations.js';
+export type { NodeOperationResult } from './operations.js';
+export { kvRead, kvWrite } from './kv.js';
+export type { KvSecret } from './kv.js';
+export { VaultProfiles, profileOptions } from './profiles.js';
+export type { VaultProfile } from './profiles.js';
