@@ -1,0 +1,156 @@
+import type { Command } from 'commander';
+import { encodeFernetKey } from '../../core/crypto/index.js';
+import { CustodianError } from '../../core/errors.js';
+import { openKeyStore, type KeyRecord, type KeyStore } from '../../core/keystore/index.js';
+import { EXIT_HELP } from '../io.js';
+import type { CommandContext } from '../main.js';
+import { cancelled, confirm, readKeyText } from './key-input.js';
+
+/** `custodian key ...`: the keys in the OS keychain. */
+export function registerKeyCommands(program: Command, context: CommandContext): void {
+  const key = program
+    .command('key')
+    .description('manage Fernet keys held in the OS keychain')
+    .addHelpText('after', help(['custodian key generate --name orders-db', 'custodian key list']));
+  const store = (): KeyStore => openCliKeyStore(context);
+
+  key
+    .command('generate')
+    .description('create a new Fernet key from the system CSPRNG, straight into the OS keychain; prints its id')
+    .requiredOption('--name <name>', 'a label for people; names may repeat, ids never do')
+    .addHelpText('after', help(['custodian key generate --name orders-db', 'custodian --json key generate --name orders-db   # {"id": "K1-...", ...}']))
+    .action(async (options: { name: string }) => {
+      const keys = store();
+      const record = await keys.generate(options.name);
+      await reportStored(context, keys, record, 'Generated');
+    });
+
+  key
+    .command('import')
+    .description('store an existing Fernet key (44 characters of URL-safe base64) read from stdin; hidden prompt on a terminal')
+    .requiredOption('--name <name>', 'a label for people')
+    .addHelpText('after', help(['custodian key import --name legacy-db < key.txt', 'custodian key import --name legacy-db   # prompts, input hidden']))
+    .action(async (options: { name: string }) => {
+      const keys = store();
+      const text = await readKeyText(context.io);
+      let record: KeyRecord;
+      try {
+        record = await keys.import(options.name, text);
+      } finally {
+        text.fill(0);
+      }
+      await reportStored(context, keys, record, 'Imported');
+    });
+
+  key
+    .command('list')
+    .description('list the keys (id, name, created, origin); never shows key material')
+    .addHelpText('after', help(['custodian key list', 'custodian --json key list']))
+    .action(async () => {
+      const output = context.output();
+      const records = await store().list();
+      output.result({ keys: records });
+      if (records.length === 0) output.line('No keys yet. Create one with `custodian key generate --name NAME`.');
+      for (const record of records) output.line(`${record.id}  ${record.created}  ${record.origin.padEnd(9)}  ${record.name}`);
+    });
+
+  key
+    .command('show')
+    .description('show a key\'s metadata and id, after checking that the OS keychain still holds it')
+    .argument('<key>', 'key id, unique id prefix, or unique name')
+    .addHelpText('after', help(['custodian key show K1-7Q2M-0X4A-9R1D-BB3T', 'custodian key show orders-db']))
+    .action(async (ref: string) => {
+      const output = context.output();
+      const record = await store().verify(ref);
+      output.result({ ...record, inKeychain: true });
+      printRecord(output.line.bind(output), record);
+      output.line('keychain:  present');
+    });
+
+  key
+    .command('export')
+    .description('print the Fernet key text on stdout (requires --reveal)')
+    .argument('<key>', 'key id, unique id prefix, or unique name')
+    .option('--reveal', 'confirm that the key may be printed')
+    .addHelpText('after', help(['custodian key export K1-7Q2M-0X4A-9R1D-BB3T --reveal > orders-db.key', 'custodian --json key export orders-db --reveal']))
+    .action(async (ref: string, options: { reveal?: boolean }) => {
+      const output = context.output();
+      if (!options.reveal) {
+        throw new CustodianError('CONFIRMATION_REQUIRED', 'Exporting prints the secret key; nothing was printed.', {
+          hint: 'Add --reveal to print it, and keep the output out of shell history, logs and chat.',
+        });
+      }
+      await store().withKey(ref, async (raw, record) => {
+        const text = encodeFernetKey(raw);
+        // Assembled as bytes, so the key never becomes a JavaScript string (not even inside JSON.stringify).
+        const line = output.json
+          ? Buffer.concat([Buffer.from(`{"id":${JSON.stringify(record.id)},"name":${JSON.stringify(record.name)},"key":"`), text, Buffer.from('"}\n')])
+          : Buffer.concat([text, Buffer.from('\n')]);
+        try {
+          await output.bytes(line);
+        } finally {
+          text.fill(0);
+          line.fill(0);
+        }
+      }, { purpose: 'export' });
+      if (context.io.stdout.isTTY) output.note('The key is on your screen: clear the terminal scrollback when done.');
+    });
+
+  key
+    .command('delete')
+    .description('delete a key from the OS keychain and the list; asks on a terminal, else needs --yes')
+    .argument('<key>', 'key id, unique id prefix, or unique name')
+    .option('--yes', 'delete without asking')
+    .addHelpText('after', help(['custodian key delete K1-7Q2M-0X4A-9R1D-BB3T', 'custodian key delete K1-7Q2M --yes']))
+    .action(async (ref: string, options: { yes?: boolean }) => {
+      const output = context.output();
+      const keys = store();
+      const record = await keys.resolve(ref);
+      if (!options.yes) {
+        if (!context.io.stdin.isTTY) {
+          throw new CustodianError('CONFIRMATION_REQUIRED', 'Deleting a key needs confirmation; nothing was deleted.', {
+            hint: 'Run it on a terminal to be asked, or add --yes. Data encrypted with this key cannot be decrypted without it.',
+          });
+        }
+        const sure = await confirm(context.io, `Delete key "${record.name}" (${record.id})? Data encrypted with it cannot be decrypted afterwards.`);
+        if (!sure) throw cancelled();
+      }
+      const deleted = await keys.delete(record.id);
+      output.result({ deleted: deleted.id, name: deleted.name });
+      output.line(`Deleted key "${deleted.name}" (${deleted.id}).`);
+    });
+}
+
+/**
+ * The key store for a CLI process. A keychain call that timed out cannot be cancelled and would keep the process
+ * alive after the error is printed, so the process exits shortly after reporting it (the timer does not itself
+ * keep the process alive, so it only fires when something is stuck).
+ */
+export function openCliKeyStore(context: CommandContext): KeyStore {
+  return openKeyStore(context.io.env, {
+    onKeychainTimeout: () => { setTimeout(() => process.exit(), 1000).unref(); },
+  });
+}
+
+async function reportStored(context: CommandContext, keys: KeyStore, record: KeyRecord, verb: string): Promise<void> {
+  const output = context.output();
+  const sameName = (await keys.list()).filter((other) => other.name === record.name && other.id !== record.id);
+  if (sameName.length > 0) {
+    output.note(`note: ${sameName.length} other key(s) are also named "${record.name}"; refer to this one by its id.`);
+  }
+  output.result({ ...record });
+  output.line(`${verb} key "${record.name}".`);
+  printRecord(output.line.bind(output), record);
+}
+
+function printRecord(line: (text: string) => void, record: KeyRecord): void {
+  line(`id:        ${record.id}`);
+  line(`name:      ${record.name}`);
+  line(`created:   ${record.created}`);
+  line(`origin:    ${record.origin}`);
+}
+
+/** The text after a command's options: its examples, then the exit statuses. */
+export function help(examples: string[]): string {
+  return `\nExamples:\n${examples.map((example) => `  ${example}`).join('\n')}\n${EXIT_HELP}`;
+}
