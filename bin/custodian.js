@@ -8,4 +8,11 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('error [USAGE]: Key Custodian is not built yet.\nhint: run `npm ci && npm run build` in the repository first.\n');
   process.exit(2);
 }
-await import(entry.href);
+try {
+  await import(entry.href);
+} catch (error) {
+  // A broken build must not print Node's raw trace (it quotes source lines); say what to do instead.
+  const kind = error instanceof Error ? error.name : typeof error;
+  process.stderr.write(`error [INTERNAL]: Key Custodian failed to load (${kind}).\nhint: rebuild it with \`npm run build\`; if that does not help, report it.\n`);
+  process.exit(1);
+}

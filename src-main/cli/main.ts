@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { CustodianError } from '../core/errors.js';
 import { EXIT_HELP, Output, reportError, type CliIO } from './io.js';
+import { registerKeyCommands } from './commands/key.js';
+import { registerFernetCommands } from './commands/fernet.js';
+import { registerVaultCommands } from './commands/vault.js';
+import { registerIdentityCommands } from './commands/identity.js';
+import { registerServerCommands } from './commands/server.js';
+import { registerPushCommands } from './commands/push.js';
 
 export interface CommandContext {
   io: CliIO;
@@ -12,6 +18,12 @@ export interface CommandContext {
 type Register = (program: Command, context: CommandContext) => void;
 
 const groups: Register[] = [
+  registerKeyCommands,
+  registerFernetCommands,
+  registerVaultCommands,
+  registerIdentityCommands,
+  registerServerCommands,
+  registerPushCommands,
 ];
 
 export function buildProgram(io: CliIO): Command {

@@ -47,6 +47,9 @@ export type ErrorCode =
   | 'PROTOCOL_ERROR'
   // backups
   | 'BACKUP_CORRUPT'
+  // desktop app
+  | 'FORBIDDEN_SENDER'
+  | 'NOT_AVAILABLE'
   | 'INTERNAL';
 
 /** Process exit status per code, documented in `custodian --help`. */
@@ -98,6 +101,8 @@ const exitByCode: Record<ErrorCode, number> = {
   PUSH_REFUSED: EXIT_STATUS.server,
   PROTOCOL_ERROR: EXIT_STATUS.server,
   BACKUP_CORRUPT: EXIT_STATUS.data,
+  FORBIDDEN_SENDER: EXIT_STATUS.usage,
+  NOT_AVAILABLE: EXIT_STATUS.failure,
   INTERNAL: EXIT_STATUS.failure,
 };
 

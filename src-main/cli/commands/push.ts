@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { CustodianError, type ErrorCode } from '../../core/errors.js';
+import type { KeyStore } from '../../core/keystore/index.js';
+import { pushKeys, type PushResult } from '../../core/push/index.js';
+import type { CommandContext } from '../main.js';
+import { openCliKeyStore } from './key.js';
+import { audit, custodianIdentity, help, receipts, servers } from './push-context.js';
+
+/** `custodian push`: unlock servers after a deploy by pushing the data key to their receivers. */
+export function registerPushCommands(program: Command, context: CommandContext): void {
+  program
+    .command('push')
+    .description('push a key (and previous keys for rotation) to pinned servers in parallel; each must present its pinned identity')
+    .requiredOption('--key <key>', 'the current key: id, unique id prefix, or unique name')
+    .option('--previous <key...>', 'previous key(s) the server should still decrypt with (repeatable)')
+    .option('--server <name...>', 'server name(s) (repeatable)')
+    .option('--all', 'every pinned server')
+    .addHelpText('after', help([
+      'custodian push --key orders-db --server app-1 app-2',
+      'custodian push --key K1-8KE1-QDS4-9W1J-7TKF --previous K1-EYQN-M5BR-VE6F-QYNP --all',
+      'custodian --json push --key orders-db --all     # {"ok": true, "results": [{"server": "app-1", "outcome": "unlocked", ...}]}',
+    ]))
+    .action(async (options: { key: string; previous?: string[]; server?: string[]; all?: boolean }) => {
+      const output = context.output();
+      if (Boolean(options.all) === Boolean(options.server?.length)) {
+        throw new CustodianError('USAGE', 'Choose the servers: --server NAME... or --all (not both).', { hint: 'See `custodian server list`.' });
+      }
+      const chosen = await servers(context).select(options.server ?? [], Boolean(options.all));
+      const store = openCliKeyStore(context);
+      const refs = [options.key, ...(options.previous ?? [])];
+      const ids = await Promise.all(refs.map(async (ref) => (await store.resolve(ref)).id));
+      if (new Set(ids).size !== ids.length) throw new CustodianError('INVALID_INPUT', 'The same key is named twice (--key and --previous).');
+      if (ids.length > 9) throw new CustodianError('INVALID_INPUT', 'At most 8 previous keys can be pushed.');
+      const signer = await custodianIdentity(context);
+      const results = await withKeys(store, ids, (keys) => pushKeys({
+        servers: chosen, keys, signer, receipts: receipts(context), audit: audit(context),
+      }));
+      const ok = results.every((r) => r.ok);
+      output.result({ ok, keyIds: ids, results });
+      for (const result of results) output.line(resultLine(result));
+      if (!ok) {
+        const failed = results.filter((r) => !r.ok);
+        const codes = new Set(failed.map((r) => r.error!.code));
+        const code: ErrorCode = codes.size === 1 ? [...codes][0]! : 'PUSH_REFUSED';
+        throw new CustodianError(code, `${failed.length} of ${results.length} server(s) were not unlocked: ${failed.map((r) => r.server).join(', ')}.`, {
+          hint: 'See the line of each server above; servers that were unlocked stay unlocked.',
+        });
+      }
+    });
+}
+
+/** Lends every key at once (nested withKey calls), each wiped by the key store when the push is done. */
+function withKeys<T>(store: KeyStore, ids: string[], use: (keys: Buffer[]) => Promise<T>): Promise<T> {
+  const step = (index: number, keys: Buffer[]): Promise<T> => (index === ids.length
+    ? use(keys)
+    : store.withKey(ids[index]!, (raw) => step(index + 1, [...keys, raw]), { purpose: 'push' }));
+  return step(0, []);
+}
+
+function resultLine(result: PushResult): string {
+  if (result.ok) return `${result.server}  ${result.outcome}  ${result.keyIds.join(',')}`;
+  return `${result.server}  ${result.outcome}  [${result.error?.code}] ${result.error?.message}${result.error?.hint ? `\n  hint: ${result.error.hint}` : ''}`;
+}

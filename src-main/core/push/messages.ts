@@ -1,0 +1,164 @@
+/** The three messages of docs/protocol.md §5 as the push client sees them: status in, request out, receipt in. */
+import { createHash, type KeyObject } from 'node:crypto';
+import { keyId, isKeyId } from '../crypto/index.js';
+import { deriveEphemeralKey, hpkeSeal } from './hpke.js';
+import {
+  KEY_BYTES, MAX_KEYS, PROTOCOL, SERVER_ID_PATTERN, decodeB64u, hasExactly, isFingerprint, parseObject,
+  protocolError, signJws, verifyReceiverJws,
+} from './wire.js';
+
+export interface ReceiverStatus {
+  serverId: string;
+  identity: string;
+  bootId: string;
+  state: 'locked' | 'unlocked';
+  issuedAt: number;
+  challenge: string | null;
+  challengeExpiresAt: number | null;
+  ephemeralKey: string | null;
+  keyChecks: string[];
+  installedKeyIds: string[];
+}
+
+const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids'];
+const RECEIPT_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'installed_at', 'request_hash'];
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isIdList = (value: unknown, max: number): value is string[] => Array.isArray(value) && value.length <= max && value.every((id) => typeof id === 'string' && isKeyId(id));
+
+/**
+ * Checks a status answer (the HTTP body) against the pinned identity and server id, in the order of protocol §8.
+ * `pinnedServerId` undefined = first contact (server add), where only the self-consistency is checked.
+ */
+export async function verifyStatus(body: string, pinnedIdentity: string, pinnedServerId: string | undefined, server?: string): Promise<ReceiverStatus> {
+  const envelope = parseObject(body);
+  if (!envelope) throw protocolError('BAD_REQUEST', server);
+  if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw protocolError('UNSUPPORTED_PROTOCOL', server);
+  if (!hasExactly(envelope, ['protocol', 'status']) || envelope['protocol'] !== PROTOCOL) throw protocolError('BAD_REQUEST', server);
+  const { signer, payload: p } = await verifyReceiverJws(envelope['status'], 'custodian-status+jws', pinnedIdentity, server);
+  const locked = p['state'] === 'locked';
+  const valid = hasExactly(p, STATUS_MEMBERS)
+    && typeof p['server_id'] === 'string' && SERVER_ID_PATTERN.test(p['server_id'])
+    && p['identity'] === signer
+    && decodeB64u(p['boot_id'], 16) !== null
+    && (p['state'] === 'locked' || p['state'] === 'unlocked')
+    && isTime(p['issued_at'])
+    && (locked
+      ? decodeB64u(p['challenge'], 32) !== null && isTime(p['challenge_expires_at']) && decodeB64u(p['ephemeral_key'], 32) !== null
+      : p['challenge'] === null && p['challenge_expires_at'] === null && p['ephemeral_key'] === null)
+    && isIdList(p['key_checks'], 64) && (p['key_checks'] as string[]).length > 0
+    && isIdList(p['installed_key_ids'], MAX_KEYS);
+  if (!valid) throw protocolError('BAD_REQUEST', server);
+  if (pinnedServerId !== undefined && p['server_id'] !== pinnedServerId) throw protocolError('IDENTITY_MISMATCH', server);
+  return {
+    serverId: p['server_id'] as string,
+    identity: signer,
+    bootId: p['boot_id'] as string,
+    state: p['state'] as 'locked' | 'unlocked',
+    issuedAt: p['issued_at'] as number,
+    challenge: p['challenge'] as string | null,
+    challengeExpiresAt: p['challenge_expires_at'] as number | null,
+    ephemeralKey: p['ephemeral_key'] as string | null,
+    keyChecks: p['key_checks'] as string[],
+    installedKeyIds: p['installed_key_ids'] as string[],
+  };
+}
+
+export interface CustodianSigner {
+  fingerprint: string;
+  privateKey: KeyObject;
+  publicRaw: Buffer;
+}
+
+export interface UnlockRequest {
+  token: string;
+  body: string;
+  keyIds: string[];
+  status: ReceiverStatus;
+  custodian: string;
+}
+
+/**
+ * Seals the raw keys (current first) to the status's ephemeral key with HPKE, bound to server, identity, boot,
+ * challenge and custodian, and signs the request. The plaintext copy is wiped; `ikmE` (RFC 9180 DeriveKeyPair
+ * input for the sender's ephemeral key) exists only to reproduce the wire vectors.
+ */
+export async function buildUnlockRequest(options: {
+  status: ReceiverStatus;
+  custodian: CustodianSigner;
+  keys: readonly Uint8Array[];
+  issuedAt: number;
+  ikmE?: Uint8Array;
+}): Promise<UnlockRequest> {
+  const { status, custodian, keys } = options;
+  if (status.state !== 'locked' || !status.challenge || !status.ephemeralKey) throw new Error('the receiver is not locked');
+  if (keys.length < 1 || keys.length > MAX_KEYS || keys.some((k) => k.length !== KEY_BYTES)) throw new Error('between 1 and 9 raw 32-byte keys');
+  const keyIds = keys.map((k) => keyId(k));
+  const info = Buffer.from([PROTOCOL, status.serverId, status.identity, status.bootId, status.challenge, custodian.fingerprint].join('\0'), 'utf8');
+  const plaintext = Buffer.concat(keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength)));
+  let sealed: Buffer;
+  try {
+    sealed = hpkeSeal(decodeB64u(status.ephemeralKey, 32)!, info, plaintext, options.ikmE ? deriveEphemeralKey(options.ikmE) : undefined);
+  } finally {
+    plaintext.fill(0);
+  }
+  const payload = {
+    protocol: PROTOCOL,
+    type: 'unlock',
+    server_id: status.serverId,
+    receiver_identity: status.identity,
+    boot_id: status.bootId,
+    challenge: status.challenge,
+    custodian: custodian.fingerprint,
+    key_ids: keyIds,
+    issued_at: options.issuedAt,
+    sealed: sealed.toString('base64url'),
+  };
+  const token = signJws('custodian-unlock+jws', payload, custodian.privateKey, custodian.publicRaw);
+  return { token, body: JSON.stringify({ protocol: PROTOCOL, request: token }), keyIds, status, custodian: custodian.fingerprint };
+}
+
+export interface Receipt {
+  serverId: string;
+  identity: string;
+  bootId: string;
+  challenge: string;
+  custodian: string;
+  keyIds: string[];
+  installedAt: number;
+  requestHash: string;
+  /** The signed receipt as received (kept as evidence). */
+  jws: string;
+}
+
+/** Verifies the receipt against the pinned identity and checks that it is the receipt of exactly this request. */
+export async function verifyReceipt(body: string, request: UnlockRequest, pinnedIdentity: string, server?: string): Promise<Receipt> {
+  const envelope = parseObject(body);
+  if (!envelope) throw protocolError('BAD_REQUEST', server);
+  if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw protocolError('UNSUPPORTED_PROTOCOL', server);
+  if (!hasExactly(envelope, ['protocol', 'receipt']) || envelope['protocol'] !== PROTOCOL) throw protocolError('BAD_REQUEST', server);
+  const token = envelope['receipt'];
+  const { signer, payload: p } = await verifyReceiverJws(token, 'custodian-receipt+jws', pinnedIdentity, server);
+  if (!hasExactly(p, RECEIPT_MEMBERS) || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isIdList(p['key_ids'], MAX_KEYS) || !isTime(p['installed_at'])) {
+    throw protocolError('BAD_REQUEST', server);
+  }
+  const expectedHash = createHash('sha256').update(request.token, 'ascii').digest('base64url');
+  const matches = p['server_id'] === request.status.serverId
+    && p['boot_id'] === request.status.bootId
+    && p['challenge'] === request.status.challenge
+    && p['custodian'] === request.custodian
+    && JSON.stringify(p['key_ids']) === JSON.stringify(request.keyIds)
+    && p['request_hash'] === expectedHash;
+  if (!matches) throw protocolError('RECEIPT_MISMATCH', server);
+  return {
+    serverId: p['server_id'] as string,
+    identity: signer,
+    bootId: p['boot_id'] as string,
+    challenge: p['challenge'] as string,
+    custodian: p['custodian'] as string,
+    keyIds: p['key_ids'] as string[],
+    installedAt: p['installed_at'] as number,
+    requestHash: p['request_hash'] as string,
+    jws: token as string,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The push client's side of the wire format of docs/protocol.md (custodian-unlock/1): strict base64url,
+ * fingerprints, and compact JWS (RFC 7515) with Ed25519 from node:crypto (synchronous: `jose` goes through
+ * WebCrypto, ~1 ms per operation on Node 20). Independent of receivers/ on purpose: the two meet only in the
+ * protocol and its test vectors; tests check these messages with `jose` as the reference.
+ */
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { CustodianError } from '../errors.js';
+
+export const PROTOCOL = 'custodian-unlock/1';
+export const MAX_KEYS = 9;
+export const KEY_BYTES = 32;
+
+export type MessageTyp = 'custodian-status+jws' | 'custodian-unlock+jws' | 'custodian-receipt+jws';
+
+/** Protocol-level refusal codes of docs/protocol.md §7 (client side). */
+export type ProtocolCode = 'IDENTITY_MISMATCH' | 'BAD_SIGNATURE' | 'UNSUPPORTED_PROTOCOL' | 'WRONG_MESSAGE_TYPE' | 'BAD_REQUEST' | 'RECEIPT_MISMATCH';
+
+const messages: Record<ProtocolCode, string> = {
+  IDENTITY_MISMATCH: 'The server answered with another identity than the one pinned for it; nothing was sent.',
+  BAD_SIGNATURE: 'The server\'s answer has an invalid signature.',
+  UNSUPPORTED_PROTOCOL: `The server does not speak ${PROTOCOL}.`,
+  WRONG_MESSAGE_TYPE: 'The server answered with the wrong kind of message.',
+  BAD_REQUEST: 'The server\'s answer is malformed.',
+  RECEIPT_MISMATCH: 'The server\'s receipt does not match the request that was sent.',
+};
+
+/** A protocol violation by the other side, as a CustodianError with the protocol code in details. */
+export function protocolError(code: ProtocolCode, server?: string): CustodianError {
+  const where = server ? ` (${server})` : '';
+  if (code === 'IDENTITY_MISMATCH') {
+    return new CustodianError('IDENTITY_MISMATCH', messages[code].replace('The server', `The server${where}`), {
+      hint: 'If the server was reinstalled on purpose, check its new fingerprint out of band, then `custodian server remove` and `custodian server add --identity`.',
+      details: { protocol_code: code },
+    });
+  }
+  return new CustodianError('PROTOCOL_ERROR', messages[code].replace('The server', `The server${where}`), {
+    hint: 'Check that the URL points at a Key Custodian receiver of a matching version.',
+    details: { protocol_code: code },
+  });
+}
+
+const B64U = /^[A-Za-z0-9_-]*$/;
+
+export function decodeB64u(text: unknown, length?: number): Buffer | null {
+  if (typeof text !== 'string' || !B64U.test(text) || text.length % 4 === 1) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.toString('base64url') !== text) return null;
+  if (length !== undefined && bytes.length !== length) return null;
+  return bytes;
+}
+
+export const FINGERPRINT_PATTERN = /^ed25519:[A-Za-z0-9_-]{43}$/;
+
+export function fingerprintOf(rawPublicKey: Uint8Array): string {
+  return `ed25519:${createHash('sha256').update(rawPublicKey).digest('base64url')}`;
+}
+
+export function isFingerprint(text: unknown): text is string {
+  return typeof text === 'string' && FINGERPRINT_PATTERN.test(text) && decodeB64u(text.slice(8), 32) !== null;
+}
+
+export const SERVER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function hasExactly(value: Record<string, unknown>, names: readonly string[]): boolean {
+  const keys = Object.keys(value);
+  return keys.length === names.length && names.every((name) => Object.prototype.hasOwnProperty.call(value, name));
+}
+
+export function parseObject(text: string | Uint8Array): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function signJws(typ: MessageTyp, payload: Record<string, unknown>, privateKey: KeyObject, publicRaw: Uint8Array): string {
+  const header = { alg: 'EdDSA', typ, jwk: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicRaw).toString('base64url') } };
+  const input = `${Buffer.from(JSON.stringify(header), 'utf8').toString('base64url')}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;
+  return `${input}.${sign(null, Buffer.from(input, 'ascii'), privateKey).toString('base64url')}`;
+}
+
+export interface VerifiedJws {
+  signer: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Verifies a JWS from a receiver: alg, typ and header shape first, then the signer's fingerprint against the
+ * pinned one (IDENTITY_MISMATCH before any signature work), then the signature, then protocol and type.
+ */
+export async function verifyReceiverJws(token: unknown, typ: MessageTyp, pinnedIdentity: string, server?: string): Promise<VerifiedJws> {
+  if (typeof token !== 'string') throw protocolError('BAD_REQUEST', server);
+  const parts = token.split('.');
+  const header = parts.length === 3 ? parseObject(decodeB64u(parts[0]) ?? '') : null;
+  if (!header || decodeB64u(parts[1]) === null || decodeB64u(parts[2]) === null) throw protocolError('BAD_REQUEST', server);
+  if (header['alg'] !== 'EdDSA') throw protocolError('UNSUPPORTED_PROTOCOL', server);
+  if (header['typ'] !== typ) throw protocolError('WRONG_MESSAGE_TYPE', server);
+  const jwk = header['jwk'];
+  if (!hasExactly(header, ['alg', 'typ', 'jwk']) || !isObject(jwk) || !hasExactly(jwk, ['kty', 'crv', 'x']) || jwk['kty'] !== 'OKP' || jwk['crv'] !== 'Ed25519') {
+    throw protocolError('BAD_REQUEST', server);
+  }
+  const raw = decodeB64u(jwk['x'], 32);
+  if (!raw) throw protocolError('BAD_REQUEST', server);
+  const signer = fingerprintOf(raw);
+  if (signer !== pinnedIdentity) throw protocolError('IDENTITY_MISMATCH', server);
+  const signature = decodeB64u(parts[2], 64);
+  let valid = false;
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk['x'] as string }, format: 'jwk' });
+    valid = signature !== null && verify(null, Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), key, signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw protocolError('BAD_SIGNATURE', server);
+  const payload = parseObject(decodeB64u(parts[1])!);
+  if (!payload) throw protocolError('BAD_REQUEST', server);
+  if (payload['protocol'] !== PROTOCOL) throw protocolError(typeof payload['protocol'] === 'string' ? 'UNSUPPORTED_PROTOCOL' : 'BAD_REQUEST', server);
+  const expectedType = typ === 'custodian-status+jws' ? 'status' : typ === 'custodian-receipt+jws' ? 'receipt' : 'unlock';
+  if (payload['type'] !== expectedType) throw protocolError('WRONG_MESSAGE_TYPE', server);
+  return { signer, payload };
+}
