@@ -49,7 +49,6 @@ export type ErrorCode =
   | 'BACKUP_CORRUPT'
   // desktop app
   | 'FORBIDDEN_SENDER'
-  | 'NOT_AVAILABLE'
   | 'INTERNAL';
 
 /** Process exit status per code, documented in `custodian --help`. */
@@ -102,7 +101,6 @@ const exitByCode: Record<ErrorCode, number> = {
   PROTOCOL_ERROR: EXIT_STATUS.server,
   BACKUP_CORRUPT: EXIT_STATUS.data,
   FORBIDDEN_SENDER: EXIT_STATUS.usage,
-  NOT_AVAILABLE: EXIT_STATUS.failure,
   INTERNAL: EXIT_STATUS.failure,
 };
 

@@ -1,0 +1,87 @@
+import { useId, type ReactNode } from 'react';
+import type { ErrorView, Feature } from '../../src-shared/contract.js';
+
+/** What went wrong and what to do next; announced to screen readers. */
+export function ErrorNotice({ error, onDismiss }: { error: ErrorView | undefined; onDismiss?: () => void }): ReactNode {
+  if (!error) return null;
+  return (
+    <div className="notice error" role="alert" data-code={error.code}>
+      <p><strong>{error.message}</strong></p>
+      {error.hint ? <p>{error.hint}</p> : null}
+      <p className="code">Error code: {error.code}</p>
+      {onDismiss ? <button type="button" className="link" onClick={onDismiss}>Dismiss</button> : null}
+    </div>
+  );
+}
+
+/** A long operation in progress. */
+export function Busy({ label }: { label: string }): ReactNode {
+  return (
+    <div className="busy" role="status" aria-live="polite">
+      <progress aria-label={label} />
+      <span>{label}…</span>
+    </div>
+  );
+}
+
+export function NotAvailable({ feature, title }: { feature: Feature | undefined; title: string }): ReactNode {
+  return (
+    <section className="card not-available" role="status" aria-label={`${title} not available`}>
+      <h2>{title} is not available in this build</h2>
+      <p>{feature?.reason ?? 'The core module behind this screen is missing.'}</p>
+      <p>Nothing shown here is simulated: this screen stays empty until the module is part of the build.</p>
+    </section>
+  );
+}
+
+/** A labelled input; `secret` masks it and keeps browsers from remembering or correcting it. */
+export function Field(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  secret?: boolean;
+  multiline?: boolean;
+  placeholder?: string;
+  hint?: string;
+  autoFocus?: boolean;
+  type?: string;
+  name?: string;
+}): ReactNode {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const common = {
+    id,
+    name: props.name,
+    value: props.value,
+    placeholder: props.placeholder,
+    autoFocus: props.autoFocus,
+    autoComplete: 'off',
+    spellCheck: false,
+    autoCorrect: 'off',
+    autoCapitalize: 'off',
+    'aria-describedby': props.hint ? hintId : undefined,
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      {props.multiline && !props.secret
+        ? <textarea {...common} rows={4} onChange={(e) => props.onChange(e.target.value)} />
+        : <input {...common} type={props.secret ? 'password' : (props.type ?? 'text')} onChange={(e) => props.onChange(e.target.value)} />}
+      {props.hint ? <small id={hintId}>{props.hint}</small> : null}
+    </div>
+  );
+}
+
+export function Meter({ label, value, max }: { label: string; value: number; max: number }): ReactNode {
+  return (
+    <div className="meter">
+      <span>{label}</span>
+      <progress aria-label={label} value={value} max={Math.max(max, 1)} />
+      <span className="count">{value} / {max}</span>
+    </div>
+  );
+}
+
+export function StateBadge({ state }: { state: 'sealed' | 'unsealed' | 'locked' | 'unlocked' | 'unreachable' | 'uninitialized' | 'unknown' }): ReactNode {
+  return <span className={`badge ${state}`}>{state}</span>;
+}

@@ -1,0 +1,54 @@
+/**
+ * The names of every action the renderer may ask the main process for, and the IPC channel each one uses.
+ * Kept free of imports so the sandboxed preload can bundle it without pulling in zod: the preload exposes
+ * exactly these names and nothing else (test/security/electron-preload.test.ts checks it).
+ */
+export const ACTIONS = [
+  'appInfo',
+  'getSettings',
+  'saveSettings',
+  'listKeys',
+  'generateKey',
+  'importKey',
+  'deleteKey',
+  'revealKey',
+  'copyKey',
+  'copyText',
+  'vaultProfiles',
+  'vaultStatus',
+  'unsealBegin',
+  'unsealSubmit',
+  'unsealView',
+  'unsealReset',
+  'unsealEnd',
+  'vaultInit',
+  'rekeyBegin',
+  'rekeySubmit',
+  'rekeyCancel',
+  'generateRootBegin',
+  'generateRootSubmit',
+  'generateRootCancel',
+  'custodianIdentity',
+  'listServers',
+  'probeServer',
+  'addServer',
+  'removeServer',
+  'serverStatus',
+  'pushKey',
+  'notifyServerLocked',
+] as const;
+
+export type ActionName = (typeof ACTIONS)[number];
+
+const CHANNEL_PREFIX = 'custodian:';
+
+export function channelOf(action: ActionName): string {
+  return `${CHANNEL_PREFIX}${action}`;
+}
+
+/** The action for a channel name, or undefined when the channel is not part of the contract. */
+export function actionOfChannel(channel: unknown): ActionName | undefined {
+  if (typeof channel !== 'string' || !channel.startsWith(CHANNEL_PREFIX)) return undefined;
+  const name = channel.slice(CHANNEL_PREFIX.length);
+  return (ACTIONS as readonly string[]).includes(name) ? (name as ActionName) : undefined;
+}

@@ -1,0 +1,234 @@
+/**
+ * The typed IPC contract between the renderer and the main process: for every action, the zod schema its
+ * request must pass (main parses every payload from `unknown` with it) and the type of its response.
+ *
+ * What crosses this boundary: key ids, names, fingerprints, states and progress. A Fernet key crosses it only
+ * in `revealKey`'s answer (the one-time reveal of an export the user confirmed by typing the key's name) and
+ * towards main in `importKey`. Shares typed by holders go towards main only.
+ */
+import { z } from 'zod';
+import type { ActionName } from './actions.js';
+
+export { ACTIONS, channelOf, actionOfChannel, type ActionName } from './actions.js';
+
+const name = z.string().trim().min(1, 'Give a name.').max(64, 'Use at most 64 characters.')
+  .regex(/^[\p{L}\p{N} ._-]+$/u, 'Use letters, digits, spaces, dots, dashes and underscores only.');
+const keyRef = z.string().trim().min(1, 'Choose a key.').max(128);
+const vaultAddr = z.string().trim().max(2048).refine(isHttpUrl, 'Give each node as an http(s) URL, for example https://10.0.0.5:8200.');
+const addrs = z.array(vaultAddr).min(1, 'Give at least one node address.').max(16, 'At most 16 nodes.');
+/** A saved cluster profile (core vault/profiles.ts): its addresses and TLS files are used instead of `addrs`. */
+const profile = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Choose a saved profile.').optional();
+const ceremonyId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+/** A share as typed: base64 or hex with optional whitespace, or an ASCII-armoured PGP message. */
+const share = z.string().min(1, 'Type the share.').max(20_000, 'That is far longer than any share.');
+const armoredKey = z.string().min(1).max(100_000);
+const fingerprint = z.string().trim().min(4).max(256);
+/** The core's server name rule (src-main/core/push/servers.ts), checked here so the form says it first. */
+const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+
+export const requests = {
+  appInfo: z.strictObject({}),
+  getSettings: z.strictObject({}),
+  saveSettings: z.strictObject({
+    idleLockMinutes: z.number().int().min(1).max(240),
+    clipboardClearSeconds: z.number().int().min(5).max(600),
+    watchIntervalSeconds: z.number().int().min(2).max(3600),
+  }),
+  listKeys: z.strictObject({}),
+  generateKey: z.strictObject({ name }),
+  importKey: z.strictObject({ name, keyText: z.string().min(1, 'Paste the Fernet key.').max(200, 'A Fernet key is 44 characters.') }),
+  deleteKey: z.strictObject({ ref: keyRef, confirmName: z.string().max(64) }),
+  revealKey: z.strictObject({ ref: keyRef, confirmName: z.string().max(64) }),
+  copyKey: z.strictObject({ ref: keyRef, confirmName: z.string().max(64) }),
+  copyText: z.strictObject({ text: z.string().min(1).max(512) }),
+  vaultProfiles: z.strictObject({}),
+  vaultStatus: z.strictObject({ addrs, profile }),
+  unsealBegin: z.strictObject({ addrs, profile }),
+  unsealSubmit: z.strictObject({
+    ceremonyId,
+    share,
+    pgpPrivateKey: armoredKey.optional(),
+    pgpPassphrase: z.string().max(1024).optional(),
+  }),
+  unsealView: z.strictObject({ ceremonyId }),
+  unsealReset: z.strictObject({ ceremonyId }),
+  unsealEnd: z.strictObject({ ceremonyId }),
+  vaultInit: z.strictObject({
+    addrs,
+    profile,
+    shares: z.number().int().min(1).max(255),
+    threshold: z.number().int().min(1).max(255),
+    pgpKeys: z.array(armoredKey).max(255).optional(),
+    rootTokenPgpKey: armoredKey.optional(),
+  }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] })
+    .refine((r) => !r.pgpKeys || r.pgpKeys.length === r.shares, { message: 'Give one PGP key per share, or none.', path: ['pgpKeys'] }),
+  rekeyBegin: z.strictObject({
+    addrs,
+    profile,
+    shares: z.number().int().min(1).max(255),
+    threshold: z.number().int().min(1).max(255),
+    pgpKeys: z.array(armoredKey).max(255).optional(),
+  }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] }),
+  rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
+  rekeyCancel: z.strictObject({ ceremonyId }),
+  generateRootBegin: z.strictObject({ addrs, profile }),
+  generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
+  generateRootCancel: z.strictObject({ ceremonyId }),
+  custodianIdentity: z.strictObject({}),
+  listServers: z.strictObject({}),
+  probeServer: z.strictObject({ url: z.string().trim().max(2048).refine(isHttpUrl, 'Give the receiver URL, for example http://10.0.0.7:8443.') }),
+  addServer: z.strictObject({
+    name: serverName,
+    url: z.string().trim().max(2048).refine(isHttpUrl, 'Give the receiver URL, for example http://10.0.0.7:8443.'),
+    identity: fingerprint,
+  }),
+  removeServer: z.strictObject({ name: serverName }),
+  serverStatus: z.strictObject({ names: z.array(serverName).max(1000).optional() }),
+  pushKey: z.strictObject({
+    key: keyRef,
+    previous: z.array(keyRef).max(8).optional(),
+    servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000),
+  }),
+  notifyServerLocked: z.strictObject({ name: serverName }),
+} satisfies Record<ActionName, z.ZodType>;
+
+export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
+export type ParsedRequestOf<A extends ActionName> = z.output<(typeof requests)[A]>;
+
+// ---- response types -------------------------------------------------------------------------------------
+
+export interface Feature { available: boolean; reason?: string }
+export interface AppInfo {
+  version: string;
+  /** Which core modules this build has; a screen whose module is missing says so instead of showing data. */
+  features: { keys: Feature; vault: Feature; push: Feature };
+}
+export interface Settings { idleLockMinutes: number; clipboardClearSeconds: number; watchIntervalSeconds: number }
+export const DEFAULT_SETTINGS: Settings = { idleLockMinutes: 5, clipboardClearSeconds: 30, watchIntervalSeconds: 10 };
+
+export interface KeyView { id: string; name: string; created: string; origin: 'generated' | 'imported' }
+export interface RevealedKey { key: KeyView; keyText: string }
+export interface Copied { clearsAfterSeconds: number }
+
+export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; tlsServerName?: string }
+export interface VaultNodeView {
+  addr: string;
+  reachable: boolean;
+  error?: string;
+  initialized?: boolean;
+  sealed?: boolean;
+  threshold?: number;
+  shares?: number;
+  progress?: number;
+  version?: string;
+  clusterName?: string;
+  haMode?: string;
+  isLeader?: boolean;
+  storageType?: string;
+}
+export interface NodeProgress { addr: string; sealed: boolean | null; progress: number; threshold: number; error?: string }
+export interface UnsealView {
+  ceremonyId: string;
+  /** Shares accepted in this ceremony so far, and how many are needed. */
+  submitted: number;
+  threshold: number;
+  nodes: NodeProgress[];
+  done: boolean;
+}
+export interface InitResult {
+  /** One per holder; PGP-encrypted (base64) when PGP keys were given. Shown one holder at a time, then forgotten. */
+  shares: string[];
+  rootToken: string;
+  sharesEncrypted: boolean;
+}
+export interface NonceCeremonyView {
+  ceremonyId: string;
+  operation: 'rekey' | 'generate-root';
+  /** rekey only: 'verify' once the new shares exist and threshold holders of the NEW shares must prove them. */
+  stage: 'collect' | 'verify';
+  nonce: string;
+  /** Short fingerprint of (operation, nonce, parameters) every holder confirms before typing a share. */
+  fingerprint: string;
+  progress: number;
+  required: number;
+  complete: boolean;
+  /** rekey only, once complete: the new shares (PGP-encrypted when PGP keys were given). */
+  newShares?: string[];
+  /** rekey only, once the shares are made: the verification step that follows (same ceremonyId). */
+  verification?: { nonce: string; fingerprint: string; required: number };
+  /** generate-root only, once complete: the new root token, decoded in the app. */
+  rootToken?: string;
+}
+export interface ServerView { name: string; url: string; identity: string; serverId: string; added: string }
+export interface ProbeView { url: string; identity: string; serverId: string; state: 'locked' | 'unlocked' }
+export interface ServerStatusView {
+  name: string;
+  url: string;
+  reachable: boolean;
+  state?: 'locked' | 'unlocked';
+  serverId?: string;
+  bootId?: string;
+  expectedKeyIds?: string[];
+  error?: ErrorView;
+}
+export interface PushResultView {
+  server: string;
+  ok: boolean;
+  outcome: 'unlocked' | 'already-unlocked' | 'refused' | 'failed';
+  keyIds: string[];
+  /** The receiver's signed receipt, verified against its pinned identity and kept in the receipt log. */
+  receipt?: { serverId: string; bootId: string; keyIds: string[]; time: string };
+  error?: ErrorView;
+}
+export interface IdentityView { line: string; fingerprint: string }
+
+export interface Responses {
+  appInfo: AppInfo;
+  getSettings: Settings;
+  saveSettings: Settings;
+  listKeys: KeyView[];
+  generateKey: KeyView;
+  importKey: KeyView;
+  deleteKey: KeyView;
+  revealKey: RevealedKey;
+  copyKey: Copied;
+  copyText: Copied;
+  vaultProfiles: VaultProfileView[];
+  vaultStatus: VaultNodeView[];
+  unsealBegin: UnsealView;
+  unsealSubmit: UnsealView;
+  unsealView: UnsealView;
+  unsealReset: UnsealView;
+  unsealEnd: Record<string, never>;
+  vaultInit: InitResult;
+  rekeyBegin: NonceCeremonyView;
+  rekeySubmit: NonceCeremonyView;
+  rekeyCancel: Record<string, never>;
+  generateRootBegin: NonceCeremonyView;
+  generateRootSubmit: NonceCeremonyView;
+  generateRootCancel: Record<string, never>;
+  custodianIdentity: IdentityView;
+  listServers: ServerView[];
+  probeServer: ProbeView;
+  addServer: ServerView;
+  removeServer: ServerView;
+  serverStatus: ServerStatusView[];
+  pushKey: PushResultView[];
+  notifyServerLocked: Record<string, never>;
+}
+
+/** What the renderer sees of a failure: a stable code, a sentence, what to do next. Never a secret. */
+export interface ErrorView { code: string; message: string; hint?: string; details?: Record<string, unknown> }
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorView };
+
+/** The shape of `window.custodian`: one named function per action, nothing else. */
+export type CustodianApi = { [A in ActionName]: (request: RequestOf<A>) => Promise<Result<Responses[A]>> };
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Servers screen against a real receiver process: pin it after confirming its identity fingerprint, push a
+ * wrong key (refused, still locked), push the right key (unlocked, with a verified receipt).
+ */
+import assert from 'node:assert/strict';
+import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+
+/** The line to put in a receiver's authorized-custodians file, as the app shows it. */
+export async function custodianEntry({ page }: SpecContext): Promise<string> {
+  await goTo(page, 'Servers');
+  await page.getByRole('button', { name: 'Show identity entry' }).click();
+  const line = (await page.getByLabel('Authorized-custodians entry').innerText()).trim();
+  assert.match(line, /^ed25519:[A-Za-z0-9_-]{43} /);
+  return line;
+}
+
+export async function addServerSpec({ page }: SpecContext, name: string, url: string, identity: string): Promise<void> {
+  await goTo(page, 'Servers');
+  await page.getByLabel('Server name').fill(name);
+  await page.getByLabel('Receiver URL').fill(url);
+  await page.getByRole('button', { name: 'Fetch server identity' }).click();
+  const shown = (await page.getByTestId('server-identity').innerText({ timeout: 30_000 })).trim();
+  assert.equal(shown, identity, 'the app shows the identity the receiver printed at start');
+  const add = page.getByRole('button', { name: 'Pin identity and add server' });
+  assert.equal(await add.isDisabled(), true, 'nothing is pinned before the officer confirms the fingerprint');
+  // A fingerprint that differs from the deploy output blocks the add.
+  await page.getByLabel('Fingerprint from the deploy output (optional)').fill(`${identity.slice(0, -2)}xx`);
+  await page.getByRole('alert').filter({ hasText: 'The fingerprints differ' }).waitFor();
+  assert.equal(await add.isDisabled(), true);
+  await page.getByLabel('Fingerprint from the deploy output (optional)').fill(identity);
+  await page.getByRole('status').filter({ hasText: 'The fingerprints match.' }).waitFor();
+  await add.click();
+  const row = page.getByRole('table', { name: 'Servers' }).getByRole('row').filter({ hasText: name });
+  await waitForText(row, /locked/i, 30_000);
+}
+
+async function push(context: SpecContext, keyName: string, server: string): Promise<void> {
+  const { page } = context;
+  const form = page.locator('form', { has: page.getByRole('heading', { name: 'Push a key' }) });
+  const option = form.getByLabel('Key to push').locator('option', { hasText: keyName });
+  await form.getByLabel('Key to push').selectOption(await option.getAttribute('value') ?? '');
+  const box = form.getByRole('checkbox', { name: new RegExp(`^${server}`) });
+  if (!(await box.isChecked())) await box.check();
+  await form.getByRole('button', { name: 'Push key' }).click();
+}
+
+export async function wrongKeySpec(context: SpecContext, wrongKeyName: string, server: string): Promise<void> {
+  const { page } = context;
+  await goTo(page, 'Servers');
+  await push(context, wrongKeyName, server);
+  const results = page.getByRole('list', { name: 'Push results' });
+  await waitForText(results, new RegExp(`${server}: refused, still locked`), 60_000);
+  const text = await alertWithCode(results, 'PUSH_REFUSED');
+  assert.match(text, /does not accept|refused the key/);
+}
+
+export async function pushSpec(context: SpecContext, keyName: string, keyId: string, server: string): Promise<void> {
+  const { page } = context;
+  await goTo(page, 'Servers');
+  await push(context, keyName, server);
+  const results = page.getByRole('list', { name: 'Push results' });
+  const line = await waitForText(results, new RegExp(`${server}: unlocked`), 60_000);
+  assert.match(line, new RegExp(`receipt: server [\\s\\S]*keys ${keyId}`));
+  const row = page.getByRole('table', { name: 'Servers' }).getByRole('row').filter({ hasText: server });
+  await waitForText(row, /unlocked/i, 30_000);
+  await context.shot('push-result');
+}

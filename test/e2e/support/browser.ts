@@ -1,0 +1,60 @@
+/**
+ * Debian's Chromium through playwright-core (never `npx playwright install`), with a fresh profile per run
+ * and every background network feature off, showing the renderer served by the test bridge.
+ */
+import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Bridge } from './bridge.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
+
+export interface Window {
+  page: Page;
+  context: BrowserContext;
+  /** Messages the page logged to its console (CSP violations show up here). */
+  console: string[];
+  close(): Promise<void>;
+}
+
+export async function openWindow(bridge: Bridge): Promise<Window> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`apt-get install -y chromium\` (npm test installs it when run as root)`);
+  const profile = mkdtempSync(join(tmpdir(), 'custodian-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+    viewport: { width: 1280, height: 860 },
+  });
+  const console: string[] = [];
+  try {
+    await context.addInitScript({ content: bridge.clientScript });
+    const page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
+    await page.goto(bridge.url);
+    return {
+      page,
+      context,
+      console,
+      async close() {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
