@@ -8,7 +8,7 @@ import { CustodianError } from '../../core/errors.js';
 import { keychainTimeoutMs, OsKeychain, type KeyStore } from '../../core/keystore/index.js';
 import { keychainService } from '../../core/paths.js';
 import {
-  authorizedCustodiansEntry, callReceiver, fingerprintOf, isFingerprint, loadOrCreateIdentity, normalizeReceiverUrl, pushKeys, ReceiptLog,
+  authorizedCustodiansEntry, callReceiver, isFingerprint, loadOrCreateIdentity, normalizeReceiverUrl, presentedIdentity, pushKeys, ReceiptLog,
   ServerRegistry, statusOf, verifyStatus, type CustodianSigner, type PinnedServer, type PushResult,
 } from '../../core/push/index.js';
 import type { Handler } from '../dispatch.js';
@@ -115,17 +115,3 @@ function pushView(result: PushResult): PushResultView {
   return view;
 }
 
-/** The identity a receiver's signed status claims (its JWS header key), before anything is pinned. */
-function presentedIdentity(body: string): string | null {
-  try {
-    const token = (JSON.parse(body) as { status?: unknown }).status;
-    if (typeof token !== 'string') return null;
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { jwk?: { x?: unknown } };
-    const x = header.jwk?.x;
-    if (typeof x !== 'string') return null;
-    const raw = Buffer.from(x, 'base64url');
-    return raw.length === 32 ? fingerprintOf(raw) : null;
-  } catch {
-    return null;
-  }
-}

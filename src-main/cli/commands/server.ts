@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CustodianError } from '../../core/errors.js';
 import {
-  callReceiver, fingerprintOf, isFingerprint, normalizeReceiverUrl, statusOf, verifyStatus, type PinnedServer, type StatusResult,
+  callReceiver, isFingerprint, normalizeReceiverUrl, presentedIdentity, statusOf, verifyStatus, type PinnedServer, type StatusResult,
 } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
 import { cancelled, confirm } from './key-input.js';
@@ -125,20 +125,6 @@ export function registerServerCommands(program: Command, context: CommandContext
     });
 }
 
-/** The fingerprint of the key in a status JWS header, to report what a server presents on first contact. */
-function presentedIdentity(body: string): string | null {
-  try {
-    const token = (JSON.parse(body) as { status?: unknown }).status;
-    if (typeof token !== 'string') return null;
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { jwk?: { x?: unknown } };
-    const x = header.jwk?.x;
-    if (typeof x !== 'string') return null;
-    const raw = Buffer.from(x, 'base64url');
-    return raw.length === 32 ? fingerprintOf(raw) : null;
-  } catch {
-    return null;
-  }
-}
 
 function publicView(server: PinnedServer): Record<string, unknown> {
   return { name: server.name, url: server.url, identity: server.identity, serverId: server.serverId, added: server.added, tlsCaPinned: Boolean(server.tlsCa) };

@@ -1,4 +1,4 @@
-export { PROTOCOL, fingerprintOf, isFingerprint, protocolError, type ProtocolCode } from './wire.js';
+export { PROTOCOL, fingerprintOf, isFingerprint, presentedIdentity, protocolError, type ProtocolCode } from './wire.js';
 export { buildUnlockRequest, verifyReceipt, verifyStatus, type CustodianSigner, type Receipt, type ReceiverStatus, type UnlockRequest } from './messages.js';
 export { IDENTITY_ACCOUNT, authorizedCustodiansEntry, loadOrCreateIdentity } from './identity.js';
 export { SERVER_NAME_PATTERN, ServerRegistry, type PinnedServer } from './servers.js';

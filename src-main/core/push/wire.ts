@@ -56,6 +56,25 @@ export function fingerprintOf(rawPublicKey: Uint8Array): string {
   return `ed25519:${createHash('sha256').update(rawPublicKey).digest('base64url')}`;
 }
 
+/**
+ * The identity a receiver's status answer claims (the Ed25519 key in its JWS header), before anything is pinned
+ * or verified: what the officer compares with the deploy output on first contact. Null if the body is not a
+ * status answer.
+ */
+export function presentedIdentity(body: string): string | null {
+  try {
+    const token = (JSON.parse(body) as { status?: unknown }).status;
+    if (typeof token !== 'string') return null;
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { jwk?: { x?: unknown } };
+    const x = header.jwk?.x;
+    if (typeof x !== 'string') return null;
+    const raw = Buffer.from(x, 'base64url');
+    return raw.length === 32 ? fingerprintOf(raw) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function isFingerprint(text: unknown): text is string {
   return typeof text === 'string' && FINGERPRINT_PATTERN.test(text) && decodeB64u(text.slice(8), 32) !== null;
 }
