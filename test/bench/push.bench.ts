@@ -1,7 +1,7 @@
 // `npm run bench -- push`: unlock 100 receivers (4 processes x 25 ports) in parallel from one custodian.
 // Reports total wall time and receiver CPU per unlock (process.cpuUsage deltas reported by the receiver
 // processes, status + unlock), against references measured in the same run: 100 parallel status requests
-// to the same receivers, and one HPKE Open by the receiver's node:crypto code vs @hpke/core (WebCrypto).
+// to the same receivers, and one HPKE Open/Seal through our wrappers of the `hpke` library vs @hpke/core.
 // Goals (issue 4): all 100 in < 1 s on loopback, < 2 ms receiver CPU per unlock.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { keyId } from '../../src-main/core/crypto/index.js';
 import { fingerprintOf, pushKeys, statusOf, type CustodianSigner, type PinnedServer } from '../../src-main/core/push/index.js';
-import { hpkeOpen, x25519PublicRaw } from '../../receivers/node/src/hpke.js';
+import { createRecipientKey, hpkeOpen } from '../../receivers/node/src/hpke.js';
 import { hpkeSeal } from '../../src-main/core/push/hpke.js';
 
 const PROCESSES = 4;
@@ -79,31 +79,35 @@ try {
     await Promise.all(workers.map((w) => w.send('lock')));
   }
 
-  // Reference: one HPKE Open in the receiver's node:crypto code vs @hpke/core, same message, CPU per op.
+  // Reference: HPKE Open/Seal CPU per op, used as in production: through our wrappers of the `hpke` library
+  // (receiver key imported once per boot; the client imports each status's public key) vs @hpke/core used the
+  // same way (key pair imported once; public key imported per Seal).
   const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
   const { privateKey } = generateKeyPairSync('x25519');
-  const publicRaw = x25519PublicRaw(privateKey);
+  const secret = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
+  const recipient = createRecipientKey(Buffer.from(secret));
+  const publicRaw = recipient.publicRaw;
   const info = Buffer.from('custodian-unlock/1 bench');
   const sealedInfo = await suite.seal({ recipientPublicKey: await suite.kem.deserializePublicKey(publicRaw), info }, dataKey);
   const messageInfo = Buffer.concat([Buffer.from(sealedInfo.enc), Buffer.from(sealedInfo.ct)]);
   const OPS = 500;
+  await hpkeOpen(recipient, messageInfo, info); // the per-boot import, outside the measurement
   let c0 = process.cpuUsage();
-  for (let i = 0; i < OPS; i++) if (!hpkeOpen(privateKey, publicRaw, messageInfo, info)) throw new Error('open failed');
+  for (let i = 0; i < OPS; i++) if (!await hpkeOpen(recipient, messageInfo, info)) throw new Error('open failed');
   let c = process.cpuUsage(c0);
   const ownOpen = (c.user + c.system) / 1000 / OPS;
-  const libraryKey = await suite.kem.deserializePrivateKey(Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
+  const libraryKeyPair = { privateKey: await suite.kem.deserializePrivateKey(secret), publicKey: await suite.kem.deserializePublicKey(publicRaw) };
   c0 = process.cpuUsage();
-  for (let i = 0; i < OPS; i++) await suite.open({ recipientKey: libraryKey, enc: sealedInfo.enc, info }, sealedInfo.ct);
+  for (let i = 0; i < OPS; i++) await suite.open({ recipientKey: libraryKeyPair, enc: sealedInfo.enc, info }, sealedInfo.ct);
   c = process.cpuUsage(c0);
   const libraryOpen = (c.user + c.system) / 1000 / OPS;
 
   c0 = process.cpuUsage();
-  for (let i = 0; i < OPS; i++) hpkeSeal(publicRaw, info, dataKey);
+  for (let i = 0; i < OPS; i++) await hpkeSeal(publicRaw, info, dataKey);
   c = process.cpuUsage(c0);
   const ownSeal = (c.user + c.system) / 1000 / OPS;
-  const recipientPublicKey = await suite.kem.deserializePublicKey(publicRaw);
   c0 = process.cpuUsage();
-  for (let i = 0; i < OPS; i++) await suite.seal({ recipientPublicKey, info }, dataKey);
+  for (let i = 0; i < OPS; i++) await suite.seal({ recipientPublicKey: await suite.kem.deserializePublicKey(publicRaw), info }, dataKey);
   c = process.cpuUsage(c0);
   const librarySeal = (c.user + c.system) / 1000 / OPS;
 
@@ -115,8 +119,8 @@ try {
     `receiver CPU per unlock (ms, status + unlock): ${cpuPerUnlock.map((v) => v.toFixed(2)).join(', ')}  -> median ${median(cpuPerUnlock).toFixed(2)} ms  (goal < 2 ms), of which user space ${median(userPerUnlock).toFixed(2)} ms, kernel (TCP, two HTTP requests) the rest`,
     `custodian CPU per round (ms, one process: 100 status checks, HPKE seals, signatures, receipt checks): median ${median(custodianCpu).toFixed(0)}`,
     `reference: 100 parallel status requests (ms): median ${median(statusWall).toFixed(0)}; push / status-only = ${(median(pushWall) / median(statusWall)).toFixed(2)}x`,
-    `reference: HPKE Open CPU per op: receiver (node:crypto) ${ownOpen.toFixed(3)} ms vs @hpke/core ${libraryOpen.toFixed(3)} ms = ${(libraryOpen / ownOpen).toFixed(1)}x`,
-    `reference: HPKE Seal CPU per op: client (node:crypto) ${ownSeal.toFixed(3)} ms vs @hpke/core ${librarySeal.toFixed(3)} ms = ${(librarySeal / ownSeal).toFixed(1)}x`,
+    `reference: HPKE Open CPU per op: receiver (hpke library) ${ownOpen.toFixed(3)} ms vs @hpke/core ${libraryOpen.toFixed(3)} ms = ${(libraryOpen / ownOpen).toFixed(2)}x`,
+    `reference: HPKE Seal CPU per op: client (hpke library) ${ownSeal.toFixed(3)} ms vs @hpke/core ${librarySeal.toFixed(3)} ms = ${(librarySeal / ownSeal).toFixed(2)}x`,
     `goals: wall ${median(pushWall) < 1000 ? 'MET' : 'MISSED'} (median), CPU ${median(cpuPerUnlock) < 2 ? 'MET' : 'MISSED'} (median)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

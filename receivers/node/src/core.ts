@@ -3,14 +3,14 @@
  * requests checked in the documented order, receipts, lock(). Keys live in Buffers owned here and are wiped
  * on lock(); the ephemeral private key lives only until the unlock.
  */
-import { createHash, generateKeyPairSync, randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
 import { parseAuthorizedCustodians, ed25519PublicRaw, type AuthorizedCustodian } from './config-files.js';
 import {
   CHALLENGE_TTL_SECONDS, KEY_BYTES, MAX_BODY_BYTES, MAX_KEYS, MAX_OUTSTANDING_CHALLENGES, PROTOCOL,
   decodeB64u, encodeB64u, fingerprintOf, hasExactly, isFingerprint, isKeyId, isServerId, keyIdOf, parseJsonObject,
 } from './encoding.js';
 import { ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
-import { hpkeOpen, x25519PrivateKey, x25519PublicRaw } from './hpke.js';
+import { createRecipientKey, hpkeOpen, type RecipientKey } from './hpke.js';
 import { parseJws, signJws, verifyJws } from './jws.js';
 
 export interface BootState {
@@ -62,8 +62,7 @@ export class ReceiverCore {
   private readonly random: (size: number) => Buffer;
 
   private bootIdValue = '';
-  private ephemeralKey: KeyObject | null = null;
-  private ephemeralPublic: Buffer | null = null;
+  private ephemeralKey: RecipientKey | null = null;
   private readonly challenges = new Map<string, number>();
   private keys: Buffer[] = [];
   private installedIds: string[] = [];
@@ -128,17 +127,17 @@ export class ReceiverCore {
       issued_at: now,
       challenge,
       challenge_expires_at: challenge === null ? null : now + CHALLENGE_TTL_SECONDS,
-      ephemeral_key: locked && this.ephemeralPublic ? encodeB64u(this.ephemeralPublic) : null,
+      ephemeral_key: locked && this.ephemeralKey ? encodeB64u(this.ephemeralKey.publicRaw) : null,
       key_checks: [...this.keyChecks],
       installed_key_ids: [...this.installedIds],
     };
     return { httpStatus: 200, body: { protocol: PROTOCOL, status: signJws('custodian-status+jws', payload, this.identityKey, this.identityPublic) } };
   }
 
-  /** POST {base}/unlock with the raw body bytes. Never throws; refusals carry a code from protocol §7. */
-  unlock(body: Uint8Array, contentType: string | undefined): Answer {
+  /** POST {base}/unlock with the raw body bytes. Never rejects; refusals carry a code from protocol §7. */
+  async unlock(body: Uint8Array, contentType: string | undefined): Promise<Answer> {
     try {
-      const unlocked = this.checkAndInstall(body, contentType);
+      const unlocked = await this.checkAndInstall(body, contentType);
       return { httpStatus: 200, body: { protocol: PROTOCOL, receipt: unlocked.receipt }, outcome: { ok: true, unlocked } };
     } catch (error) {
       const refusal = error instanceof ReceiverError ? error : new ReceiverError('INTERNAL');
@@ -158,20 +157,20 @@ export class ReceiverCore {
     this.challenges.clear();
     if (boot) {
       this.bootIdValue = boot.bootId;
-      this.ephemeralKey = x25519PrivateKey(boot.ephemeralPrivateKey);
+      this.ephemeralKey = createRecipientKey(boot.ephemeralPrivateKey);
       for (const { challenge, expiresAt } of boot.challenges ?? []) this.challenges.set(challenge, expiresAt);
     } else {
       this.bootIdValue = encodeB64u(this.random(16));
-      this.ephemeralKey = generateKeyPairSync('x25519').privateKey;
+      this.ephemeralKey = createRecipientKey();
     }
-    this.ephemeralPublic = x25519PublicRaw(this.ephemeralKey);
   }
 
   private dropExpired(now: number): void {
     for (const [challenge, expiresAt] of this.challenges) if (now > expiresAt) this.challenges.delete(challenge);
   }
 
-  private checkAndInstall(body: Uint8Array, contentType: string | undefined): UnlockInfo {
+  private async checkAndInstall(body: Uint8Array, contentType: string | undefined): Promise<UnlockInfo> {
+    // Steps 1-11 run without an await, so checking and consuming a challenge is atomic.
     // 1. media type and size (the HTTP layer also stops reading early)
     if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() !== MEDIA_TYPE) throw new ReceiverError('UNSUPPORTED_MEDIA_TYPE');
     if (body.length > MAX_BODY_BYTES) throw new ReceiverError('BODY_TOO_LARGE');
@@ -195,7 +194,7 @@ export class ReceiverCore {
     // 10. server, boot, state
     if (request.serverId !== this.serverId || request.receiverIdentity !== this.identity) throw new ReceiverError('WRONG_SERVER');
     if (request.bootId !== this.bootIdValue) throw new ReceiverError('WRONG_BOOT');
-    if (this.state === 'unlocked' || !this.ephemeralKey || !this.ephemeralPublic) throw new ReceiverError('ALREADY_UNLOCKED');
+    if (this.state === 'unlocked' || !this.ephemeralKey) throw new ReceiverError('ALREADY_UNLOCKED');
     // 11. challenge: single use from here on, whatever happens next
     const now = this.nowSeconds();
     const expiresAt = this.challenges.get(request.challenge);
@@ -204,8 +203,14 @@ export class ReceiverCore {
     if (now > expiresAt) throw new ReceiverError('CHALLENGE_EXPIRED');
     // 12. HPKE Open, bound to this receiver's own values
     const info = Buffer.from([PROTOCOL, this.serverId, this.identity, this.bootIdValue, request.challenge, jws.signer].join('\0'), 'utf8');
-    const plaintext = hpkeOpen(this.ephemeralKey, this.ephemeralPublic, request.sealed, info);
+    const recipient = this.ephemeralKey;
+    const plaintext = await hpkeOpen(recipient, request.sealed, info);
     if (!plaintext) throw new ReceiverError('DECRYPT_FAILED');
+    // Open is asynchronous: another request may have unlocked, or lock() started a new boot, meanwhile.
+    if (this.ephemeralKey !== recipient) {
+      plaintext.fill(0);
+      throw new ReceiverError(this.keys.length > 0 ? 'ALREADY_UNLOCKED' : 'WRONG_BOOT');
+    }
     const keys: Buffer[] = [];
     try {
       // 13. whole keys, one per key id
@@ -229,7 +234,6 @@ export class ReceiverCore {
     this.keys = keys;
     this.installedIds = [...request.keyIds];
     this.ephemeralKey = null;
-    this.ephemeralPublic = null;
     this.challenges.clear();
     const receipt = signJws('custodian-receipt+jws', {
       protocol: PROTOCOL,

@@ -37,7 +37,7 @@ export function createHandler(core: ReceiverCore, basePath: string, onAnswer: (a
       send(response, answer, { Connection: 'close' }, () => request.socket.destroy());
     };
     if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') {
-      return reject(core.unlock(Buffer.alloc(0), contentType));
+      return void core.unlock(Buffer.alloc(0), contentType).then(reject);
     }
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return reject(withOutcome(errorAnswer('BODY_TOO_LARGE')));
@@ -59,10 +59,11 @@ export function createHandler(core: ReceiverCore, basePath: string, onAnswer: (a
       done = true;
       const body = Buffer.concat(chunks, size);
       for (const chunk of chunks) chunk.fill(0);
-      const answer = core.unlock(body, contentType);
-      body.fill(0);
-      onAnswer(answer);
-      send(response, answer);
+      void core.unlock(body, contentType).then((answer) => {
+        body.fill(0);
+        onAnswer(answer);
+        send(response, answer);
+      });
     });
     request.on('error', () => {
       done = true;

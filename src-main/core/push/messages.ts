@@ -98,7 +98,7 @@ export async function buildUnlockRequest(options: {
   const plaintext = Buffer.concat(keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength)));
   let sealed: Buffer;
   try {
-    sealed = hpkeSeal(decodeB64u(status.ephemeralKey, 32)!, info, plaintext, options.ikmE ? deriveEphemeralKey(options.ikmE) : undefined);
+    sealed = await hpkeSeal(decodeB64u(status.ephemeralKey, 32)!, info, plaintext, options.ikmE ? await deriveEphemeralKey(options.ikmE) : undefined);
   } finally {
     plaintext.fill(0);
   }

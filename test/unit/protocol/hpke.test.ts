@@ -1,12 +1,12 @@
-// The node:crypto HPKE of the receiver (Open, receivers/node/src/hpke.ts) and of the push client (Seal,
-// src-main/core/push/hpke.ts) against the reference library @hpke/core, and against Python's `cryptography` HPKE,
-// in both directions where the APIs allow.
+// The HPKE of the receiver (Open, receivers/node/src/hpke.ts) and of the push client (Seal,
+// src-main/core/push/hpke.ts), both on the `hpke` library, against a second library (@hpke/core) and against
+// Python's `cryptography` HPKE, in both directions where the APIs allow.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { hpkeOpen, x25519PrivateKey, x25519PublicRaw } from '../../../receivers/node/src/hpke.js';
+import { createRecipientKey, hpkeOpen } from '../../../receivers/node/src/hpke.js';
 import { deriveEphemeralKey, hpkeSeal } from '../../../src-main/core/push/hpke.js';
 import { loadProtocolVectors } from '../../support/protocol-vectors.js';
 
@@ -18,73 +18,76 @@ async function sealWithLibrary(recipientRaw: Buffer, info: Buffer, plaintext: Bu
 }
 
 describe('HPKE base mode X25519/HKDF-SHA256/AES-256-GCM', () => {
-  it('opens the vector request', () => {
+  it('opens the vector request', async () => {
     const vectors = loadProtocolVectors();
-    const key = x25519PrivateKey(Buffer.from(vectors.receiver.ephemeral_private_key, 'base64url'));
-    assert.equal(x25519PublicRaw(key).toString('base64url'), vectors.receiver.ephemeral_public_key);
+    const key = createRecipientKey(Buffer.from(vectors.receiver.ephemeral_private_key, 'base64url'));
+    assert.equal(key.publicRaw.toString('base64url'), vectors.receiver.ephemeral_public_key);
     const sealed = Buffer.concat([Buffer.from(vectors.request.hpke_enc, 'base64url'), Buffer.from(vectors.request.hpke_ciphertext, 'base64url')]);
-    const plaintext = hpkeOpen(key, x25519PublicRaw(key), sealed, Buffer.from(vectors.request.hpke_info_hex, 'hex'));
+    const plaintext = await hpkeOpen(key, sealed, Buffer.from(vectors.request.hpke_info_hex, 'hex'));
     assert.equal(plaintext?.toString('hex'), vectors.request.plaintext_hex);
   });
 
   it('opens 200 random messages sealed by @hpke/core, and refuses each with one bit flipped or other info', async () => {
     for (let i = 0; i < 200; i++) {
-      const { privateKey } = generateKeyPairSync('x25519');
-      const publicRaw = x25519PublicRaw(privateKey);
+      const recipient = createRecipientKey();
       const info = randomBytes(i % 50);
       const plaintext = randomBytes(i % 300);
-      const sealed = await sealWithLibrary(publicRaw, info, plaintext);
-      assert.deepEqual(hpkeOpen(privateKey, publicRaw, sealed, info), plaintext);
+      const sealed = await sealWithLibrary(recipient.publicRaw, info, plaintext);
+      assert.deepEqual(await hpkeOpen(recipient, sealed, info), plaintext);
       const flipped = Buffer.from(sealed);
       flipped[i % flipped.length]! ^= 1 << (i % 8);
-      assert.equal(hpkeOpen(privateKey, publicRaw, flipped, info), null, `flip at ${i % flipped.length}`);
-      assert.equal(hpkeOpen(privateKey, publicRaw, sealed, Buffer.concat([info, Buffer.from([0])])), null);
+      assert.equal(await hpkeOpen(recipient, flipped, info), null, `flip at ${i % flipped.length}`);
+      assert.equal(await hpkeOpen(recipient, sealed, Buffer.concat([info, Buffer.from([0])])), null);
     }
   });
 
   it('the client\'s Seal is opened by @hpke/core (200 random messages) and by the receiver\'s Open', async () => {
     for (let i = 0; i < 200; i++) {
       const { privateKey } = generateKeyPairSync('x25519');
-      const publicRaw = x25519PublicRaw(privateKey);
+      const secret = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
+      const recipient = createRecipientKey(Buffer.from(secret));
       const info = randomBytes(i % 50);
       const plaintext = randomBytes(i % 300);
-      const sealed = hpkeSeal(publicRaw, info, plaintext);
-      const recipientKey = await suite.kem.deserializePrivateKey(Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
+      const sealed = await hpkeSeal(recipient.publicRaw, info, plaintext);
+      const recipientKey = await suite.kem.deserializePrivateKey(secret);
       const opened = await suite.open({ recipientKey, enc: sealed.subarray(0, 32), info }, sealed.subarray(32));
       assert.deepEqual(Buffer.from(opened), plaintext);
-      assert.deepEqual(hpkeOpen(privateKey, publicRaw, sealed, info), plaintext);
+      assert.deepEqual(await hpkeOpen(recipient, sealed, info), plaintext);
     }
   });
 
   it('the client\'s DeriveKeyPair and Seal reproduce @hpke/core\'s output for a fixed ikmE, byte for byte', async () => {
     for (let i = 0; i < 20; i++) {
-      const { privateKey } = generateKeyPairSync('x25519');
-      const publicRaw = x25519PublicRaw(privateKey);
+      const { publicRaw } = createRecipientKey();
       const ikmE = randomBytes(32);
       const info = randomBytes(20);
       const plaintext = randomBytes(64);
       const library = await suite.seal({ recipientPublicKey: await suite.kem.deserializePublicKey(publicRaw), info, ekm: ikmE }, plaintext);
-      const ours = hpkeSeal(publicRaw, info, plaintext, deriveEphemeralKey(ikmE));
+      const ours = await hpkeSeal(publicRaw, info, plaintext, await deriveEphemeralKey(ikmE));
       assert.deepEqual(ours, Buffer.concat([Buffer.from(library.enc), Buffer.from(library.ct)]));
     }
   });
 
-  it('refuses short input and the all-zero (small order) ephemeral key', () => {
-    const { privateKey } = generateKeyPairSync('x25519');
-    const publicRaw = x25519PublicRaw(privateKey);
-    assert.equal(hpkeOpen(privateKey, publicRaw, Buffer.alloc(47), Buffer.alloc(0)), null);
-    assert.equal(hpkeOpen(privateKey, publicRaw, Buffer.alloc(80), Buffer.alloc(0)), null);
+  it('refuses short input and the all-zero (small order) ephemeral key', async () => {
+    const recipient = createRecipientKey();
+    assert.equal(await hpkeOpen(recipient, Buffer.alloc(47), Buffer.alloc(0)), null);
+    assert.equal(await hpkeOpen(recipient, Buffer.alloc(80), Buffer.alloc(0)), null);
   });
 
-  it('interoperates with Python cryptography HPKE (Python seals, Node opens; Node-library seals, Python opens)', async () => {
+  it('the client\'s Seal refuses a small-order (all-zero) receiver key', async () => {
+    await assert.rejects(hpkeSeal(Buffer.alloc(32), Buffer.alloc(0), randomBytes(32)));
+  });
+
+  it('interoperates with Python cryptography HPKE (Python seals, the receiver opens; the client seals, Python opens)', async () => {
     const python = process.env['CUSTODIAN_TEST_PYTHON'];
     assert.ok(python, 'CUSTODIAN_TEST_PYTHON is not set: run through `npm test` or export the variables of scripts/setup.mjs');
     const { privateKey } = generateKeyPairSync('x25519');
     const secret = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
-    const publicRaw = x25519PublicRaw(privateKey);
+    const recipient = createRecipientKey(Buffer.from(secret));
+    const publicRaw = recipient.publicRaw;
     const info = Buffer.from('custodian-unlock/1\0interop', 'utf8');
     const plaintext = randomBytes(64);
-    const fromNode = await sealWithLibrary(publicRaw, info, plaintext);
+    const fromNode = await hpkeSeal(publicRaw, info, plaintext);
     const script = `
 import sys, json
 from cryptography.hazmat.primitives import hpke
@@ -100,6 +103,6 @@ print(json.dumps({"opened": opened.hex(), "sealed": sealed.hex()}))`;
       encoding: 'utf8',
     })) as { opened: string; sealed: string };
     assert.equal(out.opened, plaintext.toString('hex'));
-    assert.deepEqual(hpkeOpen(privateKey, publicRaw, Buffer.from(out.sealed, 'hex'), info), plaintext);
+    assert.deepEqual(await hpkeOpen(recipient, Buffer.from(out.sealed, 'hex'), info), plaintext);
   });
 });

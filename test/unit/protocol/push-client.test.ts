@@ -29,7 +29,7 @@ function world(names: string[]) {
   const call: CallReceiver = async (endpoint, path, body) => {
     calls.push({ server: endpoint.name, path });
     const core = cores.get(endpoint.name)!;
-    const answer = path === 'status' ? core.status() : core.unlock(Buffer.from(body ?? ''), 'application/json');
+    const answer = path === 'status' ? core.status() : await core.unlock(Buffer.from(body ?? ''), 'application/json');
     return { status: answer.httpStatus, body: JSON.stringify(answer.body) };
   };
   return { cores, calls, servers, call };

@@ -6,7 +6,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Fernet, MultiFernet, keyId } from '../../../src-main/core/crypto/index.js';
-import { fingerprintOf, pushKeys, type CustodianSigner, type PinnedServer } from '../../../src-main/core/push/index.js';
+import { buildUnlockRequest, fingerprintOf, pushKeys, verifyStatus, type CustodianSigner, type PinnedServer } from '../../../src-main/core/push/index.js';
 import { ReceiverCore, createReceiver, fernetVectorsCheck, type Receiver, type UnlockInfo } from './receiver-app-support.js';
 import { loadVectors, vectorTime, type GenerateVector, type InvalidVector, type VerifyVector } from '../crypto/vectors.js';
 
@@ -94,8 +94,8 @@ describe('ReceiverCore.lock()', () => {
     const handlerServer = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const answer = req.method === 'GET' ? core.status() : core.unlock(Buffer.concat(chunks), req.headers['content-type']);
+      req.on('end', async () => {
+        const answer = req.method === 'GET' ? core.status() : await core.unlock(Buffer.concat(chunks), req.headers['content-type']);
         res.writeHead(answer.httpStatus, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer.body));
       });
@@ -114,6 +114,34 @@ describe('ReceiverCore.lock()', () => {
     } finally {
       await new Promise<void>((resolve) => handlerServer.close(() => resolve()));
     }
+  });
+});
+
+describe('ReceiverCore while HPKE Open is in flight (it is asynchronous)', () => {
+  const newCore = () => new ReceiverCore({ serverId: 's', identityKey: generateKeyPairSync('ed25519').privateKey, authorizedCustodians: [signer.fingerprint], keyChecks: [keyId(current)] });
+  const requestFor = async (core: ReceiverCore) => {
+    const status = await verifyStatus(JSON.stringify(core.status().body), core.identity, 's');
+    return Buffer.from((await buildUnlockRequest({ status, custodian: signer, keys: [current], issuedAt: 0 })).body);
+  };
+
+  it('two valid requests at once: one installs, the other is ALREADY_UNLOCKED', async () => {
+    const core = newCore();
+    const [first, second] = [await requestFor(core), await requestFor(core)];
+    const answers = await Promise.all([core.unlock(first, 'application/json'), core.unlock(second, 'application/json')]);
+    assert.deepEqual(answers.map((a) => a.httpStatus).sort(), [200, 409]);
+    assert.equal((answers.find((a) => a.httpStatus === 409)!.body['error'] as { code: string }).code, 'ALREADY_UNLOCKED');
+    assert.equal(core.state, 'unlocked');
+    assert.deepEqual(core.installedKeys(), [current]);
+  });
+
+  it('lock() during Open: the request is WRONG_BOOT and nothing is installed', async () => {
+    const core = newCore();
+    const pending = core.unlock(await requestFor(core), 'application/json');
+    core.lock();
+    const answer = await pending;
+    assert.equal((answer.body['error'] as { code: string }).code, 'WRONG_BOOT');
+    assert.equal(core.state, 'locked');
+    assert.equal(core.installedKeys().length, 0);
   });
 });
 

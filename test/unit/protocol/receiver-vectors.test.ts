@@ -41,10 +41,10 @@ describe('receiver core: custodian-unlock/1 vectors', () => {
     assert.equal(JSON.stringify(answer.body), vectors.status.body);
   });
 
-  it('accepts the valid request, installs both keys and signs the receipt exactly as the vector', () => {
+  it('accepts the valid request, installs both keys and signs the receipt exactly as the vector', async () => {
     const clock = { value: vectors.receipt.now * 1000 };
     const core = receiverFor(undefined, clock);
-    const answer = core.unlock(Buffer.from(vectors.request.body), 'application/json');
+    const answer = await core.unlock(Buffer.from(vectors.request.body), 'application/json');
     assert.equal(answer.httpStatus, 200, JSON.stringify(answer.body));
     assert.equal(JSON.stringify(answer.body), vectors.receipt.body);
     assert.equal(core.state, 'unlocked');
@@ -54,13 +54,13 @@ describe('receiver core: custodian-unlock/1 vectors', () => {
   });
 
   for (const testCase of vectors.request_cases) {
-    it(`${testCase.name}: ${testCase.description}`, () => {
+    it(`${testCase.name}: ${testCase.description}`, async () => {
       const clock = { value: 0 };
       const core = receiverFor(testCase, clock);
       for (const [index, request] of testCase.requests.entries()) {
         clock.value = request.now * 1000;
         const before = core.state;
-        const answer = core.unlock(Buffer.from(request.body), request.content_type);
+        const answer = await core.unlock(Buffer.from(request.body), request.content_type);
         const error = (answer.body['error'] as { code?: string } | undefined)?.code ?? null;
         assert.equal(error, request.expect_error, `request ${index}`);
         assert.equal(answer.httpStatus, request.expect_status, `request ${index}`);
