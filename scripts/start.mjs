@@ -5,8 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { root } from './setup.mjs';
+import { ensureNodeModules, root } from './setup.mjs';
 
+// A fresh clone has no node_modules yet: install them first (npm ci, without Electron's binary download where it fails).
+ensureNodeModules();
 if (spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
 
 const electron = electronBinary();
