@@ -84,5 +84,5 @@ Exit status:
   ${EXIT_STATUS.crypto}  invalid key, token or PGP data (wrong key, tampered or expired token)
   ${EXIT_STATUS.vault}  Vault/OpenBao unreachable, refused the request, or a ceremony error
   ${EXIT_STATUS.server}  a receiver is unreachable, refused the push, or its identity does not match
-  ${EXIT_STATUS.data}  corrupt or unwritable local data (metadata, backup)
+  ${EXIT_STATUS.data}  corrupt or unwritable local data (key metadata, profiles, pinned servers)
 Errors go to stderr as "error [CODE]: message" and "hint: ..." (with --json: one {"error": {...}} object on stderr).`;

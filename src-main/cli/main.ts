@@ -39,6 +39,8 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Usage errors are reported by runCli in the CLI's own format; commander's text could quote what was typed.
+      outputError: () => undefined,
     })
     .exitOverride()
     .addHelpText('after', EXIT_HELP);
@@ -56,9 +58,26 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
-      // commander already printed its message on stderr
-      return new CustodianError('USAGE', error.message).exitStatus;
+      return reportError(io, usageError(error), json);
     }
     return reportError(io, error, json);
   }
+}
+
+/** Commander errors whose text names only the command's own definitions, never what the user typed. */
+const SAFE_COMMANDER_ERRORS = new Set([
+  'commander.missingArgument', 'commander.optionMissingArgument', 'commander.missingMandatoryOptionValue',
+  'commander.excessArguments', 'commander.conflictingOption',
+]);
+
+/**
+ * A usage error in the CLI's format. Anything commander would say about an unknown command, option or value is
+ * replaced by a generic sentence: a share or key pasted in the wrong place must not reach stderr or CI logs.
+ */
+function usageError(error: CommanderError): CustodianError {
+  const hint = 'Run the command with --help to see its arguments, options and an example.';
+  if (SAFE_COMMANDER_ERRORS.has(error.code)) return new CustodianError('USAGE', `${error.message.replace(/^error: /, '')}.`.replace(/\.\.$/, '.'), { hint });
+  if (error.code === 'commander.unknownCommand') return new CustodianError('USAGE', 'Unknown command.', { hint: 'Run `custodian --help` to see the commands.' });
+  if (error.code === 'commander.unknownOption') return new CustodianError('USAGE', 'Unknown option.', { hint });
+  return new CustodianError('USAGE', 'Invalid arguments.', { hint });
 }

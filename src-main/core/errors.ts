@@ -43,10 +43,9 @@ export type ErrorCode =
   | 'SERVER_UNREACHABLE'
   | 'IDENTITY_MISMATCH'
   | 'IDENTITY_UNCONFIRMED'
+  | 'IDENTITY_CORRUPT'
   | 'PUSH_REFUSED'
   | 'PROTOCOL_ERROR'
-  // backups
-  | 'BACKUP_CORRUPT'
   // desktop app
   | 'FORBIDDEN_SENDER'
   | 'INTERNAL';
@@ -97,9 +96,9 @@ const exitByCode: Record<ErrorCode, number> = {
   SERVER_UNREACHABLE: EXIT_STATUS.server,
   IDENTITY_MISMATCH: EXIT_STATUS.server,
   IDENTITY_UNCONFIRMED: EXIT_STATUS.server,
+  IDENTITY_CORRUPT: EXIT_STATUS.keychain,
   PUSH_REFUSED: EXIT_STATUS.server,
   PROTOCOL_ERROR: EXIT_STATUS.server,
-  BACKUP_CORRUPT: EXIT_STATUS.data,
   FORBIDDEN_SENDER: EXIT_STATUS.usage,
   INTERNAL: EXIT_STATUS.failure,
 };
@@ -132,3 +131,6 @@ export function isCustodianError(value: unknown): value is CustodianError {
 export function exitStatusOf(code: ErrorCode): number {
   return exitByCode[code];
 }
+
+/** Every code, for documentation checks (docs/errors.md lists each one). */
+export const ERROR_CODES = Object.keys(exitByCode) as ErrorCode[];

@@ -269,7 +269,8 @@ test('TLS: the per-run CA works from VAULT_CACERT; a wrong CA, or a wrong VAULT_
   assert.equal((await sealStatus()).progress, 0, 'no share crossed a connection that failed verification');
 
   const status = await cli('status-wrong-ca', ['--json', 'vault', 'status', ...conn().slice(0, 2), '--ca-cert', server.ca.wrongCaCert]);
-  assert.equal(status.status, 0, 'status reports an unreachable node instead of failing');
+  assert.equal(status.status, 6, 'with no node answering, status still reports every node but exits VAULT_UNREACHABLE');
+  assert.equal(jsonError(status).code, 'VAULT_UNREACHABLE');
   const node = (jsonOf(status)['nodes'] as Array<{ reachable: boolean; error: { code: string } }>)[0]!;
   assert.deepEqual([node.reachable, node.error.code], [false, 'VAULT_TLS']);
 

@@ -92,7 +92,14 @@ for (const offset of [0, 1, 5, 12, 30, rawToken.length - 40, rawToken.length - 1
 }
 failure('truncated token', () => at(key).decrypt(goodToken.slice(0, 60)));
 failure('token with a newline', () => at(key).decrypt(`${goodToken}\n`));
-failure('token in standard base64', () => at(key).decrypt(rawToken.toString('base64')));
+// Only a token with '-' or '_' in it spells differently in standard base64; make sure this one does.
+const urlSafeToken = (() => {
+  for (;;) {
+    const token = at(key).encrypt(secretPlaintext).toString('latin1');
+    if (/[-_]/.test(token)) return token;
+  }
+})();
+failure('token in standard base64', () => at(key).decrypt(Buffer.from(urlSafeToken, 'base64url').toString('base64')));
 failure('bad padding, valid HMAC', () => at(key).decrypt(forgeToken(key, { plaintext: Buffer.concat([secretPlaintext.subarray(0, 31), Buffer.from([0])]), rawBlocks: true })));
 failure('wrong version, valid HMAC', () => at(key).decrypt(forgeToken(key, { version: 0x81, plaintext: secretPlaintext })));
 failure('odd ciphertext length, valid HMAC', () => at(key).decrypt(tokenText(forgeTokenBytes(key, { ciphertext: secretPlaintext.subarray(0, 33) }))));

@@ -76,6 +76,7 @@ test('app.asar holds no tests, sources, source maps, CLI, receivers or dev depen
     [/^\/node_modules\/(typescript|electron|electron-builder|vite|rolldown|playwright-core|eslint|@doyensec|@types|@vitejs|typescript-eslint|fernet|react|react-dom|app-builder-lib|@electron)\//, 'dev dependencies'],
     [/^\/(tsconfig[^/]*\.json|vite[^/]*\.ts|eslint\.config\.js|electron-builder\.yml|package-lock\.json)$/, 'build config'],
   ];
+  assert.ok(files.length > 0, 'the packaging test above must have listed app.asar first');
   for (const [pattern, what] of forbidden) {
     const found = files.filter((f) => pattern.test(f));
     assert.deepEqual(found.slice(0, 10), [], `app.asar must not contain ${what}`);

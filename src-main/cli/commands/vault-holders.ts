@@ -57,9 +57,10 @@ export async function collectShares(context: CommandContext, flags: ShareFlags, 
         const line = await readHiddenLine(context.io, `Holder ${holder}, your share (input hidden; empty line to stop): `);
         if (!line || line.length === 0) return;
         let share: Buffer | undefined;
+        let promptedKeys: PgpPrivateKeySource[] | undefined;
         try {
-          const keys = looksPgpEncrypted(line) && pgpKeys.length === 0 ? await promptPrivateKey(context) : pgpKeys;
-          share = await toShare(line, keys);
+          if (looksPgpEncrypted(line) && pgpKeys.length === 0) promptedKeys = await promptPrivateKey(context);
+          share = await toShare(line, promptedKeys ?? pgpKeys);
           const done = await submit(share, holder);
           if (done) return;
           break;
@@ -72,6 +73,11 @@ export async function collectShares(context: CommandContext, flags: ShareFlags, 
         } finally {
           share?.fill(0);
           line.fill(0);
+          // A key and passphrase typed for this one share are wiped with it.
+          for (const key of promptedKeys ?? []) {
+            key.key.fill(0);
+            key.passphrase?.fill(0);
+          }
         }
       }
       progress(output, `Thank you, holder ${holder}. Please hand the keyboard to the next holder.`);
@@ -99,7 +105,11 @@ async function loadPrivateKeys(context: CommandContext, flags: ShareFlags): Prom
   let passphrase: Buffer | undefined;
   if (flags.pgpPassphraseFile) {
     const raw = await readSecretSource(context.io, flags.pgpPassphraseFile, 'passphrase');
-    passphrase = Buffer.from(raw.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
+    // Drop one trailing line ending on the bytes, so the passphrase never becomes a JS string.
+    let end = raw.length;
+    if (end > 0 && raw[end - 1] === 0x0a) end--;
+    if (end > 0 && raw[end - 1] === 0x0d) end--;
+    passphrase = Buffer.from(raw.subarray(0, end));
     raw.fill(0);
   }
   return Promise.all(flags.pgpKey.map(async (file) => {

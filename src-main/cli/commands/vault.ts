@@ -110,6 +110,12 @@ export function registerVaultCommands(program: Command, context: CommandContext)
         const nodes = await cluster.status();
         output.result({ nodes });
         for (const node of nodes) output.line(formatStatus(node));
+        // Partial answers are a normal report; no answer at all must not look like success to a script.
+        if (!nodes.some((node) => node.reachable)) {
+          throw new CustodianError('VAULT_UNREACHABLE', 'No node of the cluster answered.', {
+            hint: 'Check the addresses (--addr, --profile or VAULT_ADDR), that the servers run, and the TLS settings (--ca-cert or VAULT_CACERT).',
+          });
+        }
       });
     });
 

@@ -4,6 +4,7 @@
  */
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
+import { CustodianError } from '../errors.js';
 import type { SecretStore } from '../keystore/index.js';
 import type { CustodianSigner } from './messages.js';
 import { fingerprintOf } from './wire.js';
@@ -28,8 +29,14 @@ function signerFromSeed(seed: Buffer): CustodianSigner {
 export async function loadOrCreateIdentity(secrets: SecretStore): Promise<CustodianSigner & { created: boolean }> {
   let seed = await secrets.get(IDENTITY_ACCOUNT);
   let created = false;
-  if (!seed || seed.length !== 32) {
-    seed?.fill(0);
+  if (seed && seed.length !== 32) {
+    // Never replace it: every receiver that lists this custodian would stop accepting its pushes.
+    seed.fill(0);
+    throw new CustodianError('IDENTITY_CORRUPT', 'The custodian identity in the OS keychain is not a valid Ed25519 key; it was left untouched.', {
+      hint: `Restore the keychain item "${IDENTITY_ACCOUNT}" from a backup; or delete it to create a new identity, then replace this custodian's line in every receiver's authorized-custodians file (custodian identity show).`,
+    });
+  }
+  if (!seed) {
     seed = randomBytes(32);
     await secrets.set(IDENTITY_ACCOUNT, seed);
     created = true;
