@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PROTOCOL } from './encoding.js';
 import { ReceiverConfigError } from './errors.js';
-import { createReceiver, loadOrCreateIdentityKey, type UnlockAttempt } from './index.js';
+import { checkReceiverSettings, createReceiver, loadOrCreateIdentityKey, type UnlockAttempt } from './index.js';
 
 const USAGE = `usage: custodian-receiver --identity-key FILE --authorized-custodians FILE --key-check KEY_ID [--key-check KEY_ID]...
                           [--host 127.0.0.1] [--port 8421] [--server-id ID] [--tls-cert FILE --tls-key FILE]
@@ -28,6 +28,17 @@ function defaultServerId(): string {
 function fail(code: string, message: string): never {
   process.stderr.write(`error [${code}]: ${message}\n`);
   process.exit(2);
+}
+
+/**
+ * parseArgs quotes what was typed. A stray argument may be a secret pasted in the wrong place (a Fernet key can
+ * even start with "-"), so only a plain option name is ever repeated back.
+ */
+function usageProblem(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return 'unexpected argument (every value goes right after its --option)';
+  const quoted = /'([^']*)'/.exec(error.message)?.[1];
+  if (quoted !== undefined && !/^--?[a-z][a-z-]{0,30}( <value>)?$/.test(quoted)) return 'unknown option (the options are listed below)';
+  return error.message;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -50,7 +61,7 @@ export async function main(argv: string[]): Promise<void> {
       allowPositionals: false,
     }));
   } catch (error) {
-    fail('USAGE', `${(error as Error).message}\n${USAGE}`);
+    fail('USAGE', `${usageProblem(error as NodeJS.ErrnoException)}\n${USAGE}`);
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -65,19 +76,17 @@ export async function main(argv: string[]): Promise<void> {
 
   let receiver;
   try {
-    const { privateKey } = await loadOrCreateIdentityKey(values['identity-key']);
     let custodians: string;
     try {
       custodians = await readFile(values['authorized-custodians'], 'utf8');
     } catch {
       throw new ReceiverConfigError('INVALID_CONFIG', `cannot read the authorized-custodians file ${values['authorized-custodians']}`);
     }
-    receiver = createReceiver({
-      serverId: values['server-id'] ?? defaultServerId(),
-      identityKey: privateKey,
-      authorizedCustodians: custodians,
-      keyChecks: values['key-check'],
-    });
+    const settings = { serverId: values['server-id'] ?? defaultServerId(), authorizedCustodians: custodians, keyChecks: values['key-check'] };
+    // Everything else is checked first: a refused start must not leave a new identity key file behind.
+    checkReceiverSettings(settings);
+    const { privateKey } = await loadOrCreateIdentityKey(values['identity-key']);
+    receiver = createReceiver({ ...settings, identityKey: privateKey });
   } catch (error) {
     if (error instanceof ReceiverConfigError) fail(error.code, error.message);
     throw error;

@@ -51,6 +51,21 @@ export interface Answer {
 
 const MEDIA_TYPE = 'application/json';
 
+/** A key check that is not a key id may be the key itself pasted by mistake: never quote it, only say what to do. */
+export const KEY_CHECK_NOT_A_KEY_ID = 'a --key-check value is not a key id (K1-XXXX-XXXX-XXXX-XXXX); '
+  + 'if you passed the key itself, treat it as exposed and rotate it';
+
+/**
+ * Checks the settings that need no identity key (server id, key checks, authorized custodians), so a caller can
+ * refuse a bad configuration before it creates anything on disk. Errors never quote the values.
+ */
+export function checkReceiverSettings(options: Pick<ReceiverCoreOptions, 'serverId' | 'keyChecks' | 'authorizedCustodians'>): void {
+  if (!isServerId(options.serverId)) throw new ReceiverConfigError('INVALID_CONFIG', 'the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
+  if (options.keyChecks.length === 0) throw new ReceiverConfigError('INVALID_CONFIG', 'at least one key check (key id) is required');
+  if (!options.keyChecks.every(isKeyId)) throw new ReceiverConfigError('INVALID_CONFIG', KEY_CHECK_NOT_A_KEY_ID);
+  custodianMap(options.authorizedCustodians);
+}
+
 export class ReceiverCore {
   readonly serverId: string;
   readonly identity: string;
@@ -68,12 +83,10 @@ export class ReceiverCore {
   private installedIds: string[] = [];
 
   constructor(options: ReceiverCoreOptions) {
-    if (!isServerId(options.serverId)) throw new ReceiverConfigError('INVALID_CONFIG', 'the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
+    checkReceiverSettings(options);
     if (options.identityKey.asymmetricKeyType !== 'ed25519' || options.identityKey.type !== 'private') {
       throw new ReceiverConfigError('INVALID_CONFIG', 'the identity key must be an Ed25519 private key');
     }
-    if (options.keyChecks.length === 0) throw new ReceiverConfigError('INVALID_CONFIG', 'at least one key check (key id) is required');
-    for (const id of options.keyChecks) if (!isKeyId(id)) throw new ReceiverConfigError('INVALID_CONFIG', `not a key id: ${String(id).slice(0, 40)}`);
     this.serverId = options.serverId;
     this.identityKey = options.identityKey;
     this.identityPublic = ed25519PublicRaw(options.identityKey);

@@ -19,10 +19,12 @@ export class InvalidToken extends Error {
 }
 
 function decodeToken(token: Uint8Array | string): Buffer {
-  const text = typeof token === 'string' ? token : Buffer.from(token).toString('ascii');
-  // Fernet tokens are urlsafe base64 with padding; accept a missing pad too, nothing else.
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) throw new InvalidToken();
+  const text = typeof token === 'string' ? token : Buffer.from(token).toString('latin1');
+  // Only the canonical spelling, like the app's Fernet (docs/fernet.md): urlsafe alphabet, exact '=' padding,
+  // zero unused bits, no whitespace. Re-encoding must give back the same text, so one token has one spelling.
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9_-]+={0,2}$/.test(text)) throw new InvalidToken();
   const data = Buffer.from(text, 'base64url');
+  if (encodeToken(data).toString('latin1') !== text) throw new InvalidToken();
   if (data.length < HEADER + 16 + MAC || (data.length - HEADER - MAC) % 16 !== 0 || data[0] !== VERSION) throw new InvalidToken();
   return data;
 }

@@ -18,7 +18,7 @@ export { PROTOCOL, fingerprintOf, keyIdOf, isKeyId, isFingerprint } from './enco
 export { RECEIVER_ERRORS, ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
 export { loadOrCreateIdentityKey, parseAuthorizedCustodians, type AuthorizedCustodian } from './config-files.js';
 export { InvalidToken, ReceiverFernet } from './fernet.js';
-export { ReceiverCore, type Answer, type BootState, type ReceiverCoreOptions, type UnlockInfo } from './core.js';
+export { ReceiverCore, checkReceiverSettings, type Answer, type BootState, type ReceiverCoreOptions, type UnlockInfo } from './core.js';
 export type { RequestHandler } from './http.js';
 
 export interface ReceiverConfig extends ReceiverCoreOptions {

@@ -30,6 +30,11 @@ USAGE_EXAMPLE = """Example:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        # argparse quotes what was typed; a stray value may be a secret pasted in the wrong place, so say that
+        # something is wrong and where, never what the value was.
+        if message.startswith("unrecognized arguments"):
+            message = "unrecognized arguments (every value goes right after its --option; see --help)"
+        message = re.sub(r":?\s*'[^']*'", "", message)
         raise ConfigError("USAGE", f"{message}\n{self.format_usage().rstrip()}")
 
 
@@ -40,6 +45,7 @@ def _parser() -> _Parser:
         "only. Prints one JSON line with \"identity\" (for `custodian server add --identity`) and \"url\" at start.",
         epilog=USAGE_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # like the Node demo; an abbreviation error would also quote what was typed
     )
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", default="8421", help="listen port (default 8421; 0 picks a free one)")

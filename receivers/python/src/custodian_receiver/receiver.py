@@ -110,6 +110,31 @@ _REQUEST_MEMBERS = (
 )
 
 
+KEY_CHECK_NOT_A_KEY_ID = (
+    "a --key-check value is not a key id (K1-XXXX-XXXX-XXXX-XXXX); "
+    "if you passed the key itself, treat it as exposed and rotate it"
+)
+
+
+def check_settings(
+    *, server_id: str, key_checks: Iterable[str], authorized_custodians: str | Iterable[AuthorizedCustodian | str]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Checks what needs no identity key; returns the key checks (deduplicated) and the custodian names.
+
+    Errors never quote the values: a key check that is not a key id may be the key itself, pasted by mistake.
+    """
+    if not is_server_id(server_id):
+        raise ConfigError(
+            "INVALID_CONFIG", "the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)"
+        )
+    checks = tuple(dict.fromkeys(key_checks))
+    if not checks:
+        raise ConfigError("INVALID_CONFIG", "at least one key check (key id) is required")
+    if not all(is_key_id_value(check) for check in checks):
+        raise ConfigError("INVALID_CONFIG", KEY_CHECK_NOT_A_KEY_ID)
+    return checks, _custodian_names(authorized_custodians)
+
+
 class Receiver:
     """One receiver: identity, authorized custodians, key checks, and the locked/unlocked state.
 
@@ -129,23 +154,14 @@ class Receiver:
         new_ephemeral_key: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate,
         boot: BootState | None = None,
     ) -> None:
-        if not is_server_id(server_id):
-            raise ConfigError(
-                "INVALID_CONFIG", "the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)"
-            )
+        checks, custodians = check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=authorized_custodians)
         if not isinstance(identity_key, Ed25519PrivateKey):
             raise ConfigError("INVALID_CONFIG", "the identity key must be an Ed25519 private key")
-        checks = list(dict.fromkeys(key_checks))
-        if not checks:
-            raise ConfigError("INVALID_CONFIG", "at least one key check (key id) is required")
-        for check in checks:
-            if not is_key_id_value(check):
-                raise ConfigError("INVALID_CONFIG", f"not a key id: {str(check)[:40]}")
         self._server_id = server_id
         self._identity_key = identity_key
         self._identity = fingerprint_of(raw_public_key(identity_key))
-        self._key_checks = tuple(checks)
-        self._custodians = _custodian_names(authorized_custodians)
+        self._key_checks = checks
+        self._custodians = custodians
         self._clock = clock
         self._random_bytes = random_bytes
         self._new_ephemeral_key = new_ephemeral_key
@@ -170,9 +186,15 @@ class Receiver:
         key_checks: Iterable[str],
         server_id: str,
     ) -> Receiver:
-        """The usual way to build one: identity key file (created 0600 if missing) and custodians file."""
-        identity_key, _created = load_or_create_identity_key(identity_key_file)
+        """The usual way to build one: identity key file (created 0600 if missing) and custodians file.
+
+        Everything else is checked before the identity key file is touched, so a refused configuration does not
+        leave a new key file behind.
+        """
         custodians = read_authorized_custodians(authorized_custodians_file)
+        key_checks = list(key_checks)
+        check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=custodians)
+        identity_key, _created = load_or_create_identity_key(identity_key_file)
         return cls(server_id=server_id, identity_key=identity_key, authorized_custodians=custodians, key_checks=key_checks)
 
     # ---- read-only view ---------------------------------------------------------------------------------
