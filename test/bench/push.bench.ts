@@ -26,6 +26,8 @@ function startWorker(custodian: string, check: string): Worker {
   const queue: string[] = [];
   const waiting: ((line: string) => void)[] = [];
   lines.on('line', (line) => { const w = waiting.shift(); if (w) w(line); else queue.push(line); });
+  // A worker that dies would leave its answer pending forever: fail the run instead.
+  child.on('exit', (code, signal) => { if (!finished) stall(`a receiver process exited (${signal ?? code})`); });
   const next = () => new Promise<Record<string, unknown>>((resolve) => {
     const take = (line: string) => resolve(JSON.parse(line) as Record<string, unknown>);
     const queued = queue.shift();
@@ -42,6 +44,16 @@ const signerRaw = Buffer.from(createPublicKey(signerKey).export({ format: 'jwk' 
 const signer: CustodianSigner = { privateKey: signerKey, publicRaw: signerRaw, fingerprint: fingerprintOf(signerRaw) };
 const dataKey = randomBytes(32);
 
+// Never hang `npm run bench`: report where the run stalled and stop, after a generous bound.
+let phase = 'starting the receivers';
+let finished = false;
+function stall(reason: string): never {
+  process.stderr.write(`push benchmark stopped: ${reason} (phase: ${phase})\n`);
+  for (const worker of workers) worker.child.kill();
+  process.exit(1);
+}
+const watchdog = setTimeout(() => stall('no progress for 180 s'), 180_000);
+
 const workers = Array.from({ length: PROCESSES }, () => startWorker(signer.fingerprint, keyId(dataKey)));
 try {
   const servers: PinnedServer[] = [];
@@ -57,6 +69,8 @@ try {
   const custodianCpu: number[] = [];
   const userPerUnlock: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    phase = `round ${round + 1} of ${ROUNDS}`;
+    watchdog.refresh();
     const t0 = process.hrtime.bigint();
     const statuses = await statusOf(servers);
     statusWall.push(ms(process.hrtime.bigint() - t0));
@@ -82,6 +96,8 @@ try {
   // Reference: HPKE Open/Seal CPU per op, used as in production: through our wrappers of the `hpke` library
   // (receiver key imported once per boot; the client imports each status's public key) vs @hpke/core used the
   // same way (key pair imported once; public key imported per Seal).
+  phase = 'HPKE reference measurements';
+  watchdog.refresh();
   const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
   const { privateKey } = generateKeyPairSync('x25519');
   const secret = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url');
@@ -125,5 +141,7 @@ try {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
+  finished = true;
+  clearTimeout(watchdog);
   for (const worker of workers) worker.child.kill();
 }
