@@ -86,3 +86,8 @@ Exit status:
   ${EXIT_STATUS.server}  a receiver is unreachable, refused the push, or its identity does not match
   ${EXIT_STATUS.data}  corrupt or unwritable local data (key metadata, profiles, pinned servers)
 Errors go to stderr as "error [CODE]: message" and "hint: ..." (with --json: one {"error": {...}} object on stderr).`;
+
+/** The text after a command's own help: an optional note, its examples, and the exit statuses. */
+export function commandHelp(examples: string[], extra = ''): string {
+  return `${extra ? `\n${extra}\n` : ''}\nExamples:\n${examples.map((example) => `  ${example}`).join('\n')}\n${EXIT_HELP}`;
+}

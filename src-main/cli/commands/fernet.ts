@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { Fernet, MultiFernet } from '../../core/crypto/index.js';
 import { CustodianError } from '../../core/errors.js';
 import type { KeyStore } from '../../core/keystore/index.js';
-import { readAll } from '../io.js';
+import { commandHelp as help, readAll } from '../io.js';
 import type { CommandContext } from '../main.js';
-import { help, openCliKeyStore } from './key.js';
+import { openCliKeyStore } from './key.js';
 
 /**
  * `custodian fernet ...`: the operator's tools to check tokens and re-encrypt data during a rotation.

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { authorizedCustodiansEntry } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
-import { custodianIdentity, help } from './push-context.js';
+import { commandHelp as help } from '../io.js';
+import { custodianIdentity } from './push-context.js';
 
 /** `custodian identity show`: the custodian's signing identity, as the line receivers authorize. */
 export function registerIdentityCommands(program: Command, context: CommandContext): void {

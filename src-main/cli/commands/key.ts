@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { encodeFernetKey } from '../../core/crypto/index.js';
 import { CustodianError } from '../../core/errors.js';
 import { openKeyStore, type KeyRecord, type KeyStore } from '../../core/keystore/index.js';
-import { EXIT_HELP } from '../io.js';
+import { commandHelp as help } from '../io.js';
 import type { CommandContext } from '../main.js';
 import { cancelled, confirm, readKeyText } from './key-input.js';
 
@@ -151,6 +151,3 @@ function printRecord(line: (text: string) => void, record: KeyRecord): void {
 }
 
 /** The text after a command's options: its examples, then the exit statuses. */
-export function help(examples: string[]): string {
-  return `\nExamples:\n${examples.map((example) => `  ${example}`).join('\n')}\n${EXIT_HELP}`;
-}

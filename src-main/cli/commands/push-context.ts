@@ -3,7 +3,6 @@ import { FileAuditLog } from '../../core/audit.js';
 import { keychainTimeoutMs, OsKeychain } from '../../core/keystore/index.js';
 import { custodianHome, keychainService } from '../../core/paths.js';
 import { loadOrCreateIdentity, ReceiptLog, ServerRegistry, type CustodianSigner } from '../../core/push/index.js';
-import { EXIT_HELP } from '../io.js';
 import type { CommandContext } from '../main.js';
 
 export function servers(context: CommandContext): ServerRegistry {
@@ -31,8 +30,4 @@ export async function custodianIdentity(context: CommandContext): Promise<Custod
     await audit(context).record({ action: 'identity.create', outcome: 'ok', fingerprint: identity.fingerprint });
   }
   return identity;
-}
-
-export function help(examples: string[]): string {
-  return `\nExamples:\n${examples.map((example) => `  ${example}`).join('\n')}\n${EXIT_HELP}`;
 }

@@ -4,7 +4,8 @@ import type { KeyStore } from '../../core/keystore/index.js';
 import { pushKeys, type PushResult } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
 import { openCliKeyStore } from './key.js';
-import { audit, custodianIdentity, help, receipts, servers } from './push-context.js';
+import { commandHelp as help } from '../io.js';
+import { audit, custodianIdentity, receipts, servers } from './push-context.js';
 
 /** `custodian push`: unlock servers after a deploy by pushing the data key to their receivers. */
 export function registerPushCommands(program: Command, context: CommandContext): void {

@@ -6,7 +6,8 @@ import {
 } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
 import { cancelled, confirm } from './key-input.js';
-import { audit, help, servers } from './push-context.js';
+import { commandHelp as help } from '../io.js';
+import { audit, servers } from './push-context.js';
 
 /** `custodian server add|list|remove|status`: receivers pinned by identity fingerprint. */
 export function registerServerCommands(program: Command, context: CommandContext): void {

@@ -9,7 +9,7 @@ import {
   stepDown, UnsealCeremony, VaultCluster, VaultProfiles, wipeAll, type ConnectionOptions, type NodeStatus, type NodeUnsealState,
   type PgpRecipient,
 } from '../../core/vault/index.js';
-import type { Output } from '../io.js';
+import { commandHelp as help, type Output } from '../io.js';
 import type { CommandContext } from '../main.js';
 import { collectShares, confirmFingerprint, progress, type ShareFlags } from './vault-holders.js';
 import { readSecretSource } from './vault-input.js';
@@ -29,10 +29,6 @@ export interface ConnectionFlags {
 
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function help(examples: string[], extra = ''): string {
-  return `${extra ? `\n${extra}\n` : ''}\nExample:\n${examples.map((e) => `  ${e}`).join('\n')}`;
-}
 
 function withConnection(command: Command, token = false): Command {
   command
