@@ -18,6 +18,10 @@ const debianPackages = {
   'libsecret-tools': '/usr/bin/secret-tool',
   'chromium': '/usr/bin/chromium',
   'openssl': '/usr/bin/openssl',
+  // backup and recovery: the age CLI (interop), QR decoding and PDF rendering for the paper-sheet tests
+  'age': '/usr/bin/age',
+  'zbar-tools': '/usr/bin/zbarimg',
+  'poppler-utils': '/usr/bin/pdftoppm',
 };
 
 function log(message) {

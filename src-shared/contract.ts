@@ -106,7 +106,16 @@ export interface AppInfo {
 export interface Settings { idleLockMinutes: number; clipboardClearSeconds: number; watchIntervalSeconds: number }
 export const DEFAULT_SETTINGS: Settings = { idleLockMinutes: 5, clipboardClearSeconds: 30, watchIntervalSeconds: 10 };
 
-export interface KeyView { id: string; name: string; created: string; origin: 'generated' | 'imported' }
+export interface KeyView {
+  id: string;
+  name: string;
+  created: string;
+  origin: 'generated' | 'imported' | 'restored';
+  /** Last backup (SLIP-39 split, age export, state backup with keys); absent: never backed up. */
+  lastBackup?: { at: string; kind: 'slip39' | 'age' | 'state' };
+  /** Last restore drill and its outcome; absent: never drilled. */
+  lastDrill?: { at: string; outcome: 'match' | 'mismatch' };
+}
 export interface RevealedKey { key: KeyView; keyText: string }
 export interface Copied { clearsAfterSeconds: number }
 

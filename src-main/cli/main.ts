@@ -7,6 +7,7 @@ import { registerVaultCommands } from './commands/vault.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerPushCommands } from './commands/push.js';
+import { registerBackupCommands } from './commands/backup.js';
 
 export interface CommandContext {
   io: CliIO;
@@ -24,6 +25,7 @@ const groups: Register[] = [
   registerIdentityCommands,
   registerServerCommands,
   registerPushCommands,
+  registerBackupCommands,
 ];
 
 export function buildProgram(io: CliIO): Command {

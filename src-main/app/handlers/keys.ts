@@ -67,5 +67,9 @@ export function keyHandlers(deps: KeyHandlerDeps): { [A in KeyActions]: Handler<
 }
 
 function view(record: KeyRecord): KeyView {
-  return { id: record.id, name: record.name, created: record.created, origin: record.origin };
+  return {
+    id: record.id, name: record.name, created: record.created, origin: record.origin,
+    ...(record.lastBackup ? { lastBackup: { ...record.lastBackup } } : {}),
+    ...(record.lastDrill ? { lastDrill: { ...record.lastDrill } } : {}),
+  };
 }

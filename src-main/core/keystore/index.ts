@@ -4,7 +4,7 @@ import { KeyStore } from './key-store.js';
 import { OsKeychain, keychainTimeoutMs } from './os-keychain.js';
 
 export { KeyStore, resolveIn, type KeyStoreOptions } from './key-store.js';
-export { METADATA_FILE, type KeyRecord } from './metadata.js';
+export { METADATA_FILE, type BackupKind, type KeyOrigin, type KeyRecord } from './metadata.js';
 export { MAX_NAME_LENGTH, checkKeyName } from './names.js';
 export { DEFAULT_KEYCHAIN_TIMEOUT_MS, OsKeychain, keychainError, keychainTimeoutMs } from './os-keychain.js';
 export { MemorySecretStore, type SecretStore } from './secret-store.js';

@@ -2,7 +2,7 @@ import type { AuditEvent, AuditLog } from '../audit.js';
 import { decodeFernetKey, encodeFernetKey, generateFernetKey, keyId } from '../crypto/index.js';
 import { CustodianError } from '../errors.js';
 import type { JsonFile } from '../storage/json-file.js';
-import { metadataFile, type KeyMetadata, type KeyRecord } from './metadata.js';
+import { metadataFile, type BackupKind, type KeyMetadata, type KeyRecord } from './metadata.js';
 import { checkKeyName } from './names.js';
 import type { SecretStore } from './secret-store.js';
 
@@ -59,14 +59,46 @@ export class KeyStore {
   }
 
   /** Stores existing Fernet key text (44 characters; one trailing newline is tolerated). The caller wipes keyText. */
-  async import(name: string, keyText: Uint8Array): Promise<KeyRecord> {
+  async import(name: string, keyText: Uint8Array, origin: 'imported' | 'restored' = 'imported'): Promise<KeyRecord> {
     checkKeyName(name);
     const raw = decodeFernetKey(withoutTrailingNewline(keyText));
     try {
-      return await this.store(name, raw, 'imported');
+      return await this.store(name, raw, origin);
     } finally {
       raw.fill(0);
     }
+  }
+
+  /** Stores 32 raw key bytes recovered from a backup (origin `restored`). The caller wipes rawKey. */
+  async importRaw(name: string, rawKey: Uint8Array, origin: 'imported' | 'restored' = 'restored'): Promise<KeyRecord> {
+    checkKeyName(name);
+    const text = encodeFernetKey(Buffer.from(rawKey));
+    try {
+      return await this.import(name, text, origin);
+    } finally {
+      text.fill(0);
+    }
+  }
+
+  /** Records that a backup of the key was made (shown by `key list`/`show` and the Keys screen). */
+  async markBackedUp(id: string, kind: BackupKind): Promise<KeyRecord> {
+    return this.updateRecord(id, (record) => { record.lastBackup = { at: this.now().toISOString(), kind }; });
+  }
+
+  /** Records the outcome of a restore drill for the key. */
+  async markDrilled(id: string, outcome: 'match' | 'mismatch'): Promise<KeyRecord> {
+    return this.updateRecord(id, (record) => { record.lastDrill = { at: this.now().toISOString(), outcome }; });
+  }
+
+  private async updateRecord(id: string, change: (record: KeyRecord) => void): Promise<KeyRecord> {
+    let updated: KeyRecord | undefined;
+    await this.metadata.update((current) => {
+      const record = current.keys.find((key) => key.id === id);
+      if (!record) throw new CustodianError('KEY_NOT_FOUND', 'No key matches that id.', { hint: '`custodian key list` shows the keys.' });
+      change(record);
+      updated = { ...record };
+    });
+    return updated as KeyRecord;
   }
 
   async list(): Promise<KeyRecord[]> {
@@ -140,7 +172,7 @@ export class KeyStore {
       await this.record({ action: `key.${origin === 'generated' ? 'generate' : 'import'}`, outcome: 'error', keyId: id, keyName: name, code: codeOf(error) }).catch(() => undefined);
       throw error;
     }
-    await this.record({ action: `key.${origin === 'generated' ? 'generate' : 'import'}`, outcome: 'ok', keyId: id, keyName: name });
+    await this.record({ action: `key.${origin === 'generated' ? 'generate' : origin === 'restored' ? 'restore' : 'import'}`, outcome: 'ok', keyId: id, keyName: name });
     return record;
   }
 
