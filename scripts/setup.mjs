@@ -111,9 +111,13 @@ function ensureOpenBao() {
 
 /** Everything the tests need; returns environment variables that tell the tests where things are. */
 export function setup() {
-  ensureDebianPackages();
-  ensureNodeModules();
-  ensureVenv();
+  // CUSTODIAN_SKIP_INSTALL=1: the machine is prepared (for example a git worktree sharing node_modules and
+  // .venv with a checkout where setup already ran); only locate what the tests need, install nothing.
+  if (process.env.CUSTODIAN_SKIP_INSTALL !== '1') {
+    ensureDebianPackages();
+    ensureNodeModules();
+    ensureVenv();
+  }
   const bao = ensureOpenBao();
   const python = join(venv, 'bin', 'python');
   const vectors = execFileSync(python, ['-c', 'import cryptography_vectors, os; print(os.path.dirname(cryptography_vectors.__file__))'], { encoding: 'utf8' }).trim();
