@@ -55,7 +55,7 @@ export function NonceCeremony({ operation, target, onChanged }: { operation: Ope
   };
 
   return (
-    <div className="ceremony" aria-label={title}>
+    <div className="ceremony" role="group" aria-label={title}>
       <h2>{title}</h2>
       {step === 'params' ? (
         <form onSubmit={(e) => { e.preventDefault(); void begin(); }}>
@@ -73,7 +73,7 @@ export function NonceCeremony({ operation, target, onChanged }: { operation: Ope
       ) : null}
       {view && step !== 'params' && step !== 'done' ? (
         <>
-          <div className="fingerprint" aria-label="Ceremony fingerprint">
+          <div className="fingerprint" role="group" aria-label="Ceremony fingerprint">
             <span>Ceremony fingerprint</span>
             <code data-testid="ceremony-fingerprint">{view.fingerprint}</code>
             <small>nonce {view.nonce}</small>
