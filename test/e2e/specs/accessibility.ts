@@ -1,7 +1,9 @@
 /** Keyboard use and accessible names, on every screen of the running app. */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { blocking, runAxe, type AxeRun } from '../support/axe.js';
+import { AXE_RESULTS, blocking, runAxe, type AxeRun } from '../support/axe.js';
 import { goTo, type SpecContext } from './helpers.js';
 
 const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings'] as const;
@@ -91,14 +93,19 @@ export async function expectAxeClean(page: Page, name: string): Promise<AxeRun> 
   return run;
 }
 
-/** Runs expectAxeClean in the page's own scheme and in the other one (emulated), back to its own scheme after. */
-export async function expectAxeCleanBothSchemes(page: Page, name: string, shot?: (name: string) => Promise<string>): Promise<void> {
+/**
+ * Runs expectAxeClean in the page's own scheme and in the other one (emulated), back to its own scheme after;
+ * with `focusRing`, also tabs round the step and checks every focus ring (focus then ends up elsewhere: the
+ * caller moves on with tabTo).
+ */
+export async function expectAxeCleanBothSchemes(page: Page, name: string, shot?: (name: string) => Promise<string>, options: { focusRing?: boolean } = {}): Promise<void> {
   const own = await page.evaluate(() => (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
   try {
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await expectAxeClean(page, `${name}-${scheme}`);
       if (shot) await shot(`${name}-${scheme}`);
+      if (options.focusRing) await focusRingSpec(page, `${name}-${scheme}`);
     }
   } finally {
     await page.emulateMedia({ colorScheme: own });
@@ -216,6 +223,8 @@ export async function focusRingSpec(page: Page, name: string, options: { minStop
     seen.add(key);
     stops.push(stop);
   }
+  mkdirSync(AXE_RESULTS, { recursive: true });
+  writeFileSync(join(AXE_RESULTS, `focus-${name.replace(/[^A-Za-z0-9-]+/g, '-')}.json`), `${JSON.stringify(stops, null, 2)}\n`);
   assert.ok(stops.length >= minStops, `only ${stops.length} focus stops on ${name}`);
   const bad = stops.filter((s) => !s.visible || s.outlineStyle === 'none' || s.outlineWidth < 2 || s.contrast < 3);
   assert.deepEqual(bad, [], `focus rings on ${name} that are missing or below 3:1`);
@@ -263,7 +272,7 @@ export async function keyboardInitSpec(context: SpecContext, profile: string, sh
   // Back up the form with Shift+Tab to set the numbers.
   await typeInto(page, page.getByLabel(/^Threshold/), String(threshold), { backwards: true });
   await typeInto(page, page.getByLabel('Number of shares'), String(shares), { backwards: true });
-  await expectAxeCleanBothSchemes(page, 'keyboard-init-form', context.shot);
+  await expectAxeCleanBothSchemes(page, 'keyboard-init-form', context.shot, { focusRing: true });
   await press(page, page.getByRole('button', { name: 'Initialise cluster' }));
 
   const secrets: string[] = [];
@@ -271,7 +280,7 @@ export async function keyboardInitSpec(context: SpecContext, profile: string, sh
   for (const [index, holder] of holders.entries()) {
     const reveal = page.getByRole('button', { name: `Reveal for ${holder}` });
     await reveal.waitFor({ timeout: 60_000 });
-    if (index === 0) await expectAxeCleanBothSchemes(page, 'keyboard-init-handout', context.shot);
+    if (index === 0) await expectAxeCleanBothSchemes(page, 'keyboard-init-handout', context.shot, { focusRing: true });
     await press(page, reveal);
     const secret = page.getByRole('region', { name: `Secret for ${holder}` });
     secrets.push((await secret.innerText({ timeout: 30_000 })).trim());
@@ -300,7 +309,7 @@ export async function keyboardUnsealSpec(context: SpecContext, shares: string[],
       await typeInto(page, field, shares[0]!);
       await page.keyboard.press('Enter');
       await page.locator('[role="alert"][data-code="SHARE_REPEATED"]').waitFor({ timeout: 60_000 });
-      await expectAxeCleanBothSchemes(page, 'keyboard-unseal-repeated-share', context.shot);
+      await expectAxeCleanBothSchemes(page, 'keyboard-unseal-repeated-share', context.shot, { focusRing: true });
     }
     await typeInto(page, field, shares[holder - 1]!);
     assert.equal(await field.getAttribute('type'), 'password', 'the share is typed into a masked field');
@@ -309,7 +318,7 @@ export async function keyboardUnsealSpec(context: SpecContext, shares: string[],
     if (holder < threshold) {
       const next = page.getByRole('region', { name: 'Hand over' }).getByRole('button', { name: 'Next holder is ready' });
       await next.waitFor({ timeout: 60_000 });
-      if (holder === 1) await expectAxeCleanBothSchemes(page, 'keyboard-unseal-handover', context.shot);
+      if (holder === 1) await expectAxeCleanBothSchemes(page, 'keyboard-unseal-handover', context.shot, { focusRing: true });
       await press(page, next);
     }
   }

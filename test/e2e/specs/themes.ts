@@ -1,11 +1,11 @@
 /**
  * Both colour schemes, screen by screen: each view is opened in a window whose OS scheme is light and in one whose
  * scheme is dark (Playwright's colorScheme, i.e. prefers-color-scheme), checked with axe (colour contrast
- * included) and screenshotted as test-results/screenshots/<view>-<scheme>.png.
+ * included), its focus rings measured, and screenshotted as test-results/screenshots/<view>-<scheme>.png.
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { expectAxeClean } from './accessibility.js';
+import { expectAxeClean, focusRingSpec } from './accessibility.js';
 import { alertWithCode, goTo, type SpecContext } from './helpers.js';
 
 export type Scheme = 'light' | 'dark';
@@ -16,6 +16,8 @@ export interface View {
   open(page: Page): Promise<void>;
   /** Leaves the view when the next one cannot be reached from it (the lock screen). */
   close?(page: Page): Promise<void>;
+  /** Fewest Tab stops the view has (default 7: the navigation and one control of its own). */
+  focusStops?: number;
 }
 
 /** Opens each view in each window, then runs axe and takes the screenshot. Returns the number of views checked. */
@@ -28,6 +30,8 @@ export async function themedViews(windows: Record<Scheme, SpecContext>, views: V
       await page.waitForFunction(() => !document.querySelector('[role="status"] progress'), undefined, { timeout: 60_000 });
       await expectAxeClean(page, `${view.name}-${scheme}`);
       await shot(`${view.name}-${scheme}`);
+      // Dialogs and notices have surfaces of their own: the focus ring is measured on each view too.
+      await focusRingSpec(page, `${view.name}-${scheme}`, { minStops: view.focusStops ?? 7 });
       await view.close?.(page);
     }
   }
@@ -158,6 +162,7 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
         await page.getByRole('heading', { name: 'Key Custodian is locked' }).waitFor();
       },
       close: resume,
+      focusStops: 1,
     },
   ];
 }
