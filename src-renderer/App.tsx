@@ -128,7 +128,7 @@ export function App(): ReactNode {
           </>
         )}
       </main>
-      <PresenceDialog key={generation} />
+      <PresenceDialog key={`presence-${generation}`} />
     </div>
   );
 }

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { AppInfo, SessionState, Settings } from '../../src-shared/contract.js';
 import { FileAuditLog } from '../core/audit.js';
+import { isCustodianError } from '../core/errors.js';
 import { keychainTimeoutMs, openKeyStore, OsKeychain, type KeyStore } from '../core/keystore/index.js';
 import { custodianHome, keychainService } from '../core/paths.js';
 import { VaultProfiles } from '../core/vault/index.js';
@@ -114,10 +115,18 @@ export function createAppCore(services: AppServices): AppCore {
     sessionState,
     lock: async () => {
       await session.lock();
+      await audit.record({ action: 'app.lock', outcome: 'ok', via: 'desktop' });
       return sessionState();
     },
     unlock: async ({ passphrase }) => {
-      await withBytes(passphrase, (bytes) => session.unlock(bytes));
+      try {
+        await withBytes(passphrase, (bytes) => session.unlock(bytes));
+      } catch (error) {
+        // Failed attempts are worth a line: someone tried to resume this session.
+        await audit.record({ action: 'app.unlock', outcome: 'error', code: isCustodianError(error) ? error.code : 'INTERNAL', via: 'desktop' });
+        throw error;
+      }
+      await audit.record({ action: 'app.unlock', outcome: 'ok', via: 'desktop' });
       return sessionState();
     },
     confirmPresence: async ({ passphrase }) => {
