@@ -35,7 +35,12 @@ export const ACTIONS = [
   'removeServer',
   'serverStatus',
   'pushKey',
-  'notifyServerLocked',
+  'sessionState',
+  'lock',
+  'unlock',
+  'confirmPresence',
+  'setUnlockPassphrase',
+  'watchState',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

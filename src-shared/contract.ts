@@ -24,6 +24,8 @@ const share = z.string().min(1, 'Type the share.').max(20_000, 'That is far long
 const armoredKey = z.string().min(1).max(100_000);
 const fingerprint = z.string().trim().min(4).max(256);
 /** The core's server name rule (src-main/core/push/servers.ts), checked here so the form says it first. */
+/** The local unlock passphrase as typed (turned into a Buffer in main at once, wiped after the scrypt check). */
+const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(1024, 'That is longer than any passphrase.');
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
 
 export const requests = {
@@ -89,7 +91,15 @@ export const requests = {
     previous: z.array(keyRef).max(8).optional(),
     servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000),
   }),
-  notifyServerLocked: z.strictObject({ name: serverName }),
+  sessionState: z.strictObject({}),
+  lock: z.strictObject({}),
+  unlock: z.strictObject({ passphrase: unlockPassphrase.optional() }),
+  confirmPresence: z.strictObject({ passphrase: unlockPassphrase.optional() }),
+  setUnlockPassphrase: z.strictObject({
+    passphrase: z.string().min(10, 'Use at least 10 characters for the unlock passphrase.').max(1024, 'That is longer than any passphrase.'),
+    current: unlockPassphrase.optional(),
+  }),
+  watchState: z.strictObject({}),
 } satisfies Record<ActionName, z.ZodType>;
 
 export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
@@ -191,6 +201,49 @@ export interface PushResultView {
 }
 export interface IdentityView { line: string; fingerprint: string }
 
+/** How this machine confirms the OS user's presence: Touch ID (macOS), else the local unlock passphrase. */
+export interface PresenceView {
+  method: 'touch-id' | 'passphrase';
+  /** Whether an unlock passphrase has been chosen (needed wherever the method is 'passphrase'). */
+  passphraseSet: boolean;
+  /** Wait before the next passphrase attempt after too many wrong ones (0: none). */
+  retryAfterSeconds: number;
+}
+/** The lock, kept in main: a reloaded window asks for it and shows the lock screen if locked. */
+export interface SessionState {
+  locked: boolean;
+  presence: PresenceView;
+  /** Ceremonies and hand-outs open in main (closing the window asks first while this is above 0). */
+  openCeremonies: number;
+}
+export interface PresenceConfirmed { validForSeconds: number }
+
+/** One change the watchers in main saw. */
+export interface WatchEvent {
+  at: string;
+  kind: 'server-locked' | 'server-unlocked' | 'node-sealed' | 'node-unsealed';
+  /** Server name, or node address. */
+  subject: string;
+  /** The saved Vault profile the node belongs to. */
+  profile?: string;
+  message: string;
+}
+/** What main's watchers last saw (servers, nodes of every saved Vault profile) and what changed. */
+export interface WatchState {
+  /** Goes up with every completed check. */
+  revision: number;
+  checkedAt?: string;
+  intervalSeconds: number;
+  /** Absent until the first check completes. */
+  servers?: ServerStatusView[];
+  serversError?: ErrorView;
+  vault: Array<{ profile: string; nodes?: VaultNodeView[]; error?: ErrorView }>;
+  /** Newest first. */
+  history: WatchEvent[];
+  /** Locked servers plus sealed nodes right now (the badge count). */
+  attention: number;
+}
+
 export interface Responses {
   appInfo: AppInfo;
   getSettings: Settings;
@@ -223,7 +276,12 @@ export interface Responses {
   removeServer: ServerView;
   serverStatus: ServerStatusView[];
   pushKey: PushResultView[];
-  notifyServerLocked: Record<string, never>;
+  sessionState: SessionState;
+  lock: SessionState;
+  unlock: SessionState;
+  confirmPresence: PresenceConfirmed;
+  setUnlockPassphrase: SessionState;
+  watchState: WatchState;
 }
 
 /** What the renderer sees of a failure: a stable code, a sentence, what to do next. Never a secret. */

@@ -3,6 +3,7 @@ import type { AppInfo, KeyView, Settings } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { Busy, ErrorNotice, Field, NotAvailable } from '../components/common.js';
 import { useTask } from '../hooks.js';
+import { withPresence } from '../presence.js';
 
 export function Keys({ info, settings }: { info: AppInfo | undefined; settings: Settings }): ReactNode {
   const [keys, setKeys] = useState<KeyView[] | undefined>();
@@ -140,11 +141,11 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
       ) : null}
       <div className="buttons">
         <button type="button" disabled={task.busy} onClick={async () => {
-          const result = await task.run(() => call('revealKey', { ref: keyView.id, confirmName }));
+          const result = await task.run(() => withPresence(() => call('revealKey', { ref: keyView.id, confirmName })));
           if (result) { setRevealed(result.keyText); setConfirmName(''); }
         }}>Reveal key once</button>
         <button type="button" disabled={task.busy} onClick={async () => {
-          const result = await task.run(() => call('copyKey', { ref: keyView.id, confirmName }));
+          const result = await task.run(() => withPresence(() => call('copyKey', { ref: keyView.id, confirmName })));
           if (result) { setStatus(`Key copied; the clipboard clears in ${result.clearsAfterSeconds} s.`); setConfirmName(''); }
         }}>Copy key to clipboard</button>
         <button type="button" onClick={() => { setRevealed(undefined); onClose(); }}>Close</button>

@@ -18,7 +18,7 @@ import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { startRaftCluster, type BaoCluster } from '../support/openbao.js';
 import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
 import { AXE_RESULTS } from './support/axe.js';
-import { startBridge, type Bridge } from './support/bridge.js';
+import { DEFAULT_UNLOCK_PASSPHRASE, startBridge, type Bridge } from './support/bridge.js';
 import { openWindow, screenshot, type Window } from './support/browser.js';
 import { vaultCaller } from './support/vault-call.js';
 import { countPointerPresses, focusRingSpec, keyboardInitSpec, keyboardUnsealSpec, type FocusStop } from './specs/accessibility.js';
@@ -47,7 +47,7 @@ before(async () => {
   for (const scheme of ['light', 'dark'] as const) {
     const window = await openWindow(bridge, { colorScheme: scheme });
     windows[scheme] = window;
-    contexts[scheme] = { page: window.page, env, shot: (name) => screenshot(window.page, name) };
+    contexts[scheme] = { page: window.page, env, shot: (name) => screenshot(window.page, name), passphrase: DEFAULT_UNLOCK_PASSPHRASE };
   }
   // What the screens show: a key, and a pinned receiver that accepts it.
   const keyId = await generateKey(contexts.light, KEY);

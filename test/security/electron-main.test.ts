@@ -115,3 +115,17 @@ test('ipcMain has exactly the contract channels, and they refuse strangers and b
   const bad = await handler(event(`${APP_ORIGIN}/index.html`), { unexpected: 1 }) as { ok: boolean; error?: { code: string } };
   assert.deepEqual([bad.ok, bad.error?.code], [false, 'INVALID_INPUT']);
 });
+
+test('main wires the shell: its own menu, reload shortcuts blocked, quit clears first, the OS lock locks the app', () => {
+  const menu = recorded.applicationMenu as { template: Array<{ submenu?: Array<{ role?: string }> }> } | undefined;
+  assert.ok(menu, 'Menu.setApplicationMenu replaced the default menu');
+  const roles = menu.template.flatMap((item) => (item.submenu ?? []).map((sub) => sub.role));
+  assert.ok(!roles.includes('reload') && !roles.includes('toggleDevTools'));
+  const contents = recorded.windows[0]!.webContents;
+  let prevented = false;
+  contents.emit('before-input-event', { preventDefault: () => { prevented = true; } }, { type: 'keyDown', key: 'r', control: true, meta: false, shift: false, alt: false });
+  assert.equal(prevented, true, 'Ctrl+R never reaches the page');
+  assert.equal(contents.listeners.get('will-prevent-unload')?.length, 1);
+  assert.equal(recorded.appListeners.get('before-quit')?.length, 1);
+  assert.ok(recorded.powerListeners.get('lock-screen')?.length, 'the OS screen lock locks the app');
+});

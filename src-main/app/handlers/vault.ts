@@ -27,6 +27,8 @@ export interface VaultHandlers {
   handlers: { [A in VaultActions]: Handler<A> };
   /** Ends every open ceremony (wiping what it remembers) and closes the connections. */
   closeAll(): Promise<void>;
+  /** Ceremonies open right now (main asks before the window closes or reloads while this is above 0). */
+  openCount(): number;
 }
 
 export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audit: AuditLog }): VaultHandlers {
@@ -239,6 +241,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
     async closeAll() {
       for (const id of [...open.keys()]) await close(id).catch(() => undefined);
     },
+    openCount: () => open.size,
   };
 }
 

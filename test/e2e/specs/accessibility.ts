@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { AXE_RESULTS, blocking, runAxe, type AxeRun } from '../support/axe.js';
-import { goTo, type SpecContext } from './helpers.js';
+import { alertWithCode, confirmPresence, goTo, type SpecContext } from './helpers.js';
 
 const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings'] as const;
 
@@ -51,7 +51,7 @@ export async function accessibilitySpec(context: SpecContext): Promise<void> {
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Export typed-with-keyboard');
 }
 
-/** "Lock now" (the same path the idle timer takes) drops what the window showed; resuming needs a typed word. */
+/** "Lock now" (the same path the idle timer takes) drops what the window showed; resuming needs the passphrase. */
 export async function lockSpec(context: SpecContext, keyName: string): Promise<void> {
   const { page } = context;
   await goTo(page, 'Keys');
@@ -59,14 +59,16 @@ export async function lockSpec(context: SpecContext, keyName: string): Promise<v
   const dialog = page.getByRole('group', { name: `Export ${keyName}` });
   await dialog.getByLabel(`Type "${keyName}" to confirm`).fill(keyName);
   await dialog.getByRole('button', { name: 'Reveal key once' }).click();
+  await confirmPresence(context);
   await dialog.getByRole('region', { name: 'Revealed key' }).waitFor();
   await page.getByRole('button', { name: 'Lock now' }).click();
   await page.getByRole('heading', { name: 'Key Custodian is locked' }).waitFor();
   assert.equal(await page.getByRole('region', { name: 'Revealed key' }).count(), 0, 'the revealed key is gone');
-  const resume = page.getByRole('button', { name: 'Continue' });
-  assert.equal(await resume.isDisabled(), true);
-  await page.getByLabel('Type resume to continue').fill('resume');
-  await resume.click();
+  // The word that used to unlock it does nothing now.
+  await unlockWith(page, 'resume');
+  await alertWithCode(page.locator('.lock'), 'PRESENCE_REQUIRED');
+  assert.equal(await page.getByRole('heading', { name: 'Key Custodian is locked' }).count(), 1);
+  await unlockWith(page, context.passphrase);
   // Back on the same screen, freshly mounted: the export dialog is closed and the key is not shown.
   await page.getByRole('heading', { level: 1, name: 'Keys' }).waitFor();
   assert.equal(await page.getByRole('group', { name: `Export ${keyName}` }).count(), 0);
@@ -326,4 +328,13 @@ export async function keyboardUnsealSpec(context: SpecContext, shares: string[],
   await done.waitFor({ timeout: 120_000 });
   await expectAxeCleanBothSchemes(page, 'keyboard-unseal-done', context.shot);
   await press(page, done.getByRole('button', { name: 'Finish' }));
+}
+
+/** Types into the lock screen's passphrase field and submits; the field is empty again right after. */
+export async function unlockWith(page: Page, passphrase: string): Promise<void> {
+  const field = page.getByLabel('Unlock passphrase');
+  await field.fill(passphrase);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  const left = await field.inputValue({ timeout: 1000 }).catch(() => ''); // gone already: unlocked
+  assert.equal(left, '', 'the typed passphrase is cleared from the window at once');
 }

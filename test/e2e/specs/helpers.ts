@@ -7,6 +7,22 @@ export interface SpecContext {
   /** Environment of the app's core (keyring, Vault CA, ...), for checks made from the test side. */
   env: Record<string, string>;
   shot(name: string): Promise<string>;
+  /** The local unlock passphrase set for this run (asked before a reveal and to resume from the lock). */
+  passphrase: string;
+}
+
+/** Answers the presence dialog ("Confirm it is you") with the run's unlock passphrase, if it shows. */
+export async function confirmPresence({ page, passphrase }: SpecContext, timeoutMs = 5_000): Promise<boolean> {
+  const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+  try {
+    await dialog.waitFor({ timeout: timeoutMs });
+  } catch {
+    return false; // confirmed a moment ago: main's grace period still holds
+  }
+  await dialog.getByLabel('Unlock passphrase').fill(passphrase);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: 30_000 });
+  return true;
 }
 
 /** Waits until the locator's text matches, and fails with what it showed instead. */
