@@ -18,11 +18,13 @@ export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['
  */
 export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey']);
 
-export function guardTable(table: HandlerTable, lock: SessionLock, presence: Presence): HandlerTable {
+/** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
+export function guardTable(table: HandlerTable, lock: SessionLock, presence: Presence, started: Promise<void> = Promise.resolve()): HandlerTable {
   const guarded: Partial<Record<ActionName, (request: never) => Promise<unknown>>> = {};
   for (const action of Object.keys(table) as ActionName[]) {
     const handler = table[action] as (request: never) => Promise<unknown>;
     guarded[action] = async (request: never) => {
+      await started;
       if (lock.locked && !OPEN_WHILE_LOCKED.has(action)) {
         throw new CustodianError('PRESENCE_REQUIRED', 'Key Custodian is locked.', {
           hint: 'Resume from the lock screen first.',

@@ -39,6 +39,12 @@ export interface AppServices {
   verifiers?: VerifierStore;
   /** Clock for the watchers (tests). */
   watchClock?: WatchClock;
+  /**
+   * Start locked when presence can be asked for (an unlock passphrase is set, or Touch ID): the desktop app does,
+   * so quitting and restarting it is no way around the idle lock. (The first run has nothing to ask for and starts
+   * unlocked, at the screen that sets the passphrase.)
+   */
+  startLocked?: boolean;
 }
 
 export interface AppCore {
@@ -145,9 +151,14 @@ export function createAppCore(services: AppServices): AppCore {
     return value;
   }
 
+  // Every call waits for this decision, so nothing is answered before the app knows whether it starts locked.
+  const started = services.startLocked
+    ? presence.view().then((view) => { if (view.passphraseSet || view.method === 'touch-id') session.lockAtStart(); }, () => session.lockAtStart())
+    : Promise.resolve();
+
   watchers.start();
   return {
-    table: guardTable(table, session, presence),
+    table: guardTable(table, session, presence, started),
     openCeremonies: () => vault.openCount(),
     lock: () => session.lock(),
     clearClipboard: () => clipboard.clearNow(),

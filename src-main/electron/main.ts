@@ -69,6 +69,7 @@ if (!app.requestSingleInstanceLock()) {
       // The dock (macOS) and Unity launchers show it; elsewhere setBadgeCount is a no-op.
       badge: (count) => { app.setBadgeCount(count); },
       ...(touchId ? { touchId } : {}),
+      startLocked: true,
     });
     registerIpc(core.table, windowIds, log);
     // The OS screen lock and suspend lock the app too.

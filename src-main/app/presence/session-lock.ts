@@ -15,6 +15,12 @@ export class SessionLock {
     return this.isLocked;
   }
 
+  /** Locked from the start (the app restarted while presence can be asked for): nothing to clear yet. */
+  lockAtStart(): void {
+    this.isLocked = true;
+    this.presence.forget();
+  }
+
   async lock(): Promise<void> {
     this.isLocked = true;
     this.presence.forget();
