@@ -1,6 +1,5 @@
 import { CustodianError } from '../errors.js';
 import { checkBaseName, checkSheetDirectory, sheetFileName, writeSheetFiles } from './sheet-files.js';
-import { renderSheet } from './sheet-pdf.js';
 import { checkSheetText } from './sheet-text.js';
 
 export { sheetFileName };
@@ -56,6 +55,8 @@ export interface VaultShareSheet extends SheetCommon {
  */
 export async function writeShareSheets(dir: string, baseName: string, sheets: ShareSheet[]): Promise<string[]> {
   checkSheets(baseName, sheets);
+  // Loaded on first use: pdf-lib and qrcode take 0.2-2 s to load, and every CLI command imports this module.
+  const { renderSheet } = await import('./sheet-pdf.js');
   const files: Array<{ name: string; bytes: Uint8Array }> = [];
   try {
     for (const sheet of sheets) {
