@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { checkShareSheetOutput, writeShareSheets, type VaultShareSheet } from '../../core/backup/sheets.js';
+import { checkSheetLayout, checkShareSheetOutput, writeShareSheets, type VaultShareSheet } from '../../core/backup/sheets.js';
 import { CustodianError, isCustodianError } from '../../core/errors.js';
 import type { AuditLog } from '../../core/audit.js';
 import type { InitResult } from '../../core/vault/index.js';
@@ -34,7 +34,7 @@ export const TYPE_BACK = 6;
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J\x1b[3J'; // home, clear, and clear the scrollback where the terminal keeps one
 
-export async function planInitHandout(context: CommandContext, output: Output, flags: InitHandoutFlags, shares: number, addresses: string[]): Promise<InitHandoutPlan> {
+export async function planInitHandout(context: CommandContext, output: Output, flags: InitHandoutFlags, shares: number, addresses: string[], pgpEncrypted: boolean): Promise<InitHandoutPlan> {
   const named = Boolean(flags.holder?.length);
   if (named && flags.holder!.length !== shares) {
     throw new CustodianError('USAGE', `${flags.holder!.length} --holder names for ${shares} shares: name every holder once, in share order.`, {
@@ -54,6 +54,12 @@ export async function planInitHandout(context: CommandContext, output: Output, f
   if (flags.pdf) {
     const baseName = `${flags.profile ?? 'vault'}-unseal`;
     await checkShareSheetOutput(flags.pdf, baseName, shares, [...holders.map((h): [string, string] => ['holder name', h]), ...addresses.map((a): [string, string] => ['address', a])]);
+    // The layout too (many addresses may not fit), with a placeholder share of the expected shape: 44 base64
+    // characters, or a short PGP message (a long one that does not fit is caught after init: see handOutInit).
+    await checkSheetLayout({
+      kind: 'vault-unseal', holder: holders[0] ?? '', index: shares, total: shares, threshold: shares,
+      date: new Date(), addresses, share: 'A'.repeat(pgpEncrypted ? 200 : 44), pgpEncrypted,
+    });
     plan.sheets = { dir: flags.pdf, baseName, addresses };
   }
   plan.handout = (named || Boolean(plan.sheets)) && isInteractive(context.io) && Boolean(context.io.stderr.isTTY) && !output.json;

@@ -134,7 +134,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
       const rootKey = flags.rootTokenPgpKey ? await readPublicKey(flags.rootTokenPgpKey) : undefined;
       await withCluster(context, flags, output, async (cluster) => {
         // Names, sheet text and the sheet directory are checked before init: afterwards the shares exist.
-        const plan = await planInitHandout(context, output, flags, flags.shares, cluster.settings.addresses);
+        const plan = await planInitHandout(context, output, flags, flags.shares, cluster.settings.addresses, Boolean(pgpKeys));
         const options: Parameters<typeof initialize>[1] = { shares: flags.shares, threshold: flags.threshold, ...(cluster.audit ? { audit: cluster.audit } : {}) };
         if (pgpKeys) options.pgpKeys = pgpKeys;
         if (rootKey) options.rootTokenPgpKey = rootKey;

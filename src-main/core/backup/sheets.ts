@@ -80,6 +80,16 @@ export async function checkShareSheetOutput(dir: string, baseName: string, total
   await checkSheetDirectory(dir, names);
 }
 
+/**
+ * Renders `sheet` in memory and discards it: INVALID_INPUT if it cannot be printed or would not fit one page (many
+ * addresses, say). For a check before an irreversible step, with a placeholder secret of the expected shape.
+ */
+export async function checkSheetLayout(sheet: ShareSheet): Promise<void> {
+  checkSheets('check', [sheet]);
+  const { renderSheet } = await import('./sheet-pdf.js');
+  (await renderSheet(sheet, sheetFileName('check', sheet.index, sheet.total))).fill(0);
+}
+
 function checkSheets(baseName: string, sheets: ShareSheet[]): void {
   checkBaseName(baseName);
   if (sheets.length === 0) throw new CustodianError('INVALID_INPUT', 'No share sheets to write.');
