@@ -45,7 +45,10 @@ before(async () => {
   vaultCall = vaultCaller(cluster.addresses[0]!, cluster.ca.caCert);
   bridge = await startBridge(env);
   window = await openWindow(bridge);
-  context = { page: window.page, env, shot: (name) => screenshot(window.page, name) };
+  context = {
+    page: window.page, env, shot: (name) => screenshot(window.page, name),
+    reopen: async () => (context.page = await window.reopen()),
+  };
 });
 
 after(async () => {

@@ -73,7 +73,7 @@ export function SecretHandout({ ceremonyId, title, handout, onProgress, onAbando
       <ConfirmButton
         label="Abandon hand-out…"
         title="Abandon the hand-out?"
-        message={<p>{waiting.join(', ')} {waiting.length === 1 ? 'has' : 'have'} not received {waiting.length === 1 ? 'their secret' : 'their secrets'}.
+        message={<p>{listed(waiting)} {waiting.length === 1 ? 'has' : 'have'} not received {waiting.length === 1 ? 'their secret' : 'their secrets'}.
           Key Custodian wipes {waiting.length === 1 ? 'it' : 'them'} now and can never show {waiting.length === 1 ? 'it' : 'them'} again.</p>}
         confirmLabel="Abandon and wipe"
         phrase={handout.abandonPhrase}
@@ -82,6 +82,11 @@ export function SecretHandout({ ceremonyId, title, handout, onProgress, onAbando
       />
     </div>
   );
+}
+
+/** "Holder 4, Holder 5 and Root token holder" */
+function listed(labels: string[]): string {
+  return labels.length <= 1 ? labels.join('') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
 }
 
 /** "AbCdEfGh…" -> "AbCd EfGh …", as holders read and write a share. */

@@ -7,6 +7,11 @@ export interface SpecContext {
   /** Environment of the app's core (keyring, Vault CA, ...), for checks made from the test side. */
   env: Record<string, string>;
   shot(name: string): Promise<string>;
+  /**
+   * Closes the window's page and opens the app in a new one, updating `page` (the Chromium runner; the
+   * Electron runner has no second window to open, so there a reload stands in for it).
+   */
+  reopen?(): Promise<Page>;
 }
 
 /** Waits until the locator's text matches, and fails with what it showed instead. */
