@@ -40,12 +40,22 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
   const openTab = useCallback((next: Tab | undefined) => {
     setCeremonies(undefined);
     void attach.run(async () => {
-      const list = await call('vaultCeremonies', {});
-      setTab(next ?? tabFor(list) ?? 'unseal');
-      setCeremonies((previous) => ({ list, generation: (previous?.generation ?? 0) + 1 }));
+      let list: CeremonySummary[] = [];
+      try {
+        list = await call('vaultCeremonies', {});
+      } finally {
+        // Even if main could not be asked, the tab opens (without re-attaching) and the error is shown above it.
+        setTab(next ?? tabFor(list) ?? 'unseal');
+        setCeremonies((previous) => ({ list, generation: (previous?.generation ?? 0) + 1 }));
+      }
     });
   }, [attach.run]);
   useEffect(() => { if (vaultOn) openTab(undefined); }, [vaultOn, openTab]);
+  // After a ceremony moved on: node status, and the list of open ceremonies (the open tab is not re-mounted).
+  const changed = useCallback(() => {
+    refresh();
+    void call('vaultCeremonies', {}).then((list) => setCeremonies((previous) => previous && { list, generation: previous.generation })).catch(() => undefined);
+  }, [refresh]);
   const open = (kind: CeremonySummary['kind']): CeremonySummary | undefined => ceremonies?.list.find((c) => c.kind === kind);
   const isOpen = (t: Tab): boolean => ceremonies?.list.some((c) => TAB_OF[c.kind] === t) ?? false;
 
@@ -78,10 +88,10 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
           <ErrorNotice error={attach.error} />
           {ceremonies && tab ? (
             <div key={`${tab}-${ceremonies.generation}`}>
-              {tab === 'unseal' ? <UnsealCeremony target={target} attached={open('unseal')} onChanged={refresh} /> : null}
-              {tab === 'init' ? <InitWizard target={target} attached={open('init')} onChanged={refresh} /> : null}
-              {tab === 'rekey' ? <NonceCeremony operation="rekey" target={target} attached={open('rekey')} onChanged={refresh} /> : null}
-              {tab === 'generate-root' ? <NonceCeremony operation="generate-root" target={target} attached={open('generate-root')} onChanged={refresh} /> : null}
+              {tab === 'unseal' ? <UnsealCeremony target={target} attached={open('unseal')} onChanged={changed} /> : null}
+              {tab === 'init' ? <InitWizard target={target} attached={open('init')} onChanged={changed} /> : null}
+              {tab === 'rekey' ? <NonceCeremony operation="rekey" target={target} attached={open('rekey')} onChanged={changed} /> : null}
+              {tab === 'generate-root' ? <NonceCeremony operation="generate-root" target={target} attached={open('generate-root')} onChanged={changed} /> : null}
             </div>
           ) : <Busy label="Looking for open ceremonies" />}
         </section>

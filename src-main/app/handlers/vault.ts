@@ -101,7 +101,10 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
         const ceremony = await UnsealCeremony.start(c, { audit: deps.audit });
         const entry = registry.add('unseal', targetOf(target), c, 'collect');
         entry.unseal = ceremony;
-        return unsealView(entry.id, ceremony);
+        const view = unsealView(entry.id, ceremony);
+        // Every node already unsealed: nothing to hold open.
+        if (view.done) await registry.close(entry.id);
+        return view;
       } catch (error) {
         c.close();
         throw withAppHint(error);

@@ -33,10 +33,10 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
         title={handout.handout.encrypted ? 'Encrypted shares' : 'Unseal shares'}
         handout={handout.handout}
         onProgress={(progress) => {
+          onChanged();
           if (progress.ceremony) { setHandout(progress.ceremony); return; }
           setHandout(undefined);
           setFinished('done');
-          onChanged();
         }}
         onAbandoned={() => { setHandout(undefined); setFinished('abandoned'); onChanged(); }}
       />

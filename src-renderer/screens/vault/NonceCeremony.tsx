@@ -54,7 +54,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
     const started = await task.run(() => operation === 'rekey'
       ? call('rekeyBegin', { ...target, shares: Number(shares), threshold: Number(threshold) })
       : call('generateRootBegin', target));
-    if (started) { setView(started); setStep('confirm'); }
+    if (started) { setView(started); setStep('confirm'); onChanged(); }
   };
   const submit = async (submission: ShareSubmission): Promise<void> => {
     if (!view) return;
@@ -63,8 +63,8 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
     if (!next) return;
     setView(next);
     setMatches(false);
-    if (!next.complete) { setStep('handover'); return; }
     onChanged();
+    if (!next.complete) { setStep('handover'); return; }
     if (next.stage === 'handout' && next.handout) { setStep('handout'); return; }
     setView(undefined);
     setStep('done');
@@ -132,6 +132,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
           title={operation === 'rekey' ? 'New unseal shares' : 'New root token'}
           handout={view.handout}
           onProgress={(progress) => {
+            onChanged();
             // A rekey with verification: the new shares are not in force until threshold NEW holders prove them.
             if (progress.ceremony && progress.ceremony.stage !== 'handout') {
               setView(fromSummary(progress.ceremony));

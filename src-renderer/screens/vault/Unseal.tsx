@@ -23,7 +23,7 @@ export function UnsealCeremony({ target, attached, onChanged }: { target: Cluste
 
   const begin = async (): Promise<void> => {
     const started = await task.run(() => call('unsealBegin', target));
-    if (started) { setView(started); setStep('enter'); }
+    if (started) { setView(started); setStep(started.done ? 'done' : 'enter'); onChanged(); }
   };
   const submit = async (submission: ShareSubmission): Promise<void> => {
     if (!view) return;
