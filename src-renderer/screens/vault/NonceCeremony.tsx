@@ -159,7 +159,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
         <ConfirmButton
           label="Cancel ceremony"
           title={`Cancel the ${operation === 'rekey' ? 'rekey' : 'generate-root'} ceremony?`}
-          message={<p>The attempt is cancelled on the server and the {view.progress} share{view.progress === 1 ? '' : 's'} given so far are discarded.
+          message={<p>The attempt is cancelled on the server and {view.progress === 1 ? 'the 1 share given so far is' : `the ${view.progress} shares given so far are`} discarded.
             {view.stage === 'verify' ? ' The new shares never come into force; the old shares stay valid.' : ''} Every holder would start again.</p>}
           confirmLabel="Yes, cancel the ceremony"
           disabled={task.busy}
