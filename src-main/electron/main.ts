@@ -2,7 +2,7 @@
  * Electron main process: lifecycle, single-instance lock, session hardening, the app:// scheme, IPC.
  * The core runs here in plain Node, behind the handler table (src-main/app/table.ts).
  */
-import { app, BrowserWindow, clipboard, Notification, session } from 'electron';
+import { app, BrowserWindow, clipboard, nativeTheme, Notification, session } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAppCore, type AppCore } from '../app/table.js';
@@ -16,6 +16,8 @@ const distDir = join(here, '..', '..');
 const development = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
 const log = (line: string): void => { process.stderr.write(`[key-custodian] ${line}\n`); };
 
+// Light or dark as the OS says (the renderer follows prefers-color-scheme, which this drives).
+nativeTheme.themeSource = 'system';
 // Privileged schemes must be registered before the app is ready.
 registerAppScheme();
 

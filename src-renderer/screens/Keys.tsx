@@ -100,7 +100,7 @@ function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: 
           <button type="button" aria-label={`Copy key id of ${keyView.name}`} onClick={async () => {
             const done = await copy.run(() => call('copyText', { text: keyView.id }));
             if (done) setCopied(`Key id copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
-          }}>Copy id</button>
+          }}>Copy key id</button>
           <button type="button" aria-label={`Export ${keyView.name}`} aria-expanded={dialog === 'export'} onClick={() => setDialog(dialog === 'export' ? 'none' : 'export')}>Export…</button>
           <button type="button" className="danger" aria-label={`Delete ${keyView.name}`} aria-expanded={dialog === 'delete'} onClick={() => setDialog(dialog === 'delete' ? 'none' : 'delete')}>Delete…</button>
           {copied ? <span role="status">{copied}</span> : null}

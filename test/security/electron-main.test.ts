@@ -13,11 +13,14 @@ import { ACTIONS, channelOf } from '../../src-shared/actions.js';
 import { APP_ORIGIN } from '../../src-shared/csp.js';
 
 register(new URL('./support/electron-hooks.js', import.meta.url));
-const { recorded } = await import('./support/fake-electron.js');
+const { recorded, nativeTheme } = await import('./support/fake-electron.js');
+const { WINDOW_BACKGROUND } = await import('../../src-shared/theme.js');
 
 const home = mkdtempSync(join(tmpdir(), 'custodian-main-test-'));
 before(async () => {
   process.env['CUSTODIAN_HOME'] = home;
+  // The desktop is dark when the app starts: the window must open dark, not flash white.
+  nativeTheme.shouldUseDarkColors = true;
   await import('../../src-main/electron/main.js');
   assert.ok(recorded.ready, 'main waits for app.whenReady()');
   recorded.ready();
@@ -41,6 +44,18 @@ test('one window, sandboxed, isolated, no Node, our preload, content protection,
   assert.match(String(prefs['preload']), /preload\.cjs$/);
   assert.equal(window.contentProtection, true);
   assert.equal(window.webContents.loadedUrl, `${APP_ORIGIN}/index.html`);
+});
+
+test('the colour scheme follows the OS: themeSource system, the window background in the OS scheme from the first paint', () => {
+  assert.equal(nativeTheme.themeSource, 'system');
+  const window = recorded.windows[0]!;
+  assert.equal(window.options['backgroundColor'], WINDOW_BACKGROUND.dark);
+  nativeTheme.shouldUseDarkColors = false;
+  nativeTheme.emit('updated');
+  assert.deepEqual(window.backgroundColors, [WINDOW_BACKGROUND.light]);
+  nativeTheme.shouldUseDarkColors = true;
+  nativeTheme.emit('updated');
+  assert.deepEqual(window.backgroundColors, [WINDOW_BACKGROUND.light, WINDOW_BACKGROUND.dark]);
 });
 
 test('window.open is denied and navigation away from the app is prevented', () => {

@@ -76,7 +76,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
   };
 
   return (
-    <div className="ceremony" aria-label={title}>
+    <div className="ceremony" role="group" aria-label={title}>
       <h2>{title}</h2>
       {step === 'params' ? (
         <form onSubmit={(e) => { e.preventDefault(); void begin(); }}>
@@ -94,7 +94,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
       ) : null}
       {view && step !== 'params' && step !== 'done' && step !== 'handout' ? (
         <>
-          <div className="fingerprint" aria-label="Ceremony fingerprint">
+          <div className="fingerprint" role="group" aria-label="Ceremony fingerprint">
             <span>Ceremony fingerprint</span>
             <code data-testid="ceremony-fingerprint">{view.fingerprint}</code>
             <small>nonce {view.nonce}</small>

@@ -47,7 +47,7 @@ export function UnsealCeremony({ target, attached, onChanged }: { target: Cluste
 
   const holder = (view?.submitted ?? 0) + 1;
   return (
-    <div className="ceremony" aria-label="Unseal ceremony">
+    <div className="ceremony" role="group" aria-label="Unseal ceremony">
       <h2>Unseal ceremony</h2>
       {step === 'start' ? (
         <>
@@ -96,7 +96,7 @@ export function UnsealCeremony({ target, attached, onChanged }: { target: Cluste
 
 function Progress({ view }: { view: UnsealView }): ReactNode {
   return (
-    <div className="node-progress" aria-label="Progress per node">
+    <div className="node-progress" role="group" aria-label="Progress per node">
       <Meter label="Shares given" value={view.submitted} max={view.threshold} />
       <ul>
         {view.nodes.map((node) => (

@@ -21,7 +21,12 @@ export interface Window {
   close(): Promise<void>;
 }
 
-export async function openWindow(bridge: Bridge): Promise<Window> {
+export interface WindowOptions {
+  /** The OS colour scheme the page sees (prefers-color-scheme); Chromium's default is light. */
+  colorScheme?: 'light' | 'dark';
+}
+
+export async function openWindow(bridge: Bridge, options: WindowOptions = {}): Promise<Window> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`apt-get install -y chromium\` (npm test installs it when run as root)`);
   const profile = mkdtempSync(join(tmpdir(), 'custodian-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -30,6 +35,7 @@ export async function openWindow(bridge: Bridge): Promise<Window> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic'],
     viewport: { width: 1280, height: 860 },
+    colorScheme: options.colorScheme ?? 'light',
   });
   const console: string[] = [];
   try {

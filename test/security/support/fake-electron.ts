@@ -47,7 +47,9 @@ export class FakeBrowserWindow extends Emitter {
     super();
     recorded.windows.push(this);
   }
+  backgroundColors: string[] = [];
   setContentProtection(enable: boolean): void { this.contentProtection = enable; }
+  setBackgroundColor(color: string): void { this.backgroundColors.push(color); }
   async loadURL(url: string): Promise<void> { this.webContents.loadedUrl = url; }
   show(): void {}
   focus(): void {}
@@ -56,6 +58,17 @@ export class FakeBrowserWindow extends Emitter {
 }
 
 export const BrowserWindow = FakeBrowserWindow;
+
+/** The OS colour scheme as Electron reports it; a test sets shouldUseDarkColors and emits 'updated'. */
+class FakeNativeTheme extends Emitter {
+  themeSource: 'system' | 'light' | 'dark' = 'light';
+  shouldUseDarkColors = false;
+  off(event: string, listener: Listener): this {
+    this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== listener));
+    return this;
+  }
+}
+export const nativeTheme = new FakeNativeTheme();
 
 export const app = {
   isPackaged: false,
@@ -93,4 +106,4 @@ export const ipcMain = {
 export const clipboard = { writeText: async () => {}, readText: async () => '', clear: () => {} };
 export class Notification { static isSupported(): boolean { return false; } show(): void {} constructor(_: unknown) {} }
 export const shell = { openExternal: async () => { throw new Error('the app must not open external URLs'); } };
-export default { app, BrowserWindow, session, protocol, net, ipcMain, clipboard, Notification, shell };
+export default { app, BrowserWindow, nativeTheme, session, protocol, net, ipcMain, clipboard, Notification, shell };
