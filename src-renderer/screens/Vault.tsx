@@ -77,9 +77,7 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
         <section className="card" aria-label="Ceremonies">
           <div className="tabs" role="group" aria-label="Ceremony">
             {TABS.map((t) => (
-              <button key={t.id} type="button" aria-pressed={tab === t.id} onClick={() => openTab(t.id)}>
-                {t.label}{isOpen(t.id) ? <span className="open-dot" aria-hidden="true"> ●</span> : null}
-              </button>
+              <button key={t.id} type="button" aria-pressed={tab === t.id} data-open={isOpen(t.id) ? 'true' : undefined} onClick={() => openTab(t.id)}>{t.label}</button>
             ))}
           </div>
           {ceremonies && ceremonies.list.length > 0 ? (

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+import { expectAxeCleanBothSchemes } from './accessibility.js';
 import { disrupt, DISRUPTIONS, shownSecret } from './survival.js';
 import { openCeremonies } from './vault.js';
 
@@ -55,7 +56,7 @@ export async function generateRootSpec(context: SpecContext, shares: string[], v
   await page.getByRole('button', { name: 'Cancel ceremony' }).click();
   const ask = page.getByRole('alertdialog', { name: 'Cancel the generate-root ceremony?' });
   assert.match(await ask.innerText(), /cancelled on the server/);
-  await context.shot('cancel-ceremony-confirmation');
+  await expectAxeCleanBothSchemes(page, 'cancel-ceremony-confirmation', context.shot);
   await ask.getByRole('button', { name: 'Keep' }).click();
   assert.equal((await openCeremonies(context))[0]?.kind, 'generate-root', 'kept');
   await page.getByRole('button', { name: 'Cancel ceremony' }).click();
@@ -129,7 +130,7 @@ export async function rekeySpec(context: SpecContext, shares: string[], vault: V
     const [open] = await openCeremonies(context);
     assert.deepEqual([open?.kind, open?.stage], ['rekey', 'verify'], `still open in main after ${how}`);
   }
-  await context.shot('rekey-verification-resumed');
+  await expectAxeCleanBothSchemes(page(), 'rekey-verification-resumed', context.shot);
   await holderTurn(context, 'New unseal share of holder 2', fresh[1]!, verify);
   await waitForText(page().getByRole('status').filter({ hasText: 'Rekey complete' }), /new shares are in force/, 60_000);
   const seal = await vault('GET', '/v1/sys/seal-status');

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+import { expectAxeCleanBothSchemes } from './accessibility.js';
 import { disrupt, shownSecret, typeShareWatched, type Disruption } from './survival.js';
 
 export interface VaultOutcome { shares: string[]; rootToken: string }
@@ -57,13 +58,15 @@ export async function initSpec(context: SpecContext, addresses: string[], profil
       await waitForText(context.page.getByRole('region', { name: 'Unseal shares' }).getByRole('heading'), new RegExp(`^Unseal shares: Holder ${i} \\(share ${i} of 5\\)`), 30_000);
     }
     const current = context.page;
+    if (i === 1) {
+      // The root token is not counted as a share: "share 1 of 5", not "1 of 6". (Screenshots never show a share.)
+      await current.getByRole('button', { name: `Reveal for ${label}` }).waitFor({ timeout: 60_000 });
+      assert.match(await current.getByRole('region', { name: 'Unseal shares' }).getByRole('heading').innerText(), /^Unseal shares: Holder 1 \(share 1 of 5\)$/);
+      await expectAxeCleanBothSchemes(current, 'init-handout', context.shot);
+    }
+    if (i === 4) await abandonIsRefused(context);
     await current.getByRole('button', { name: `Reveal for ${label}` }).click({ timeout: 60_000 });
     let secret = await shownSecret(current, label);
-    if (i === 1) {
-      // The root token is not counted as a share: "share 1 of 5", not "1 of 6".
-      assert.match(await current.getByRole('region', { name: 'Unseal shares' }).getByRole('heading').innerText(), /^Unseal shares: Holder 1 \(share 1 of 5\)$/);
-      await context.shot('init-handout');
-    }
     if (i === 2) {
       // Revealed but not yet confirmed, then the page reloads: the same holder gets the same share again.
       await disrupt(context, 'reload');
@@ -71,7 +74,6 @@ export async function initSpec(context: SpecContext, addresses: string[], profil
       assert.equal(await shownSecret(context.page, label), secret, 'the same share for the same holder after a reload');
       secret = await shownSecret(context.page, label);
     }
-    if (i === 4) await abandonIsRefused(context);
     if (i === 6) assert.match(await context.page.getByRole('region', { name: 'Unseal shares' }).getByRole('heading').innerText(), /Root token holder \(the root token, not a share\)/);
     assert.equal(await context.page.getByRole('region', { name: /^Secret for / }).count(), 1, 'one secret on screen at a time');
     if (i <= 5) shares.push(secret); else rootToken = secret;
@@ -95,7 +97,7 @@ export async function initSpec(context: SpecContext, addresses: string[], profil
     assert.equal((await cells.nth(2).innerText()).trim(), '0 of 3');
     assert.equal((await cells.nth(3).innerText()).trim(), '—', 'no "sealed" in the Role column');
   }
-  await context.shot('vault-initialised-sealed');
+  await expectAxeCleanBothSchemes(context.page, 'vault-initialised-sealed', context.shot);
   return { shares, rootToken };
 }
 
@@ -125,7 +127,7 @@ async function abandonIsRefused(context: SpecContext): Promise<void> {
   assert.equal(await confirm.isDisabled(), true, 'a phrase that does not name the holders does not abandon');
   await input.fill('abandon holders 4-5');
   assert.equal(await confirm.isDisabled(), true);
-  await context.shot('init-abandon-dialog');
+  await expectAxeCleanBothSchemes(page, 'init-abandon-dialog', context.shot);
   await dialog.getByRole('button', { name: 'Keep' }).click();
   const [open] = await openCeremonies(context);
   assert.equal(open?.kind, 'init');
@@ -191,7 +193,7 @@ export async function unsealSpec(context: SpecContext, shares: string[]): Promis
   const widths = await progress.getByRole('listitem').locator('progress').evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().width));
   assert.equal(widths.length, 3);
   assert.ok(Math.min(...widths) >= 0.95 * Math.max(...widths), `every node's bar has the same width: ${widths.join(', ')}`);
-  await context.shot('unseal-wrong-share');
+  await expectAxeCleanBothSchemes(page, 'unseal-wrong-share', context.shot);
 
   // Start over: three holders, right shares. Leaving the screen between two holders keeps the ceremony.
   await page.getByRole('button', { name: 'Dismiss' }).click();
@@ -204,6 +206,7 @@ export async function unsealSpec(context: SpecContext, shares: string[]): Promis
   await page.getByRole('button', { name: 'Reset ceremony (discard shares given so far)' }).click();
   const ask = page.getByRole('alertdialog', { name: 'Reset the unseal ceremony?' });
   assert.match(await ask.innerText(), /discards the 1 share given so far/);
+  await expectAxeCleanBothSchemes(page, 'unseal-reset-confirmation', context.shot);
   await ask.getByRole('button', { name: 'Keep' }).click();
   await waitForText(progress, /Shares given[\s\S]*1 \/ 3/);
   await giveShare(context, 2, shares[3]!);
