@@ -129,6 +129,28 @@ test('rekey: no share and no cancel while new shares are not all handed out; aba
   assert.equal(vault.openCount(), 0);
 });
 
+test('rekey: once every new share is handed out the verification stays open in main; its Cancel ends it and the old shares stay', async () => {
+  const started = await vault.handlers.rekeyBegin({ ...target, shares: 2, threshold: 2 });
+  for (const share of shares.slice(0, 3)) await vault.handlers.rekeySubmit({ ceremonyId: started.ceremonyId, share, confirmedFingerprint: started.fingerprint });
+  let progress;
+  for (const index of [0, 1]) {
+    secrets.push((await vault.handlers.handoutReveal({ ceremonyId: started.ceremonyId, index })).secret);
+    progress = await vault.handlers.handoutConfirm({ ceremonyId: started.ceremonyId, index });
+  }
+  assert.deepEqual([progress?.finished, progress?.ceremony?.stage, progress?.ceremony?.progress, progress?.ceremony?.required], [false, 'verify', 0, 2]);
+  assert.ok(progress?.ceremony?.fingerprint && progress.ceremony.fingerprint !== started.fingerprint, 'the verification has its own fingerprint');
+  const listed = await vault.handlers.vaultCeremonies({});
+  assert.deepEqual(listed.map((c) => [c.kind, c.stage, c.fingerprint]), [['rekey', 'verify', progress?.ceremony?.fingerprint]]);
+  assert.equal(vault.openCount(), 1);
+  await listingHasNoSecret();
+  await vault.handlers.rekeyCancel({ ceremonyId: started.ceremonyId });
+  assert.deepEqual(await vault.handlers.vaultCeremonies({}), []);
+  const status = await vault.handlers.vaultStatus(target);
+  assert.deepEqual([status[0]?.shares, status[0]?.threshold], [5, 3], 'the new shares never came into force');
+  const again = await vault.handlers.rekeyBegin({ ...target, shares: 3, threshold: 2 });
+  await vault.handlers.rekeyCancel({ ceremonyId: again.ceremonyId });
+});
+
 test('generate-root: the new token waits in main; abandoning it needs "abandon root token"', async () => {
   const started = await vault.handlers.generateRootBegin(target);
   let view = started;
