@@ -4,7 +4,9 @@
  *
  * What crosses this boundary: key ids, names, fingerprints, states and progress. A Fernet key crosses it only
  * in `revealKey`'s answer (the one-time reveal of an export the user confirmed by typing the key's name) and
- * towards main in `importKey`. Shares typed by holders go towards main only.
+ * towards main in `importKey`. Shares typed by holders go towards main only. Shares and root tokens made by a
+ * ceremony (init, rekey, generate-root) stay in main and cross only in `handoutReveal`'s answer: ONE secret, for
+ * the holder whose turn it is.
  */
 import { z } from 'zod';
 import type { ActionName } from './actions.js';
@@ -23,6 +25,9 @@ const ceremonyId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
 const share = z.string().min(1, 'Type the share.').max(20_000, 'That is far longer than any share.');
 const armoredKey = z.string().min(1).max(100_000);
 const fingerprint = z.string().trim().min(4).max(256);
+/** The typed confirmation that names the holders who will not get their secret (see handoutAbandon). */
+const abandonConfirmation = z.string().max(4000);
+const handoutIndex = z.number().int().min(0).max(255);
 /** The core's server name rule (src-main/core/push/servers.ts), checked here so the form says it first. */
 /** The local unlock passphrase as typed (turned into a Buffer in main at once, wiped after the scrypt check). */
 const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(1024, 'That is longer than any passphrase.');
@@ -72,10 +77,19 @@ export const requests = {
     pgpKeys: z.array(armoredKey).max(255).optional(),
   }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] }),
   rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
-  rekeyCancel: z.strictObject({ ceremonyId }),
+  /** `confirmation` is needed once new shares exist that not every holder has received (else HANDOUT_OPEN). */
+  rekeyCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
   generateRootBegin: z.strictObject({ addrs, profile }),
   generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
-  generateRootCancel: z.strictObject({ ceremonyId }),
+  generateRootCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
+  /** The ceremonies open in main (stage and progress, never a secret): every Vault screen re-attaches on mount. */
+  vaultCeremonies: z.strictObject({}),
+  /** The secret of hand-out item `index`, which must be the next one not yet handed out. */
+  handoutReveal: z.strictObject({ ceremonyId, index: handoutIndex }),
+  /** The holder recorded item `index`: main marks it handed out and wipes its copy. */
+  handoutConfirm: z.strictObject({ ceremonyId, index: handoutIndex }),
+  /** Ends a hand-out before every holder got their secret: `confirmation` must be the phrase naming them. */
+  handoutAbandon: z.strictObject({ ceremonyId, confirmation: abandonConfirmation }),
   custodianIdentity: z.strictObject({}),
   listServers: z.strictObject({}),
   probeServer: z.strictObject({ url: z.string().trim().max(2048).refine(isHttpUrl, 'Give the receiver URL, for example http://10.0.0.7:8443.') }),
@@ -133,7 +147,10 @@ export interface VaultProfileView { name: string; addresses: string[]; caCert?: 
 export interface VaultNodeView {
   addr: string;
   reachable: boolean;
+  /** What went wrong with this node, in words; `errorHint` says what to do (for TLS: a profile with the CA). */
   error?: string;
+  errorCode?: string;
+  errorHint?: string;
   initialized?: boolean;
   sealed?: boolean;
   threshold?: number;
@@ -141,11 +158,22 @@ export interface VaultNodeView {
   progress?: number;
   version?: string;
   clusterName?: string;
+  /** 'active' | 'standby' | 'standalone'; absent while the node is sealed (it has no HA role then). */
   haMode?: string;
   isLeader?: boolean;
   storageType?: string;
 }
-export interface NodeProgress { addr: string; sealed: boolean | null; progress: number; threshold: number; error?: string }
+export interface NodeProgress {
+  addr: string;
+  sealed: boolean | null;
+  progress: number;
+  threshold: number;
+  /** A Raft follower that gets the shares once another node is unsealed (it reports "not initialised" until then). */
+  joining?: boolean;
+  /** What went wrong with this node, in words (never a raw server message). */
+  error?: string;
+  errorCode?: string;
+}
 export interface UnsealView {
   ceremonyId: string;
   /** Shares accepted in this ceremony so far, and how many are needed. */
@@ -154,29 +182,62 @@ export interface UnsealView {
   nodes: NodeProgress[];
   done: boolean;
 }
-export interface InitResult {
-  /** One per holder; PGP-encrypted (base64) when PGP keys were given. Shown one holder at a time, then forgotten. */
-  shares: string[];
-  rootToken: string;
-  sharesEncrypted: boolean;
+/** One secret of a hand-out as the holders see it, without the secret. */
+export interface HandoutItemView {
+  label: string;
+  kind: 'share' | 'root-token';
+  /** 1-based number among the shares (the root token is not counted as a share). */
+  shareNumber?: number;
+  handedOut: boolean;
+}
+export interface HandoutView {
+  items: HandoutItemView[];
+  /** Index of the item whose holder is next, or -1 once every item is handed out. */
+  next: number;
+  shareCount: number;
+  /** Shares (and token) are PGP messages, base64. */
+  encrypted: boolean;
+  /** The exact phrase that abandons the hand-out: it names the holders who have not received their secret. */
+  abandonPhrase: string;
+}
+/** The answer to handoutReveal: the one secret for the holder in front of the screen. */
+export interface HandoutSecret { index: number; label: string; kind: 'share' | 'root-token'; secret: string; encrypted: boolean }
+export type CeremonyKind = 'init' | 'unseal' | 'rekey' | 'generate-root';
+/**
+ * A ceremony open in main. collect: holders give shares; handout: new secrets go out one holder at a time;
+ * verify (rekey): holders of the new shares prove them.
+ */
+export interface CeremonySummary {
+  ceremonyId: string;
+  kind: CeremonyKind;
+  stage: 'collect' | 'handout' | 'verify';
+  target: { addrs: string[]; profile?: string };
+  startedAt: string;
+  progress: number;
+  required: number;
+  fingerprint?: string;
+  nonce?: string;
+  handout?: HandoutView;
+  /** unseal only: where every node stands. */
+  unseal?: UnsealView;
+}
+export interface HandoutProgress {
+  /** The ceremony, still open (a rekey moves on to verification); absent once it ended. */
+  ceremony?: CeremonySummary;
+  finished: boolean;
 }
 export interface NonceCeremonyView {
   ceremonyId: string;
   operation: 'rekey' | 'generate-root';
-  /** rekey only: 'verify' once the new shares exist and threshold holders of the NEW shares must prove them. */
-  stage: 'collect' | 'verify';
+  /** handout: the new shares (rekey) or token (generate-root) go out one holder at a time (handoutReveal). */
+  stage: 'collect' | 'handout' | 'verify';
   nonce: string;
   /** Short fingerprint of (operation, nonce, parameters) every holder confirms before typing a share. */
   fingerprint: string;
   progress: number;
   required: number;
   complete: boolean;
-  /** rekey only, once complete: the new shares (PGP-encrypted when PGP keys were given). */
-  newShares?: string[];
-  /** rekey only, once the shares are made: the verification step that follows (same ceremonyId). */
-  verification?: { nonce: string; fingerprint: string; required: number };
-  /** generate-root only, once complete: the new root token, decoded in the app. */
-  rootToken?: string;
+  handout?: HandoutView;
 }
 export interface ServerView { name: string; url: string; identity: string; serverId: string; added: string }
 export interface ProbeView { url: string; identity: string; serverId: string; state: 'locked' | 'unlocked' }
@@ -262,13 +323,17 @@ export interface Responses {
   unsealView: UnsealView;
   unsealReset: UnsealView;
   unsealEnd: Record<string, never>;
-  vaultInit: InitResult;
+  vaultInit: CeremonySummary;
   rekeyBegin: NonceCeremonyView;
   rekeySubmit: NonceCeremonyView;
   rekeyCancel: Record<string, never>;
   generateRootBegin: NonceCeremonyView;
   generateRootSubmit: NonceCeremonyView;
   generateRootCancel: Record<string, never>;
+  vaultCeremonies: CeremonySummary[];
+  handoutReveal: HandoutSecret;
+  handoutConfirm: HandoutProgress;
+  handoutAbandon: Record<string, never>;
   custodianIdentity: IdentityView;
   listServers: ServerView[];
   probeServer: ProbeView;

@@ -12,11 +12,8 @@ import type { SessionLock } from './presence/session-lock.js';
 /** What the lock screen (and the badge/notification history) needs; nothing here reveals a secret. */
 export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['appInfo', 'getSettings', 'sessionState', 'lock', 'unlock', 'watchState']);
 
-/**
- * Actions that put a key or a share in front of a person or on the clipboard. (The ceremony hand-out's
- * one-share-at-a-time action belongs here too, under whatever name it is given.)
- */
-export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey']);
+/** Actions that put a key, a share or a root token in front of a person or on the clipboard. */
+export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey', 'handoutReveal']);
 
 /** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
 export function guardTable(table: HandlerTable, lock: SessionLock, presence: Presence, started: Promise<void> = Promise.resolve()): HandlerTable {
@@ -39,5 +36,8 @@ export function guardTable(table: HandlerTable, lock: SessionLock, presence: Pre
 }
 
 function reasonFor(action: ActionName): string {
-  return action === 'copyKey' ? 'copy a data key' : action === 'revealKey' ? 'reveal a data key' : 'reveal a secret';
+  if (action === 'copyKey') return 'copy a data key';
+  if (action === 'revealKey') return 'reveal a data key';
+  if (action === 'handoutReveal') return 'show a holder their share';
+  return 'reveal a secret';
 }

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppInfo, KeyView, Settings } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { Busy, ErrorNotice, Field, NotAvailable } from '../components/common.js';
+import { SecretField, type SecretHandle } from '../components/SecretField.js';
 import { useTask } from '../hooks.js';
 import { withPresence } from '../presence.js';
 
@@ -62,19 +63,20 @@ function GenerateKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode 
 
 function ImportKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode {
   const [name, setName] = useState('');
-  const [keyText, setKeyText] = useState('');
+  // Uncontrolled: the key is read once on submit and cleared, never in React state or the DOM tree.
+  const keyText = useRef<SecretHandle>(null);
   const task = useTask();
   return (
     <form className="card" aria-labelledby="import-title" onSubmit={async (e) => {
       e.preventDefault();
-      const text = keyText;
-      setKeyText(''); // not kept in the window once sent
+      const text = keyText.current?.read().trim() ?? '';
+      keyText.current?.clear();
       const key = await task.run(() => call('importKey', { name, keyText: text }));
       if (key) { setName(''); onDone(key); }
     }}>
       <h2 id="import-title">Import a key</h2>
       <Field label="Imported key name" name="import-name" value={name} onChange={setName} />
-      <Field label="Fernet key" name="import-key" value={keyText} onChange={setKeyText} secret hint="44 characters of url-safe base64. It goes straight to the keychain." />
+      <SecretField label="Fernet key" handle={keyText} hint="44 characters of url-safe base64. It goes straight to the keychain." />
       <button type="submit" disabled={task.busy}>Import key</button>
       {task.busy ? <Busy label="Checking and storing the key" /> : null}
       <ErrorNotice error={task.error} />

@@ -47,7 +47,10 @@ before(async () => {
   // No preset passphrase: the first test chooses it through the first-run screen, as an officer would.
   bridge = await startBridge(env, { unlockPassphrase: null });
   window = await openWindow(bridge);
-  context = { page: window.page, env, shot: (name) => screenshot(window.page, name), passphrase: 'e2e unlock passphrase 7' };
+  context = {
+    page: window.page, env, shot: (name) => screenshot(window.page, name), passphrase: 'e2e unlock passphrase 7',
+    reopen: async () => (context.page = await window.reopen()),
+  };
 });
 
 test('first run: an unlock passphrase is chosen before anything else', () => withDiagnostics(context, 'first-run', async () => {

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { AXE_RESULTS, blocking, runAxe, type AxeRun } from '../support/axe.js';
-import { alertWithCode, confirmPresence, goTo, type SpecContext } from './helpers.js';
+import { afterPresence, alertWithCode, confirmPresence, goTo, type SpecContext } from './helpers.js';
 
 const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings'] as const;
 
@@ -285,7 +285,9 @@ export async function keyboardInitSpec(context: SpecContext, profile: string, sh
     if (index === 0) await expectAxeCleanBothSchemes(page, 'keyboard-init-handout', context.shot, { focusRing: true });
     await press(page, reveal);
     const secret = page.getByRole('region', { name: `Secret for ${holder}` });
-    secrets.push((await secret.innerText({ timeout: 30_000 })).trim());
+    await afterPresence(page, secret, context.passphrase);
+    // Shares are shown in groups of four; the spaces are not part of the share.
+    secrets.push((await secret.locator('code').innerText({ timeout: 30_000 })).replace(/\s+/g, ''));
     // The revealed share is checked by axe but never screenshotted.
     if (index === 0) await expectAxeCleanBothSchemes(page, 'keyboard-init-handout-revealed');
     await press(page, page.getByRole('button', { name: /^I have recorded it/ }));

@@ -16,6 +16,8 @@ export interface Window {
   context: BrowserContext;
   /** Messages the page logged to its console (CSP violations show up here). */
   console: string[];
+  /** Closes the page and opens the app in a new one (same browser profile and bridge), as a closed and reopened window. */
+  reopen(): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -38,19 +40,30 @@ export async function openWindow(bridge: Bridge, options: WindowOptions = {}): P
   const console: string[] = [];
   try {
     await context.addInitScript({ content: bridge.clientScript });
-    const page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
-    page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
+    const listen = (page: Page): Page => {
+      page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
+      page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
+      return page;
+    };
+    const page = listen(context.pages()[0] ?? await context.newPage());
     await page.goto(bridge.url);
-    return {
+    const window: Window = {
       page,
       context,
       console,
+      async reopen() {
+        const fresh = listen(await context.newPage());
+        await window.page.close();
+        await fresh.goto(bridge.url);
+        window.page = fresh;
+        return fresh;
+      },
       async close() {
         await context.close();
         rmSync(profile, { recursive: true, force: true });
       },
     };
+    return window;
   } catch (error) {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
