@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decodeFernetKey, isKeyId } from '../../src-main/core/crypto/index.js';
+import { decodeFernetKey } from '../../src-main/core/crypto/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 
