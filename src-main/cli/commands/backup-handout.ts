@@ -62,7 +62,7 @@ async function handOne(io: CliIO, plan: HandoutPlan, share: Slip39Share, holder:
     const positions = pickCheckPositions(share.words.length, CHECK_WORDS);
     let right = true;
     for (const position of positions) {
-      const typed = await hiddenLine(io, `${holder}, to show you wrote it down, type word ${position} of your share (input hidden): `);
+      const typed = await hiddenLine(io, `${holder}, to show you wrote it down, type word ${position} of your share (input hidden): `, 'The hand-out was cancelled.');
       const expected = Buffer.from(share.words[position - 1] as string);
       right = typedWordMatches(typed, expected) && right;
       typed.fill(0);

@@ -182,7 +182,8 @@ async function restore(context: CommandContext, flags: RestoreFlags): Promise<vo
   if (flags.expect && !isKeyId(flags.expect)) throw new CustodianError('USAGE', '--expect takes a full key id (K1-XXXX-XXXX-XXXX-XXXX).', { hint: 'Copy the key id from a sheet.' });
   const keys = openCliKeyStore(context);
   const drilled = flags.check ? await drillTarget(keys, flags.check) : undefined;
-  const passphrase = await readPassphrase(io, flags, { confirm: false, stdinBusy: !isInteractive(io) });
+  // The shares come from stdin, typed or piped, so the passphrase never does.
+  const passphrase = await readPassphrase(io, flags, { confirm: false, stdinBusy: true });
   const audit = auditLog(context);
   const withPassphrase = passphrase !== undefined;
   try {
