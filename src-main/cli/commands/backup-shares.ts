@@ -155,7 +155,7 @@ function printShares(output: Output, result: Slip39Split, key: KeyRecord, holder
     output.line(`# Share ${share.index} of ${result.total}: ${holders[i]}`);
     output.line(share.mnemonic);
   }
-  output.note('These words are the key. Hand each share to its holder, then clear the terminal scrollback or delete the file.');
+  if (!output.json) output.note('These words are the key. Hand each share to its holder, then clear the terminal scrollback or delete the file.');
 }
 
 function printSheets(output: Output, result: Slip39Split, key: KeyRecord, holders: string[], files: string[]): void {
