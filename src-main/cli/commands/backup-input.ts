@@ -147,7 +147,8 @@ export async function collectKeyShares(io: CliIO, output: Output): Promise<Share
         progress = collector.add(shareText(bytes));
       } catch (error) {
         if (!(isCustodianError(error) && SHARE_PROBLEMS.has(error.code)) || attempt === MAX_TRIES) throw error;
-        say(`error [${error.code}]: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\nPlease try again, holder ${holder}.`);
+        // Said even with --json: the holder at the prompt must learn what to fix.
+        output.note(`error [${error.code}]: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\nPlease try again, holder ${holder}.`);
       } finally {
         bytes.fill(0);
       }
