@@ -26,7 +26,7 @@ export const CLEAR_SCREEN = '\x1b[2J\x1b[3J\x1b[H';
 const MAX_CHECKS = 3;
 const CHECK_WORDS = 2;
 
-/** Runs the hand-out; returns how many holders confirmed (all of them, or it throws). */
+/** Runs the hand-out for every holder in turn; throws (saying how many holders got a share) if it stops early. */
 export async function handOut(io: CliIO, plan: HandoutPlan): Promise<void> {
   const screen = (text: string): void => { io.stdout.write(text); };
   let confirmed = 0;
