@@ -313,6 +313,24 @@ describe('the custodian state backup', () => {
   });
 });
 
+describe('a locked keychain', () => {
+  test('import and restore-state fail with KEYCHAIN_LOCKED and change nothing', async () => {
+    const d = await startKeyring();
+    try {
+      ok(await custodian(d, ['key', 'generate', '--name', 'existing']));
+      const home = d.env['CUSTODIAN_HOME'] as string;
+      const before = await readFile(join(home, 'keys.json'), 'utf8');
+      await d.lock();
+      failed(await custodian(d, ['backup', 'import', join(scratch, 'orders-x25519.age'), '--name', 'orders-db', '--identity', join(scratch, 'offline.txt')]), 3, 'KEYCHAIN_LOCKED');
+      failed(await custodian(d, ['backup', 'restore-state', join(scratch, 'state-with-keys.age'), '--identity', join(scratch, 'offline.txt'), '--replace']), 3, 'KEYCHAIN_LOCKED');
+      assert.equal(await readFile(join(home, 'keys.json'), 'utf8'), before);
+      assert.deepEqual(filesUnder(join(home, '..')).filter((file) => /\.(restore|before-restore)-/.test(file)), [], 'no staging or aside directory');
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
 describe('leaks', () => {
   test('no key, passphrase or age identity in any output, audit log, keys.json or file under the custodian homes', async () => {
     assert.ok(secrets.length >= 4 && transcripts.length > 30, 'the scan has material to look at');
