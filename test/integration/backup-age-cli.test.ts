@@ -41,6 +41,7 @@ before(async () => {
   tool('age-keygen', ['-o', join(scratch, 'offline.txt')]);
   tool('age-keygen', ['-o', join(scratch, 'stranger.txt')]);
   tool('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'officer@laptop', '-f', join(scratch, 'ssh_id')]);
+  tool('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'ssh-key-passphrase', '-f', join(scratch, 'ssh_locked')]);
   await writeFile(join(scratch, 'pass.txt'), `${PASSPHRASE}\n`, { mode: 0o600 });
   await writeFile(join(scratch, 'wrong-pass.txt'), 'not-the-passphrase-at-all\n', { mode: 0o600 });
 });
@@ -171,6 +172,7 @@ describe('files the app makes open with the age CLI', () => {
     transcripts.push(['export mismatch (pty)', mismatch.transcript]);
 
     failed(await custodian(a, ['backup', 'export', 'orders-db', '--passphrase', '--out', join(scratch, 'never.age')]), 2, 'USAGE');
+    failed(await custodian(a, ['backup', 'export', 'no-such-key', '--passphrase', '--out', join(scratch, 'never.age')]), 4, 'KEY_NOT_FOUND');
     const short = join(scratch, 'short.txt');
     await writeFile(short, 'tiny\n');
     failed(await custodian(a, ['backup', 'export', 'orders-db', '--passphrase-file', short, '--out', join(scratch, 'never.age')]), 2, 'INVALID_INPUT');
@@ -238,6 +240,7 @@ describe('files the age CLI makes import', () => {
       ['passphrase for a recipients file', [made['x25519']!.file, '--passphrase-file', join(scratch, 'pass.txt')], 5, 'BACKUP_DECRYPT_FAILED'],
       ['no keychain identity yet', [made['x25519']!.file], 5, 'BACKUP_DECRYPT_FAILED'],
       ['an identity file that is not one', [made['x25519']!.file, '--identity', plain], 2, 'INVALID_INPUT'],
+      ['a passphrase-protected SSH key', [made['ssh-ed25519, armored']!.file, '--identity', join(scratch, 'ssh_locked')], 2, 'INVALID_INPUT'],
       ['a missing file', [join(scratch, 'nope.age'), '--identity', join(scratch, 'offline.txt')], 2, 'INVALID_INPUT'],
       ['identity and passphrase', [made['x25519']!.file, '--identity', join(scratch, 'offline.txt'), '--passphrase'], 2, 'USAGE'],
     ];

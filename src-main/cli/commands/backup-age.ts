@@ -45,9 +45,11 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
     .action(async (ref: string, options: TargetOptions & { out: string; force?: boolean }) => {
       const output = context.output();
       const home = custodianHome(context.io.env);
+      const keys = openCliKeyStore(context);
+      const record = await keys.resolve(ref); // a mistyped key fails before anyone types a passphrase twice
       const target = await readTarget(context.io, options);
       try {
-        const result = await exportKeyBackup(openCliKeyStore(context), new FileAuditLog(home), ref, target, options.out, { force: Boolean(options.force) });
+        const result = await exportKeyBackup(keys, new FileAuditLog(home), record.id, target, options.out, { force: Boolean(options.force) });
         output.result({ id: result.record.id, name: result.record.name, out: options.out, recipients: result.recipients, format: 'age' });
         output.line(`Wrote ${options.out}: key "${result.record.name}" (${result.record.id}), encrypted to ${target.kind === 'passphrase' ? 'a passphrase' : `${result.recipients.length} recipient(s)`}.`);
         output.line('Keep it apart from the recipients\' identities; try a restore drill with `custodian backup import` on the receiving side.');

@@ -107,7 +107,7 @@ function sshIdentity(file: Buffer): ParsedIdentities {
   const parsed = parseOpenSshEd25519(file);
   if ('problem' in parsed) {
     if (parsed.problem === 'encrypted') {
-      throw badIdentity('The SSH private key is protected with a passphrase; Key Custodian reads only unencrypted SSH keys.', 'Make a temporary unencrypted copy in a private directory (`cp id_ed25519 /tmp/k && ssh-keygen -p -N "" -f /tmp/k`), use it, then delete it; or use an age identity.');
+      throw badIdentity('The SSH private key is protected with a passphrase; Key Custodian reads only unencrypted SSH keys.', 'Copy the key into a private directory (mode 0700), remove the copy\'s passphrase with `ssh-keygen -p -N "" -f COPY`, use the copy, then delete it; or use an age identity.');
     }
     if (parsed.problem === 'not-ed25519') throw badIdentity('The SSH private key is not an ed25519 key; only ssh-ed25519 identities are supported.');
     throw badIdentity('The SSH private key file does not parse.');
