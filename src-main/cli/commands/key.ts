@@ -84,7 +84,11 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
     .description('print the Fernet key text on stdout (requires --reveal)')
     .argument('<key>', 'key id, unique id prefix, or unique name')
     .option('--reveal', 'confirm that the key may be printed')
-    .addHelpText('after', help(['custodian key export K1-7Q2M-0X4A-9R1D-BB3T --reveal > orders-db.key', 'custodian --json key export orders-db --reveal']))
+    .addHelpText('after', help([
+      'custodian key export K1-7Q2M-0X4A-9R1D-BB3T --reveal            # on screen, once; clear the scrollback afterwards',
+      'custodian --json key export orders-db --reveal',
+      'custodian backup export orders-db --recipient age1... --out orders-db.age   # a backup or a move: encrypted, never a plaintext file',
+    ], 'Never redirect the key into a file: for a backup or to move a key to another custodian use `custodian backup export`\n(age-encrypted; the other custodian\'s recipient comes from `custodian identity show --age`).'))
     .action(async (ref: string, options: { reveal?: boolean }) => {
       const output = context.output();
       if (!options.reveal) {
