@@ -17,7 +17,7 @@ import { ServerRegistry } from '../../src-main/core/push/servers.js';
 import { decodeFernetKey, encodeFernetKey, generateFernetKey, keyId } from '../../src-main/core/crypto/index.js';
 import { requireTools, secretTool, startKeyring, type KeyringSession } from '../support/keyring.js';
 import { runInPty } from '../support/pty.js';
-import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { CLI, type CliRun, failed, jsonError, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { filesLeaking, filesUnder, leakedForms } from '../support/secret-forms.js';
 
 const python = process.env['CUSTODIAN_TEST_PYTHON'] as string;
@@ -62,20 +62,7 @@ async function custodian(session: KeyringSession, args: string[], input?: string
   return run;
 }
 
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}`);
-  return run;
-}
 
-function failed(run: CliRun, status: number, code: string): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished instead of hanging');
-  assert.equal(run.status, status, `expected exit ${status}, got ${run.status}; stderr: ${run.stderr}`);
-  assert.match(run.stderr, new RegExp(`error \\[${code}\\]`), run.stderr);
-  assert.match(run.stderr, /\nhint: ./, 'every error comes with a hint');
-  assert.equal(run.stdout.length, 0, 'nothing on stdout');
-  return run;
-}
 
 function tool(command: string, args: string[], input?: string | Buffer): Buffer {
   const run = spawnSync(command, args, { input, timeout: 60_000 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
-import { jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { type CliRun, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { decodeSheetQr, pdfText } from '../support/sheets.js';
 
 let session: KeyringSession;
@@ -28,10 +28,6 @@ after(async () => {
 
 const custodian = (args: string[], input?: string): Promise<CliRun> => runCustodian(args, { env, ...(input === undefined ? {} : { input }) });
 
-function ok(run: CliRun): CliRun {
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}`);
-  return run;
-}
 
 test('split --pdf writes one 0600 sheet per holder whose QR holds exactly the mnemonic; two of them restore the key', async () => {
   const id = jsonOf(ok(await custodian(['--json', 'key', 'generate', '--name', 'orders-db'])))['id'] as string;
