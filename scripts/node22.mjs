@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '..');
 /** The exact version, from .nvmrc (one source of truth for nvm users, CI and this script). */
@@ -94,7 +95,7 @@ function prependPath(dir) {
   return [dir, ...rest].join(separator);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     process.stdout.write(`${dirname(isSupported(process.version) ? process.execPath : ensureNode22())}\n`);
   } catch (error) {
