@@ -19,6 +19,8 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Dependencies no start-up path may load: they cost 10-200 ms each and only some commands need them. */
 const HEAVY = ['node-vault', 'axios', 'hpke', 'openpgp', 'jose', '@napi-rs/keyring', 'pdf-lib', 'age-encryption', 'qrcode', 'slip39', 'i18next', '@noble', '@scure'];
+/** Node built-ins that cost ~40 ms when imported as ES modules (node:http loads Node's fetch): load them on use. */
+const HEAVY_BUILTINS = ['node:http', 'node:https', 'node:http2', 'node:worker_threads'];
 
 // Records every module Node loads (ES modules and require()), written to $TRACE_OUT at exit.
 const TRACER = `
@@ -34,14 +36,14 @@ function env(name: string, extra: Record<string, string> = {}): Record<string, s
   return { PATH: process.env['PATH'] ?? '', HOME: home, CUSTODIAN_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), CUSTODIAN_KEYCHAIN_SERVICE: 'custodian-startup-test', ...extra };
 }
 
-function runTraced(entry: string, args: string[], name: string): { status: number | null; stdout: string; stderr: string; packages: Set<string> } {
+function runTraced(entry: string, args: string[], name: string): { status: number | null; stdout: string; stderr: string; packages: Set<string>; builtins: Set<string> } {
   const out = join(work, `${name}.trace`);
   const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(TRACER)}`, entry, ...args], {
     env: env(name, { TRACE_OUT: out }), encoding: 'utf8', timeout: 30_000,
   });
   const urls = existsSync(out) ? readFileSync(out, 'utf8').split('\n') : [];
   const packages = new Set(urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1]).filter((p): p is string => Boolean(p)));
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, packages };
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, packages, builtins: new Set(urls.filter((u) => u.startsWith('node:'))) };
 }
 
 test('bin/custodian.js runs the bundled CLI: one file, not the ~180 modules of dist/src-main', () => {
@@ -79,5 +81,7 @@ for (const args of [['--help'], ['key', 'list'], ['vault', '--help'], ['backup',
     assert.equal(run.status, 0, run.stderr);
     const loaded = HEAVY.filter((name) => [...run.packages].some((p) => p === name || p.startsWith(`${name}/`)));
     assert.deepEqual(loaded, [], `loaded at start-up: ${loaded.join(', ')}`);
+    assert.ok(run.builtins.has('node:path'), 'the tracer sees built-ins');
+    assert.deepEqual(HEAVY_BUILTINS.filter((name) => run.builtins.has(name)), [], 'heavy built-ins loaded at start-up');
   });
 }
