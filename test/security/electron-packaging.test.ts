@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,12 @@ const INSTALL_DIR = '/opt/Key Custodian';
 const DEB_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 /** @napi-rs/keyring's native package for the platform being packaged (Linux, glibc). */
 const KEYRING_BINDING = `@napi-rs/keyring-linux-${process.arch}-gnu`;
+
+// electron-builder collects production dependencies with `npm ls`, which reports the transitive ones of a symlinked
+// node_modules (as in a git worktree sharing another checkout's) as missing, so the package lacks them.
+const SYMLINKED_MODULES = lstatSync(join(root, 'node_modules')).isSymbolicLink()
+  ? ' (node_modules is a symlink here: electron-builder leaves transitive dependencies out; package from a checkout with its own node_modules)'
+  : '';
 
 type Asar = { listPackage(path: string, options: object): string[]; extractFile(archive: string, file: string): Buffer; extractAll(archive: string, dest: string): void };
 const asar = require('@electron/asar') as Asar;
@@ -110,7 +116,7 @@ test('app.asar holds no tests, sources, source maps, unbundled CLI, receivers or
 
 test('the keychain binding for the target platform is unpacked beside app.asar (a native module must be a real file)', () => {
   const binding = files.find((f) => f.startsWith(`/node_modules/${KEYRING_BINDING}/`) && f.endsWith('.node'));
-  assert.ok(binding, `app.asar lists no ${KEYRING_BINDING} .node file`);
+  assert.ok(binding, `app.asar lists no ${KEYRING_BINDING} .node file${SYMLINKED_MODULES}`);
   const real = join(unpacked, 'resources', 'app.asar.unpacked', ...binding.split('/').filter(Boolean));
   assert.ok(existsSync(real) && statSync(real).size > 100_000, `${real} is not unpacked`);
   assert.ok(statSync(real).size === statSync(join(root, 'node_modules', ...binding.split('/').slice(2))).size, 'the unpacked binding is the installed one');
@@ -182,7 +188,7 @@ test('dpkg-deb -c: the deb installs the app under /opt, the custodian launcher o
     '/usr/share/icons/hicolor/48x48/apps/key-custodian.png']) {
     assert.ok(entries.has(path), `${path} is not in the deb`);
   }
-  assert.ok([...entries.keys()].some((p) => p.startsWith(`${INSTALL_DIR}/resources/app.asar.unpacked/node_modules/${KEYRING_BINDING}/`) && p.endsWith('.node')), 'the keychain binding is not in the deb');
+  assert.ok([...entries.keys()].some((p) => p.startsWith(`${INSTALL_DIR}/resources/app.asar.unpacked/node_modules/${KEYRING_BINDING}/`) && p.endsWith('.node')), `the keychain binding is not in the deb${SYMLINKED_MODULES}`);
   for (const [path, mode] of entries) {
     if (!mode.startsWith('l')) assert.ok(mode[5] !== 'w' && mode[8] !== 'w', `${path} is group- or world-writable (${mode})`);
   }
@@ -209,6 +215,7 @@ test('the deb\'s custodian launcher runs the CLI bundled in the app as Node, wit
   const archive = join(app, 'resources', 'app.asar');
   const view = join(work, 'asar-view');
   asar.extractAll(archive, view);
+  assert.ok(existsSync(join(app, 'resources', 'app.asar.unpacked')), `the deb has no app.asar.unpacked (native binding)${SYMLINKED_MODULES}`);
   cpSync(join(app, 'resources', 'app.asar.unpacked'), view, { recursive: true });
   rmSync(archive);
   cpSync(view, archive, { recursive: true });
@@ -228,7 +235,7 @@ test('the deb\'s custodian launcher runs the CLI bundled in the app as Node, wit
   // node-vault (with axios) loads from the package on first use: an unreachable node is reported, not a crash.
   const vault = cli('--json', 'vault', 'status', '--addr', 'http://127.0.0.1:9');
   assert.notEqual(vault.status, 0);
-  assert.equal((JSON.parse(vault.stderr.trim().split('\n').pop() ?? '{}') as { error?: { code?: string } }).error?.code, 'VAULT_UNREACHABLE', vault.stderr);
+  assert.equal((JSON.parse(vault.stderr.trim().split('\n').pop() ?? '{}') as { error?: { code?: string } }).error?.code, 'VAULT_UNREACHABLE', `${vault.stderr}${SYMLINKED_MODULES}`);
   // A symlink on PATH (as a user might make) still finds the app: the launcher resolves its own real path.
   const linked = join(work, 'bin-link');
   mkdirSync(linked);
