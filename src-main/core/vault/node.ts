@@ -20,13 +20,13 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+// node-vault brings axios and ~70 modules: loaded when the first node is contacted, not at import (CLI start-up).
+const nodeVault = lazyRequire<typeof createVaultClient>('node-vault');
+
 /**
  * One Vault/OpenBao node, through node-vault's request layer (path building, namespace header, error shapes)
  * over our own transport (see transport.ts for why).
  */
-// node-vault brings axios and ~70 modules: loaded when the first node is contacted, not at import (CLI start-up).
-const nodeVault = lazyRequire<typeof createVaultClient>('node-vault');
-
 export class VaultNode {
   readonly address: string;
   private readonly client: ReturnType<typeof createVaultClient>;
