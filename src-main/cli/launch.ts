@@ -1,8 +1,8 @@
 /**
  * The `custodian` process entry (bin/custodian.js, and the packaged app's launcher). It only turns on Node's
  * compile cache and then loads the CLI, so everything the CLI loads is compiled once and read from the cache on
- * later runs (about a third of a cold start; docs/benchmarks.md). Keep this file free of other imports: whatever
- * it imports statically is loaded before the cache is on.
+ * later runs (~10 % of the bundled CLI's start, more unbundled; docs/benchmarks.md). Keep this file free of
+ * other imports: whatever it imports statically is loaded before the cache is on.
  *
  * The cache holds V8 code compiled from the CLI's own JavaScript, never data; Node checks each entry against the
  * source it was compiled from. It lives in the per-user cache directory, never in the config directory.
