@@ -28,6 +28,10 @@ export const ACTIONS = [
   'generateRootBegin',
   'generateRootSubmit',
   'generateRootCancel',
+  'vaultCeremonies',
+  'handoutReveal',
+  'handoutConfirm',
+  'handoutAbandon',
   'custodianIdentity',
   'listServers',
   'probeServer',
@@ -35,7 +39,12 @@ export const ACTIONS = [
   'removeServer',
   'serverStatus',
   'pushKey',
-  'notifyServerLocked',
+  'sessionState',
+  'lock',
+  'unlock',
+  'confirmPresence',
+  'setUnlockPassphrase',
+  'watchState',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];
