@@ -231,7 +231,7 @@ test('the deb\'s custodian launcher runs the CLI bundled in the app as Node, wit
   assert.match(help.stdout, /^Usage: custodian /m);
   const list = cli('--json', 'key', 'list');
   assert.equal(list.status, 0, list.stderr);
-  assert.deepEqual(JSON.parse(list.stdout), { keys: [] });
+  assert.deepEqual((JSON.parse(list.stdout) as { keys?: unknown }).keys, []);
   // node-vault (with axios) loads from the package on first use: an unreachable node is reported, not a crash.
   const vault = cli('--json', 'vault', 'status', '--addr', 'http://127.0.0.1:9');
   assert.notEqual(vault.status, 0);
