@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `custodian` command. Run `npm run build` first; the compiled CLI lives in dist/.
+// The `custodian` command. Run `npm run build` first: the CLI is bundled into dist/cli/custodian.js
+// (vite.cli.config.ts), which turns on Node's compile cache and loads the rest (src-main/cli/launch.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/src-main/cli/entry.js', import.meta.url);
+const entry = new URL('../dist/cli/custodian.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('error [USAGE]: Key Custodian is not built yet.\nhint: run `npm ci && npm run build` in the repository first.\n');
   process.exit(2);

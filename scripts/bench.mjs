@@ -1,10 +1,13 @@
 // `npm run bench`: prepares the machine like `npm test`, builds, then runs every dist/test/bench/*.bench.js
 // (or only those whose name contains an argument: `npm run bench -- fernet`). Each benchmark prints its own
-// ratios against a reference measured in the same run.
+// ratios against a reference measured in the same run. Runs on Node 22 like `npm test` (scripts/node22.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireNode22 } from './node22.mjs';
 import { root, setup } from './setup.mjs';
+
+requireNode22();
 
 const filters = process.argv.slice(2);
 const env = { ...process.env, ...setup() };

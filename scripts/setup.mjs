@@ -1,11 +1,13 @@
 // Makes this machine ready for the tests, installing what is missing:
 //   Debian packages (apt-get, when root), npm packages (npm ci), the Python venv (.venv, from PyPI),
-//   and the OpenBao server binary (built once, cached outside the repo).
+//   the OpenBao server binary (built once, cached outside the repo), and Node 22 when this Node is older
+//   (scripts/node22.mjs, cached outside the repo too; scripts/test.mjs and bench.mjs then re-run under it).
 // When it cannot install something (not root), it says exactly what to install and exits non-zero.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ensureNode22, isSupported } from './node22.mjs';
 
 export const root = resolve(import.meta.dirname, '..');
 const venv = join(root, '.venv');
@@ -118,6 +120,8 @@ export function setup() {
     ensureNodeModules();
     ensureVenv();
   }
+  // Like OpenBao, Node 22 lives outside the repository, so CUSTODIAN_SKIP_INSTALL does not skip it.
+  if (!isSupported(process.version)) ensureNode22();
   const bao = ensureOpenBao();
   const python = join(venv, 'bin', 'python');
   const vectors = execFileSync(python, ['-c', 'import cryptography_vectors, os; print(os.path.dirname(cryptography_vectors.__file__))'], { encoding: 'utf8' }).trim();

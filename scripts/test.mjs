@@ -2,11 +2,16 @@
 //   unit + security (node:test, no I/O beyond temp dirs), integration (real keyring, OpenBao, receivers),
 //   python (pytest, receivers/python), e2e (Playwright in Debian's Chromium).
 // `npm test -- unit integration` runs only the named suites. Exit status is non-zero if any suite failed.
+// Everything runs on Node 22 (>= 22.12, .nvmrc): on an older Node this script first re-runs itself under the
+// Node 22 that scripts/node22.mjs caches outside the repository (installing it from the npm registry once).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { requireNode22 } from './node22.mjs';
 import { root, setup } from './setup.mjs';
+
+requireNode22();
 
 const allSuites = ['unit', 'integration', 'python', 'e2e'];
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -41,7 +41,42 @@ interface Slip39Helper {
 
 const require = createRequire(import.meta.url);
 
-export const Slip39 = require('slip39') as Slip39Class;
+// Loaded on first use, not at import: every CLI command imports the core (the backup commands included), and
+// loading the library costs ~30 ms and patches Array/String prototypes (see above) in processes that never need
+// it (docs/benchmarks.md, test/unit/cli-startup.test.ts).
+let library: Slip39Class | undefined;
+let words: string[] | undefined;
 
-/** The SLIP-39 word list, straight from the library (1024 words, 4-8 letters, unique in their first 4 letters). */
-export const WORD_LIST: readonly string[] = Object.freeze([...(require('slip39/src/slip39_helper.js') as Slip39Helper).WORD_LIST]);
+function loadLibrary(): Slip39Class {
+  return library ??= require('slip39') as Slip39Class;
+}
+
+function loadWords(): string[] {
+  return words ??= [...(require('slip39/src/slip39_helper.js') as Slip39Helper).WORD_LIST];
+}
+
+/** The library's class; its static methods load the library when first called. */
+export const Slip39: Slip39Class = {
+  fromArray: (masterSecret, options) => loadLibrary().fromArray(masterSecret, options),
+  recoverSecret: (mnemonics, passphrase) => loadLibrary().recoverSecret(mnemonics, passphrase),
+  validateMnemonic: (mnemonic) => loadLibrary().validateMnemonic(mnemonic),
+};
+
+/**
+ * The SLIP-39 word list, straight from the library (1024 words, 4-8 letters, unique in their first 4 letters).
+ * A read-only view that loads the list on first access; it behaves as a frozen array (index, length, iteration,
+ * array methods) and refuses writes.
+ */
+export const WORD_LIST: readonly string[] = new Proxy<string[]>([], {
+  get: (_target, key) => Reflect.get(loadWords(), key),
+  has: (_target, key) => Reflect.has(loadWords(), key),
+  ownKeys: () => Reflect.ownKeys(loadWords()),
+  getOwnPropertyDescriptor: (_target, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(loadWords(), key);
+    // 'length' is the one property the (empty) proxy target also has; report it as the target must allow.
+    return descriptor && key !== 'length' ? { ...descriptor, writable: false } : descriptor;
+  },
+  set: () => false,
+  defineProperty: () => false,
+  deleteProperty: () => false,
+});

@@ -3,11 +3,13 @@ import { WORD_LIST } from './slip39-library.js';
 /** The SLIP-39 word list (1024 words). Public: the desktop restore wizard autocompletes from it. */
 export const SLIP39_WORDS: readonly string[] = WORD_LIST;
 
-const INDEX = new Map<string, number>(WORD_LIST.map((word, index) => [word, index]));
+// Built on first use: the list loads with the slip39 library, which the CLI does not load at start-up.
+let index: Map<string, number> | undefined;
 
 /** The word's index in the list (0-1023), or undefined when it is not a SLIP-39 word. Expects lower case. */
 export function wordIndex(word: string): number | undefined {
-  return INDEX.get(word);
+  index ??= new Map<string, number>(WORD_LIST.map((entry, position) => [entry, position]));
+  return index.get(word);
 }
 
 /** Every word of the list that starts with `prefix` (lower case), for autocompletion. */

@@ -2,10 +2,14 @@
  * HTTP(S) to a receiver, on node:http/https (so a pinned CA or self-signed certificate can be passed per server).
  * Answers are capped in size and time; network failures become SERVER_UNREACHABLE.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { CustodianError } from '../errors.js';
+import { lazyRequire } from '../lazy.js';
 import { protocolError } from './wire.js';
+
+// Loaded on the first request, not at import (CLI start-up; see core/lazy.ts and vault/transport.ts).
+const http = lazyRequire<typeof import('node:http')>('node:http');
+const https = lazyRequire<typeof import('node:https')>('node:https');
 
 export const MAX_ANSWER_BYTES = 65536;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -39,7 +43,7 @@ export function normalizeReceiverUrl(text: string): string {
 
 export function callReceiver(endpoint: Endpoint, path: 'status' | 'unlock', body?: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<HttpAnswer> {
   const url = new URL(`${endpoint.url}/${path}`);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = url.protocol === 'https:' ? https().request : http().request;
   const headers: Record<string, string | number> = { Accept: 'application/json' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';

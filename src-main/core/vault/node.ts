@@ -1,5 +1,6 @@
-import createVaultClient from 'node-vault';
+import type createVaultClient from 'node-vault';
 import { CustodianError } from '../errors.js';
+import { lazyRequire } from '../lazy.js';
 import type { ConnectionSettings } from './settings.js';
 import { NodeTransport, TransportError } from './transport.js';
 
@@ -19,6 +20,9 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+// node-vault brings axios and ~70 modules: loaded when the first node is contacted, not at import (CLI start-up).
+const nodeVault = lazyRequire<typeof createVaultClient>('node-vault');
+
 /**
  * One Vault/OpenBao node, through node-vault's request layer (path building, namespace header, error shapes)
  * over our own transport (see transport.ts for why).
@@ -31,7 +35,7 @@ export class VaultNode {
   constructor(address: string, private readonly settings: ConnectionSettings) {
     this.address = address;
     this.transport = new NodeTransport(address, settings);
-    this.client = createVaultClient({
+    this.client = nodeVault()({
       endpoint: address,
       apiVersion: 'v1',
       // node-vault logs request bodies (key shares) through `debug` when DEBUG=node-vault is set: silence it.

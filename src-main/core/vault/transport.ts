@@ -1,6 +1,12 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
+import { lazyRequire } from '../lazy.js';
 import type { ConnectionSettings } from './settings.js';
+
+// Loaded on the first connection: importing node:http as an ES module costs the CLI ~40 ms at every start
+// (Node builds its module facade, which loads the bundled fetch implementation); see core/lazy.ts.
+const httpModule = lazyRequire<typeof http>('node:http');
+const httpsModule = lazyRequire<typeof https>('node:https');
 
 /**
  * The HTTP transport node-vault uses for one node (its documented `request-promise` hook).
@@ -55,7 +61,7 @@ export class NodeTransport {
   constructor(address: string, settings: ConnectionSettings) {
     this.secure = address.startsWith('https:');
     this.agent = this.secure
-      ? new https.Agent({
+      ? new (httpsModule().Agent)({
         keepAlive: true,
         maxSockets: 4,
         rejectUnauthorized: settings.tls.rejectUnauthorized,
@@ -64,7 +70,7 @@ export class NodeTransport {
         ...(settings.tls.key ? { key: settings.tls.key } : {}),
         ...(settings.tls.servername ? { servername: settings.tls.servername } : {}),
       })
-      : new http.Agent({ keepAlive: true, maxSockets: 4 });
+      : new (httpModule().Agent)({ keepAlive: true, maxSockets: 4 });
   }
 
   /** The object node-vault expects under `request-promise`. */
@@ -82,7 +88,7 @@ export class NodeTransport {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(body.length);
     }
-    const request = (this.secure ? https.request : http.request)(url, { method: options.method, headers, agent: this.agent });
+    const request = (this.secure ? httpsModule().request : httpModule().request)(url, { method: options.method, headers, agent: this.agent });
     return new Promise<TransportResponse>((resolve, reject) => {
       let settled = false;
       const fail = (error: TransportError): void => {

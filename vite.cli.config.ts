@@ -1,0 +1,26 @@
+// Bundles the compiled CLI (tsc's dist/src-main/cli/launch.js and everything it imports, dependencies included)
+// into dist/cli/custodian.js plus a few chunks. One file instead of ~180 modules is most of what makes
+// `custodian --help` start as fast as OpenBao's `bao version` (docs/benchmarks.md, test/bench/cli-startup.bench.ts).
+// Dependencies the core loads only when a command needs them stay lazy: dynamic import() becomes a chunk loaded
+// on use (launch.js -> the CLI, hpke, openpgp), and core/lazy.ts's require() of CommonJS packages (node-vault)
+// resolves node_modules at run time. The keychain binding is native: it stays an import of node_modules.
+import { builtinModules } from 'node:module';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  build: {
+    ssr: 'dist/src-main/cli/launch.js',
+    outDir: 'dist/cli',
+    emptyOutDir: true,
+    minify: false,
+    sourcemap: false,
+    target: 'node20',
+    reportCompressedSize: false,
+    rollupOptions: {
+      external: ['@napi-rs/keyring', ...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
+      output: { format: 'es', entryFileNames: 'custodian.js', chunkFileNames: '[name]-[hash].js' },
+    },
+  },
+  ssr: { noExternal: true, target: 'node' },
+  logLevel: 'warn',
+});
