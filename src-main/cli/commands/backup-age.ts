@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { exportKeyBackup, importKeyBackup, MAX_KEY_BACKUP_BYTES } from '../../core/backup/age-backup.js';
-import { exportState, MAX_STATE_BACKUP_BYTES, restoreState } from '../../core/backup/state-backup.js';
 import { FileAuditLog } from '../../core/audit.js';
 import { custodianHome } from '../../core/paths.js';
 import { commandHelp as help } from '../io.js';
 import type { CommandContext } from '../main.js';
-import { cliSecrets, disposeTarget, readBackupFile, readKey, readTarget, type KeyOptions, type TargetOptions } from './backup-age-input.js';
+import type { KeyOptions, TargetOptions } from './backup-age-input.js';
 import { openCliKeyStore } from './key.js';
+
+// The age modules (age-encryption and its curve libraries) load when a backup command runs, not at every CLI
+// start: test/unit/cli-startup.test.ts keeps `custodian --help` free of them.
+const ageInput = () => import('./backup-age-input.js');
+const ageBackup = () => import('../../core/backup/age-backup.js');
+const stateBackup = () => import('../../core/backup/state-backup.js');
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -52,14 +56,14 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
       const home = custodianHome(context.io.env);
       const keys = openCliKeyStore(context);
       const record = await keys.resolve(ref); // a mistyped key fails before anyone types a passphrase twice
-      const target = await readTarget(context.io, options);
+      const target = await (await ageInput()).readTarget(context.io, options);
       try {
-        const result = await exportKeyBackup(keys, new FileAuditLog(home), record.id, target, options.out, { force: Boolean(options.force) });
+        const result = await (await ageBackup()).exportKeyBackup(keys, new FileAuditLog(home), record.id, target, options.out, { force: Boolean(options.force) });
         output.result({ id: result.record.id, name: result.record.name, out: options.out, recipients: result.recipients, format: 'age' });
         output.line(`Wrote ${options.out}: key "${result.record.name}" (${result.record.id}), encrypted to ${target.kind === 'passphrase' ? 'a passphrase' : `${result.recipients.length} recipient(s)`}.`);
         output.line('Keep it apart from the recipients\' identities; try a restore drill with `custodian backup import` on the receiving side.');
       } finally {
-        disposeTarget(target);
+        (await ageInput()).disposeTarget(target);
       }
     });
 
@@ -75,14 +79,14 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
     ], NO_SSH_HELP))
     .action(async (path: string, options: KeyOptions & { name: string }) => {
       const output = context.output();
-      const file = await readBackupFile(path, MAX_KEY_BACKUP_BYTES);
-      const key = await readKey(context, options);
+      const file = await (await ageInput()).readBackupFile(path, (await ageBackup()).MAX_KEY_BACKUP_BYTES);
+      const key = await (await ageInput()).readKey(context, options);
       try {
-        const record = await importKeyBackup(openCliKeyStore(context), new FileAuditLog(custodianHome(context.io.env)), options.name, file, key);
+        const record = await (await ageBackup()).importKeyBackup(openCliKeyStore(context), new FileAuditLog(custodianHome(context.io.env)), options.name, file, key);
         output.result({ ...record });
         output.line(`Imported key "${record.name}" (${record.id}), origin restored.`);
       } finally {
-        disposeTarget(key);
+        (await ageInput()).disposeTarget(key);
       }
     });
 
@@ -97,15 +101,15 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
     ], 'Encrypt it to an identity that does not live in this keychain (an offline age-keygen identity or a passphrase):\nthe point is to restore it on another machine.\n\n' + NO_SSH_HELP))
     .action(async (options: TargetOptions & { out: string; force?: boolean; withKeys?: boolean }) => {
       const output = context.output();
-      const target = await readTarget(context.io, options);
+      const target = await (await ageInput()).readTarget(context.io, options);
       try {
-        const result = await exportState({ home: custodianHome(context.io.env), secrets: cliSecrets(context) }, target, options.out, { withKeys: Boolean(options.withKeys), force: Boolean(options.force) });
+        const result = await (await stateBackup()).exportState({ home: custodianHome(context.io.env), secrets: (await ageInput()).cliSecrets(context) }, target, options.out, { withKeys: Boolean(options.withKeys), force: Boolean(options.force) });
         output.result({ out: options.out, ...result });
         output.line(`Wrote ${options.out}: ${result.files.length} file(s), ${result.signingIdentity ? 'signing identity' : 'no signing identity'}, ${result.ageIdentity ? 'age identity' : 'no age identity'}, ${result.keys.length} key(s).`);
         if (result.missingKeys.length > 0) output.note(`warning: ${result.missingKeys.length} listed key(s) are missing from the keychain and are not in the backup: ${result.missingKeys.join(', ')}`);
         if (!options.withKeys) output.note('note: no keys are in this backup (add --with-keys, or back keys up with `backup export` / `backup split`).');
       } finally {
-        disposeTarget(target);
+        (await ageInput()).disposeTarget(target);
       }
     });
 
@@ -120,10 +124,10 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
     ], NO_SSH_HELP))
     .action(async (path: string, options: KeyOptions & { replace?: boolean }) => {
       const output = context.output();
-      const file = await readBackupFile(path, MAX_STATE_BACKUP_BYTES);
-      const key = await readKey(context, options);
+      const file = await (await ageInput()).readBackupFile(path, (await stateBackup()).MAX_STATE_BACKUP_BYTES);
+      const key = await (await ageInput()).readKey(context, options);
       try {
-        const result = await restoreState({ home: custodianHome(context.io.env), secrets: cliSecrets(context) }, file, key, { replace: Boolean(options.replace) });
+        const result = await (await stateBackup()).restoreState({ home: custodianHome(context.io.env), secrets: (await ageInput()).cliSecrets(context) }, file, key, { replace: Boolean(options.replace) });
         output.result({ ...result });
         output.line(`Restored the custodian state of ${result.created}: ${result.files.length} file(s), ${result.keys.length} key(s).`);
         if (result.signingIdentity) output.line(`signing identity: ${result.signingIdentity}`);
@@ -131,7 +135,7 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
         if (result.previousHome) output.note(`The replaced custodian home was moved to ${result.previousHome}; delete it when you no longer need it.`);
         if (result.keysNotInKeychain.length > 0) output.note(`warning: ${result.keysNotInKeychain.length} listed key(s) are not in this keychain; restore them with \`custodian backup import\` or \`custodian backup restore\`: ${result.keysNotInKeychain.join(', ')}`);
       } finally {
-        disposeTarget(key);
+        (await ageInput()).disposeTarget(key);
       }
     });
 }

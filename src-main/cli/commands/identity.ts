@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { authorizedCustodiansEntry } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
 import { commandHelp as help } from '../io.js';
-import { ageRecipient } from '../../core/backup/age-identity.js';
-import { cliSecrets } from './backup-age-input.js';
 import { audit, custodianIdentity } from './push-context.js';
 
 /** `custodian identity show`: the custodian's signing identity, as the line receivers authorize. */
@@ -26,7 +24,7 @@ export function registerIdentityCommands(program: Command, context: CommandConte
     .action(async (options: { age?: boolean }) => {
       const output = context.output();
       if (options.age) {
-        const { recipient, created } = await ageRecipient(cliSecrets(context));
+        const { recipient, created } = await (await import('../../core/backup/age-identity.js')).ageRecipient((await import('./backup-age-input.js')).cliSecrets(context));
         if (created) {
           output.note('Created a new age identity in the OS keychain; its private half never leaves it (back it up with `custodian backup state`).');
           await audit(context).record({ action: 'identity.age.create', outcome: 'ok', recipient });
