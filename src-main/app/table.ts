@@ -11,7 +11,9 @@ import { FileAuditLog } from '../core/audit.js';
 import { openKeyStore, type KeyStore } from '../core/keystore/index.js';
 import { custodianHome } from '../core/paths.js';
 import { AutoClearClipboard, type ClipboardPort } from './clipboard.js';
+import type { DialogPort } from './dialogs.js';
 import type { HandlerTable } from './dispatch.js';
+import { backupHandlers } from './handlers/backup.js';
 import { keyHandlers } from './handlers/keys.js';
 import { serverHandlers } from './handlers/servers.js';
 import { vaultHandlers } from './handlers/vault.js';
@@ -22,12 +24,16 @@ export interface AppServices {
   clipboard: ClipboardPort;
   /** Shows a desktop notification (Electron's Notification in the app). */
   notify(title: string, body: string): void;
+  /** File and directory dialogs (Electron's dialog.* in the app; a test directory in the e2e bridge). */
+  dialogs: DialogPort;
 }
 
 export interface AppCore {
   table: HandlerTable;
   /** Ends open ceremonies (wiping what they hold) and clears what the app put on the clipboard. */
   dispose(): Promise<void>;
+  /** Open SLIP-39 hand-outs: the window asks before it unloads while one is open. */
+  openHandouts(): number;
 }
 
 /** Every core module is part of this build. (A screen whose module is missing says so, from here.) */
@@ -45,6 +51,7 @@ export function createAppCore(services: AppServices): AppCore {
   let keyStore: KeyStore | undefined;
   const keys = (): KeyStore => (keyStore ??= openKeyStore(services.env));
   const vault = vaultHandlers({ env: services.env, home, audit });
+  const backup = backupHandlers({ env: services.env, home, keys, audit, dialogs: services.dialogs });
 
   const table: HandlerTable = {
     appInfo: async () => ({ version: packageVersion(), features: FEATURES }),
@@ -65,14 +72,17 @@ export function createAppCore(services: AppServices): AppCore {
       services.notify('Server locked', `${name} is locked: it restarted and waits for its data key.`);
       return {};
     },
+    ...backup.handlers,
   };
 
   return {
     table,
     async dispose() {
       await vault.closeAll();
+      backup.closeAll();
       await clipboard.clearNow();
     },
+    openHandouts: backup.openHandouts,
   };
 }
 

@@ -6,6 +6,7 @@ import { app, BrowserWindow, clipboard, Notification, session } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAppCore, type AppCore } from '../app/table.js';
+import { electronDialogs } from './dialogs.js';
 import { registerIpc } from './ipc.js';
 import { registerAppScheme, serveRenderer } from './protocol.js';
 import { createMainWindow } from './window.js';
@@ -58,6 +59,7 @@ if (!app.requestSingleInstanceLock()) {
       notify: (title, body) => {
         if (Notification.isSupported()) new Notification({ title, body, silent: false }).show();
       },
+      dialogs: electronDialogs(() => mainWindow),
     });
     registerIpc(core.table, windowIds, log);
 

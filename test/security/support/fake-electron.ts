@@ -92,5 +92,10 @@ export const ipcMain = {
 
 export const clipboard = { writeText: async () => {}, readText: async () => '', clear: () => {} };
 export class Notification { static isSupported(): boolean { return false; } show(): void {} constructor(_: unknown) {} }
+/** Dialogs answer "cancelled": nothing in these tests chooses a file. */
+export const dialog = {
+  showOpenDialog: async () => ({ canceled: true, filePaths: [] as string[] }),
+  showSaveDialog: async () => ({ canceled: true, filePath: '' }),
+};
 export const shell = { openExternal: async () => { throw new Error('the app must not open external URLs'); } };
-export default { app, BrowserWindow, session, protocol, net, ipcMain, clipboard, Notification, shell };
+export default { app, BrowserWindow, session, protocol, net, ipcMain, clipboard, Notification, dialog, shell };
