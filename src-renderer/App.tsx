@@ -3,19 +3,21 @@ import { DEFAULT_SETTINGS, type AppInfo, type Settings } from '../src-shared/con
 import { call } from './api.js';
 import { ErrorNotice } from './components/common.js';
 import { useTask } from './hooks.js';
+import { Backup } from './screens/Backup.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Keys } from './screens/Keys.js';
 import { Servers } from './screens/Servers.js';
 import { SettingsScreen } from './screens/Settings.js';
 import { Vault } from './screens/Vault.js';
 
-export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings';
+export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings' | 'backup';
 const SCREENS: Array<{ id: Screen; label: string }> = [
   { id: 'dashboard', label: 'Dashboard' },
   { id: 'keys', label: 'Keys' },
   { id: 'vault', label: 'Vault' },
   { id: 'servers', label: 'Servers' },
   { id: 'settings', label: 'Settings' },
+  { id: 'backup', label: 'Backup' },
 ];
 
 export function App(): ReactNode {
@@ -40,7 +42,7 @@ export function App(): ReactNode {
   }, []);
   useIdle(settings.idleLockMinutes * 60_000, lock, locked);
 
-  // Alt+1..5 switch screens, for keyboard-only use.
+  // Alt+1..6 switch screens, for keyboard-only use.
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       if (!event.altKey || locked) return;
@@ -88,6 +90,7 @@ export function App(): ReactNode {
             {screen === 'vault' ? <Vault info={info} /> : null}
             {screen === 'servers' ? <Servers info={info} /> : null}
             {screen === 'settings' ? <SettingsScreen settings={settings} onSaved={setSettings} /> : null}
+            {screen === 'backup' ? <Backup info={info} /> : null}
           </>
         )}
       </main>

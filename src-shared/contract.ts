@@ -260,7 +260,8 @@ export interface HandoutView {
   threshold: number;
   total: number;
   passphraseProtected: boolean;
-  holders: Array<{ index: number; name: string; state: 'waiting' | 'shown' | 'confirmed' }>;
+  /** `sheet`: the holder's sheet was saved as a PDF (counts as handed out on paper). */
+  holders: Array<{ index: number; name: string; state: 'waiting' | 'shown' | 'confirmed'; sheet: boolean }>;
   current?: number;
   /** Once the current holder's words were shown: the two 1-based word positions they must type back. */
   check?: { index: number; positions: number[] };

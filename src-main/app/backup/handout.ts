@@ -66,7 +66,7 @@ export class Handout {
       threshold: this.threshold,
       total: this.total,
       passphraseProtected: this.passphraseProtected,
-      holders: this.holders.map(({ index, name, state }) => ({ index, name, state })),
+      holders: this.holders.map(({ index, name, state, sheet }) => ({ index, name, state, sheet: sheet !== undefined })),
       sheets: [...this.sheetPaths],
       started: this.started.toISOString(),
     };
