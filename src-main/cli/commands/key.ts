@@ -44,14 +44,21 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
 
   key
     .command('list')
-    .description('list the keys (id, name, created, origin); never shows key material')
-    .addHelpText('after', help(['custodian key list', 'custodian --json key list']))
+    .description('list the keys (id, name, created, origin, last backup and drill); warns about keys with no backup; never shows key material')
+    .addHelpText('after', help(['custodian key list', 'custodian --json key list   # {"keys": [...], "withoutBackup": ["K1-..."]}']))
     .action(async () => {
       const output = context.output();
       const records = await store().list();
-      output.result({ keys: records });
+      const withoutBackup = records.filter((record) => !record.lastBackup);
+      output.result({ keys: records, withoutBackup: withoutBackup.map((record) => record.id) });
       if (records.length === 0) output.line('No keys yet. Create one with `custodian key generate --name NAME`.');
-      for (const record of records) output.line(`${record.id}  ${record.created}  ${record.origin.padEnd(9)}  ${record.name}`);
+      for (const record of records) {
+        output.line(`${record.id}  ${record.created}  ${record.origin.padEnd(9)}  backup: ${backupText(record).padEnd(18)}  drill: ${drillText(record).padEnd(19)}  ${record.name}`);
+      }
+      if (withoutBackup.length > 0 && !output.json) {
+        output.note(`warning: ${withoutBackup.length} key(s) have no backup: ${withoutBackup.map((record) => `"${record.name}" (${record.id})`).join(', ')}. `
+          + 'The keychain holds the only copy; make one with `custodian backup split KEY --shares N --threshold T`.');
+      }
     });
 
   key
@@ -62,9 +69,14 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
     .action(async (ref: string) => {
       const output = context.output();
       const record = await store().verify(ref);
-      output.result({ ...record, inKeychain: true });
+      output.result({ ...record, inKeychain: true, backedUp: Boolean(record.lastBackup) });
       printRecord(output.line.bind(output), record);
       output.line('keychain:  present');
+      output.line(`backup:    ${record.lastBackup ? `${record.lastBackup.at} (${record.lastBackup.kind})` : 'none'}`);
+      output.line(`drill:     ${record.lastDrill ? `${record.lastDrill.at} (${record.lastDrill.outcome})` : 'never'}`);
+      if (!record.lastBackup && !output.json) {
+        output.note('warning: this key has no backup; the keychain holds the only copy. Make one with `custodian backup split`.');
+      }
     });
 
   key
@@ -72,7 +84,11 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
     .description('print the Fernet key text on stdout (requires --reveal)')
     .argument('<key>', 'key id, unique id prefix, or unique name')
     .option('--reveal', 'confirm that the key may be printed')
-    .addHelpText('after', help(['custodian key export K1-7Q2M-0X4A-9R1D-BB3T --reveal > orders-db.key', 'custodian --json key export orders-db --reveal']))
+    .addHelpText('after', help([
+      'custodian key export K1-7Q2M-0X4A-9R1D-BB3T --reveal            # on screen, once; clear the scrollback afterwards',
+      'custodian --json key export orders-db --reveal',
+      'custodian backup export orders-db --recipient age1... --out orders-db.age   # a backup or a move: encrypted, never a plaintext file',
+    ], 'Never redirect the key into a file: for a backup or to move a key to another custodian use `custodian backup export`\n(age-encrypted; the other custodian\'s recipient comes from `custodian identity show --age`).'))
     .action(async (ref: string, options: { reveal?: boolean }) => {
       const output = context.output();
       if (!options.reveal) {
@@ -148,6 +164,15 @@ function printRecord(line: (text: string) => void, record: KeyRecord): void {
   line(`name:      ${record.name}`);
   line(`created:   ${record.created}`);
   line(`origin:    ${record.origin}`);
+}
+
+/** "2026-12-01 (slip39)" or "NONE": the date of the last backup, for the list. */
+function backupText(record: KeyRecord): string {
+  return record.lastBackup ? `${record.lastBackup.at.slice(0, 10)} (${record.lastBackup.kind})` : 'NONE';
+}
+
+function drillText(record: KeyRecord): string {
+  return record.lastDrill ? `${record.lastDrill.at.slice(0, 10)} (${record.lastDrill.outcome})` : 'never';
 }
 
 /** The text after a command's options: its examples, then the exit statuses. */

@@ -180,6 +180,11 @@ export class ShareCollector {
     }
   }
 
+  /** Throws MNEMONIC_INSUFFICIENT (with how many shares are missing) unless the set can be recombined. */
+  assertComplete(): void {
+    this.selection();
+  }
+
   /** Forgets the shares (the strings themselves cannot be wiped; this drops our references). */
   clear(): void {
     this.shares.length = 0;
