@@ -66,7 +66,7 @@ export function Backup({ info }: { info: AppInfo | undefined }): ReactNode {
         </section>
       ) : null}
       {tab === 'drill' ? (
-        <section className="card" aria-label="Restore drill">
+        <section className="card" aria-label="Drills">
           <RestoreWizard key="drill" mode="drill" keys={keys} onDone={() => void refresh()} />
         </section>
       ) : null}

@@ -86,7 +86,7 @@ function BackupStatus({ keyView }: { keyView: KeyView }): ReactNode {
   const kinds = { slip39: 'paper shares', age: 'age file', state: 'state backup' } as const;
   const date = (iso: string): string => new Date(iso).toLocaleDateString();
   return (
-    <div className="backup-status" aria-label={`Backup status of ${keyView.name}`}>
+    <div className="backup-status" role="group" aria-label={`Backup status of ${keyView.name}`}>
       {keyView.lastBackup ? (
         <span>Backed up {date(keyView.lastBackup.at)} ({kinds[keyView.lastBackup.kind]})</span>
       ) : (
