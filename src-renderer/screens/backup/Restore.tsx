@@ -52,7 +52,7 @@ export function RestoreWizard({ mode, keys, onDone }: { mode: 'restore' | 'drill
     <div className="wizard" role="region" aria-label={view.mode === 'drill' ? 'Restore drill' : 'Restore'}>
       <h2>{view.mode === 'drill' ? `Drill: do the shares give back ${view.key?.name}?` : `Restore a key as "${view.name}"`}</h2>
       {view.mode === 'drill' ? <p>The shares are recombined and compared with <code className="key-id">{view.key?.id}</code>. Nothing is imported.</p> : null}
-      <Meter label="Shares accepted" value={view.accepted} max={view.threshold ?? Math.max(view.accepted, 1)} />
+      {view.threshold ? <Meter label="Shares accepted" value={Math.min(view.accepted, view.threshold)} max={view.threshold} /> : null}
       <p role="status" aria-label="Restore progress">
         {view.accepted === 0 ? 'No share yet: the first share tells how many are needed.'
           : `${view.accepted} share${view.accepted === 1 ? '' : 's'} accepted (share ${view.shareNumbers.join(', ')}), ${view.complete ? 'enough to recover the key.' : `${view.missing ?? '?'} more needed.`}`}
