@@ -13,6 +13,9 @@ for (const args of [
   ['key', 'list', `--${pasted}`],
   ['key', 'list', `--x=${pasted}`],
   ['vault', 'unseal', pasted, '--addr', 'https://127.0.0.1:1'],
+  ['backup', 'restore', '--name', 'x', pasted],
+  ['backup', 'split', 'orders-db', '--shares', '2', '--threshold', '2', '--reveal', '--passphrase', pasted],
+  ['backup', 'split', 'orders-db', '--shares', pasted, '--threshold', '2'],
 ]) {
   test(`a usage error does not echo the input: custodian ${args.map((a) => a.replace(pasted, 'SECRET')).join(' ')}`, async () => {
     const run = await runCustodian(args, { env });

@@ -4,8 +4,8 @@
  * file, never an argument). Passphrases stay in Buffers here; the caller wipes them.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { loadAgeIdentity } from '../../core/backup/age-identity.js';
-import { corrupt, type AgeKey, type AgeTarget } from '../../core/backup/age-file.js';
+import { keychainAgeKey } from '../../core/backup/age-identity.js';
+import { corrupt, MIN_PASSPHRASE_CHARS, shortPassphrase, type AgeKey, type AgeTarget } from '../../core/backup/age-file.js';
 import { MAX_KEY_FILE_BYTES, parseIdentityFile, parseRecipient, parseRecipientsFile, type ParsedRecipient } from '../../core/backup/age-keys.js';
 import { CustodianError } from '../../core/errors.js';
 import { keychainTimeoutMs, OsKeychain, type SecretStore } from '../../core/keystore/index.js';
@@ -16,8 +16,6 @@ import { isInteractive, readHiddenLine } from '../terminal.js';
 
 /** Longest passphrase accepted (bytes); age has no limit, but anything longer is the wrong input. */
 const MAX_PASSPHRASE = 1024;
-/** Shortest passphrase accepted for a new backup: scrypt slows guessing, it cannot save a short passphrase. */
-export const MIN_PASSPHRASE = 10;
 
 export interface TargetOptions {
   recipient?: string[];
@@ -71,13 +69,7 @@ export async function readKey(context: CommandContext, options: KeyOptions): Pro
       file.fill(0);
     }
   }
-  const own = await loadAgeIdentity(cliSecrets(context));
-  if (!own) {
-    throw new CustodianError('BACKUP_DECRYPT_FAILED', 'This custodian has no age identity in its keychain, so it cannot open the backup; nothing was changed.', {
-      hint: 'Pass --identity FILE or --passphrase. (`custodian identity show --age` creates this custodian\'s identity for the next backup sent to it.)',
-    });
-  }
-  return { kind: 'identities', identities: { identities: [own.identity], recipients: [own.recipient], dispose: () => undefined } };
+  return keychainAgeKey(cliSecrets(context));
 }
 
 /** Wipes what a target or key holds. */
@@ -89,11 +81,9 @@ export function disposeTarget(target: AgeTarget | AgeKey): void {
 /** A new passphrase: typed twice on a terminal, or read from a file; at least MIN_PASSPHRASE characters. */
 async function readNewPassphrase(io: CliIO, file: string | undefined): Promise<Buffer> {
   const first = await readPassphrase(io, file, 'New passphrase for the backup (input hidden): ');
-  if ([...first.toString('utf8')].length < MIN_PASSPHRASE) {
+  if ([...first.toString('utf8')].length < MIN_PASSPHRASE_CHARS) {
     first.fill(0);
-    throw new CustodianError('INVALID_INPUT', `The passphrase is shorter than ${MIN_PASSPHRASE} characters; nothing was written.`, {
-      hint: 'Use 4-5 random words or at least 10 random characters: the backup can be attacked offline for as long as it exists.',
-    });
+    throw shortPassphrase();
   }
   if (file) return first;
   const second = await readPassphrase(io, undefined, 'Type it again (input hidden): ');

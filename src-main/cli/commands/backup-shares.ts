@@ -71,7 +71,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function parseCount(value: string): number {
   const n = Number(value);
-  if (!/^\d{1,3}$/.test(value) || !Number.isInteger(n)) throw new CustodianError('USAGE', 'Share counts are whole numbers from 1 to 16.');
+  if (!/^\d{1,3}$/.test(value) || !Number.isInteger(n)) throw new CustodianError('USAGE', 'Share counts are whole numbers from 1 to 16.', { hint: 'For example --shares 5 --threshold 3.' });
   return n;
 }
 

@@ -12,6 +12,7 @@ import {
 import { commandHelp as help, type Output } from '../io.js';
 import type { CommandContext } from '../main.js';
 import { collectShares, confirmFingerprint, progress, type ShareFlags } from './vault-holders.js';
+import { handOutInit, planInitHandout, type InitHandoutFlags } from './vault-init-handout.js';
 import { readSecretSource } from './vault-input.js';
 
 export interface ConnectionFlags {
@@ -121,29 +122,25 @@ export function registerVaultCommands(program: Command, context: CommandContext)
     .requiredOption('--threshold <t>', 'shares needed to unseal', parseCount)
     .option('--pgp-keys <files>', 'comma-separated public keys (ASCII armour), one per share: each share is encrypted to its holder')
     .option('--root-token-pgp-key <file>', 'public key to encrypt the root token to')
+    .option('--holder <name>', 'the holder of each share, in share order (repeat once per share): named on their sheet and in the hand-out', collect)
+    .option('--pdf <dir>', 'write one paper sheet per holder (PDF, mode 0600) into DIR (created 0700 if missing); the root token is on no sheet')
     .addHelpText('after', help(
-      ['custodian --json vault init --shares 5 --threshold 3 --addr https://vault-1:8200', 'custodian vault init --shares 3 --threshold 2 --pgp-keys alice.asc,bob.asc,carol.asc --root-token-pgp-key ops.asc'],
-      'This command prints every key share and the root token on stdout (--json: "keys_b64" and "root_token").\nRun it where nobody can read the screen, and hand each share to its holder. With --pgp-keys the shares are\nprinted encrypted to each holder\'s key, which is the safer way.'))
-    .action(async (flags: ConnectionFlags & { shares: number; threshold: number; pgpKeys?: string; rootTokenPgpKey?: string }) => {
+      ['custodian --json vault init --shares 5 --threshold 3 --addr https://vault-1:8200', 'custodian vault init --shares 3 --threshold 2 --pgp-keys alice.asc,bob.asc,carol.asc --root-token-pgp-key ops.asc',
+        'custodian vault init --shares 3 --threshold 2 --holder Alice --holder Bob --holder Carol --pdf /media/usb/sheets'],
+      'This command prints every key share and the root token on stdout (--json: "keys_b64" and "root_token").\nRun it where nobody can read the screen, and hand each share to its holder. With --pgp-keys the shares are\nprinted encrypted to each holder\'s key, which is the safer way.\n\nWith --pdf the shares go on one sheet per holder instead of the screen (--json: "sheets"); print them and\ndelete the files. On a terminal, with --holder or --pdf, the shares are handed out one holder at a time and\neach holder types back the last 6 characters of their share before the next one.'))
+    .action(async (flags: ConnectionFlags & InitHandoutFlags & { shares: number; threshold: number; pgpKeys?: string; rootTokenPgpKey?: string }) => {
       const output = context.output();
       const pgpKeys = flags.pgpKeys ? await Promise.all(flags.pgpKeys.split(',').map((f) => f.trim()).filter(Boolean).map(readPublicKey)) : undefined;
       const rootKey = flags.rootTokenPgpKey ? await readPublicKey(flags.rootTokenPgpKey) : undefined;
       await withCluster(context, flags, output, async (cluster) => {
+        // Names, sheet text and the sheet directory are checked before init: afterwards the shares exist.
+        const plan = await planInitHandout(context, output, flags, flags.shares, cluster.settings.addresses, Boolean(pgpKeys));
         const options: Parameters<typeof initialize>[1] = { shares: flags.shares, threshold: flags.threshold, ...(cluster.audit ? { audit: cluster.audit } : {}) };
         if (pgpKeys) options.pgpKeys = pgpKeys;
         if (rootKey) options.rootTokenPgpKey = rootKey;
         const result = await initialize(cluster, options);
         try {
-          const keysB64 = result.shares.map((s) => s.toString('base64'));
-          const rootToken = result.rootTokenEncrypted ? result.rootToken.toString('base64') : result.rootToken.toString('utf8');
-          output.result({
-            address: result.address, shares: flags.shares, threshold: flags.threshold, keys_b64: keysB64, root_token: rootToken,
-            shares_encrypted: result.sharesEncrypted, root_token_encrypted: result.rootTokenEncrypted, pgp_fingerprints: result.pgpFingerprints,
-          });
-          progress(output, `Initialised ${result.address}: ${flags.shares} shares, threshold ${flags.threshold}. These are the ONLY copies of the shares and root token.`);
-          keysB64.forEach((key, i) => output.line(`Share ${i + 1}${result.sharesEncrypted ? ` (PGP, for ${pgpKeys?.[i]?.label})` : ''}: ${key}`));
-          output.line(`Root token${result.rootTokenEncrypted ? ' (PGP-encrypted, base64)' : ''}: ${rootToken}`);
-          progress(output, 'Next: every node is sealed. Run `custodian vault unseal` with the holders present; revoke the root token once set up.');
+          await handOutInit(context, output, plan, result, (pgpKeys ?? []).map((k) => k.label), cluster.audit);
         } finally {
           result.wipe();
         }

@@ -7,7 +7,7 @@
 import type { AuditLog } from '../audit.js';
 import { decodeFernetKey, encodeFernetKey } from '../crypto/index.js';
 import { CustodianError } from '../errors.js';
-import type { KeyRecord, KeyStore } from '../keystore/index.js';
+import { checkKeyName, type KeyRecord, type KeyStore } from '../keystore/index.js';
 import { ageDecrypt, ageEncrypt, corrupt, describeTarget, type AgeKey, type AgeTarget } from './age-file.js';
 import { writePrivateFile } from './output-file.js';
 
@@ -50,6 +50,7 @@ export async function exportKeyBackup(keys: KeyStore, audit: AuditLog, ref: stri
  * decryption and checks happen before the key store is touched, and KeyStore.import is itself all-or-nothing.
  */
 export async function importKeyBackup(keys: KeyStore, audit: AuditLog, name: string, file: Uint8Array, key: AgeKey): Promise<KeyRecord> {
+  checkKeyName(name); // before the (slow, for a passphrase) decryption
   if (file.length > MAX_KEY_BACKUP_BYTES) throw corrupt('is far larger than a key backup');
   const plaintext = await ageDecrypt(file, key);
   let record: KeyRecord;

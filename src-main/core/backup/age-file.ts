@@ -19,6 +19,9 @@ export type AgeKey =
   | { kind: 'identities'; identities: ParsedIdentities }
   | { kind: 'passphrase'; passphrase: Uint8Array };
 
+/** Shortest passphrase for a new backup: scrypt slows guessing, it cannot save a short passphrase. */
+export const MIN_PASSPHRASE_CHARS = 10;
+
 /** age's default scrypt work factor (2^18), the same as the `age` CLI's. */
 export const SCRYPT_LOG_N = 18;
 
@@ -30,7 +33,7 @@ export function describeTarget(target: AgeTarget): string[] {
 export async function ageEncrypt(plaintext: Uint8Array, target: AgeTarget): Promise<Uint8Array> {
   const encrypter = new Encrypter();
   if (target.kind === 'passphrase') {
-    if (target.passphrase.length === 0) throw new CustodianError('INVALID_INPUT', 'The passphrase is empty.', { hint: 'Choose a passphrase of at least 4-5 random words or 10 random characters.' });
+    if ([...Buffer.from(target.passphrase).toString('utf8')].length < MIN_PASSPHRASE_CHARS) throw shortPassphrase();
     // typage's setPassphrase takes a JS string, which cannot be wiped; it lives only for this call.
     encrypter.setPassphrase(Buffer.from(target.passphrase).toString('utf8'));
     encrypter.setScryptWorkFactor(SCRYPT_LOG_N);
@@ -81,6 +84,12 @@ function dearmor(file: Uint8Array): Uint8Array {
   } catch {
     throw corrupt();
   }
+}
+
+export function shortPassphrase(): CustodianError {
+  return new CustodianError('INVALID_INPUT', `The passphrase is shorter than ${MIN_PASSPHRASE_CHARS} characters; nothing was written.`, {
+    hint: 'Use 4-5 random words or at least 10 random characters: the backup can be attacked offline for as long as it exists.',
+  });
 }
 
 export function corrupt(detail = 'is not an intact age file (truncated, changed, or not made by age)'): CustodianError {

@@ -8,6 +8,7 @@
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { CustodianError } from '../errors.js';
 import type { SecretStore } from '../keystore/index.js';
+import type { AgeKey } from './age-file.js';
 
 export const AGE_IDENTITY_ACCOUNT = 'custodian-identity-age';
 
@@ -55,6 +56,20 @@ export async function loadAgeIdentity(secrets: SecretStore): Promise<KeychainAge
   } finally {
     stored.fill(0);
   }
+}
+
+/**
+ * The keychain identity as a decryption key for ageDecrypt / importKeyBackup / restoreState. No identity yet is
+ * BACKUP_DECRYPT_FAILED (a backup can only have been made for an identity that exists).
+ */
+export async function keychainAgeKey(secrets: SecretStore): Promise<AgeKey> {
+  const own = await loadAgeIdentity(secrets);
+  if (!own) {
+    throw new CustodianError('BACKUP_DECRYPT_FAILED', 'This custodian has no age identity in its keychain, so it cannot open the backup; nothing was changed.', {
+      hint: 'Pass an identity file or the passphrase. (`custodian identity show --age` creates this custodian\'s identity for the next backup sent to it.)',
+    });
+  }
+  return { kind: 'identities', identities: { identities: [own.identity], recipients: [own.recipient], dispose: () => undefined } };
 }
 
 /** Checks keychain bytes that are about to become the age identity (state restore). */

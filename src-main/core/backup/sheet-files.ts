@@ -66,7 +66,10 @@ export async function checkSheetDirectory(dir: string, fileNames: string[]): Pro
   if (existing !== target) return;
   for (const name of fileNames) {
     const path = join(target, name);
-    const found = await lstat(path).then(() => true, () => false);
+    const found = await lstat(path).then(() => true, (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw unwritable(dir, reasonOf(error, path), error);
+    });
     if (found) throw unwritable(dir, `${path} already exists (sheets are never overwritten)`);
   }
 }

@@ -1,6 +1,5 @@
 import { CustodianError } from '../errors.js';
 import { checkBaseName, checkSheetDirectory, sheetFileName, writeSheetFiles } from './sheet-files.js';
-import { renderSheet } from './sheet-pdf.js';
 import { checkSheetText } from './sheet-text.js';
 
 export { sheetFileName };
@@ -56,6 +55,8 @@ export interface VaultShareSheet extends SheetCommon {
  */
 export async function writeShareSheets(dir: string, baseName: string, sheets: ShareSheet[]): Promise<string[]> {
   checkSheets(baseName, sheets);
+  // Loaded on first use: pdf-lib and qrcode take 0.2-2 s to load, and every CLI command imports this module.
+  const { renderSheet } = await import('./sheet-pdf.js');
   const files: Array<{ name: string; bytes: Uint8Array }> = [];
   try {
     for (const sheet of sheets) {
@@ -77,6 +78,16 @@ export async function checkShareSheetOutput(dir: string, baseName: string, total
   for (const [what, text] of facts) checkSheetText(what, text);
   const names = Array.from({ length: total }, (_, i) => sheetFileName(baseName, i + 1, total));
   await checkSheetDirectory(dir, names);
+}
+
+/**
+ * Renders `sheet` in memory and discards it: INVALID_INPUT if it cannot be printed or would not fit one page (many
+ * addresses, say). For a check before an irreversible step, with a placeholder secret of the expected shape.
+ */
+export async function checkSheetLayout(sheet: ShareSheet): Promise<void> {
+  checkSheets('check', [sheet]);
+  const { renderSheet } = await import('./sheet-pdf.js');
+  (await renderSheet(sheet, sheetFileName('check', sheet.index, sheet.total))).fill(0);
 }
 
 function checkSheets(baseName: string, sheets: ShareSheet[]): void {

@@ -159,6 +159,8 @@ describe('key backups', () => {
     await exportKeyBackup(keys, audit, 'k', { kind: 'passphrase', passphrase: Buffer.from('correct horse battery staple') }, out);
     assert.deepEqual(audit.events.find((event) => event.action === 'backup.export')?.['recipients'], ['passphrase']);
     const file = await readFile(out);
+    await assert.rejects(exportKeyBackup(keys, audit, 'k', { kind: 'passphrase', passphrase: Buffer.from('too short') }, join(scratch, 'short.age')), failsWith('INVALID_INPUT'));
+    await assert.rejects(stat(join(scratch, 'short.age')), 'a refused passphrase writes nothing');
     const other = await newIdentity();
     await assert.rejects(importKeyBackup(keys, audit, 'x', file, { kind: 'passphrase', passphrase: Buffer.from('correct horse battery stable') }), failsWith('BACKUP_DECRYPT_FAILED'));
     await assert.rejects(importKeyBackup(keys, audit, 'x', file, other.key), (error: unknown) => failsWith('BACKUP_DECRYPT_FAILED')(error) && /passphrase/.test((error as CustodianError).hint ?? ''));
