@@ -4,7 +4,8 @@
  *
  * What crosses this boundary: key ids, names, fingerprints, states and progress. A Fernet key crosses it only
  * in `revealKey`'s answer (the one-time reveal of an export the user confirmed by typing the key's name) and
- * towards main in `importKey`. Shares typed by holders go towards main only.
+ * towards main in `importKey`. Shares typed by holders go towards main only. A SLIP-39 share crosses it towards the
+ * renderer only in `backupHandoutWords`: the words of the one holder whose turn it is in a hand-out held in main.
  */
 import { z } from 'zod';
 import type { ActionName } from './actions.js';

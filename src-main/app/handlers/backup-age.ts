@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { exportKeyBackup, importKeyBackup, MAX_KEY_BACKUP_BYTES } from '../../core/backup/age-backup.js';
 import type { AgeKey, AgeTarget } from '../../core/backup/age-file.js';
-import { ageRecipient, loadAgeIdentity } from '../../core/backup/age-identity.js';
+import { ageRecipient, keychainAgeKey } from '../../core/backup/age-identity.js';
 import { MAX_KEY_FILE_BYTES, parseIdentityFile, parseRecipient } from '../../core/backup/age-keys.js';
 import { exportState, MAX_STATE_BACKUP_BYTES, restoreState } from '../../core/backup/state-backup.js';
 import type { AuditLog } from '../../core/audit.js';
@@ -52,13 +52,8 @@ export function ageHandlers(deps: AgeHandlerDeps): { [A in AgeActions]: Handler<
         file.fill(0);
       }
     }
-    const own = await loadAgeIdentity(secrets());
-    if (!own) {
-      throw new CustodianError('BACKUP_DECRYPT_FAILED', 'This custodian has no age identity in its keychain, so it cannot open the backup; nothing was changed.', {
-        hint: 'Choose the identity file or the passphrase the backup was made for. (Showing this custodian\'s age recipient creates its identity for the next backup sent to it.)',
-      });
-    }
-    return { kind: 'identities', identities: { identities: [own.identity], recipients: [own.recipient], dispose: () => undefined } };
+    // The core says BACKUP_DECRYPT_FAILED (changing nothing) when this keychain has no age identity.
+    return keychainAgeKey(secrets());
   }
 
   return {
