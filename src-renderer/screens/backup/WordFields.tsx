@@ -1,4 +1,4 @@
-import { useCallback, useId, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useId, useRef, useState, type Dispatch, type KeyboardEvent, type MutableRefObject, type ReactNode, type SetStateAction } from 'react';
 import { useWordList, wordState, type WordList, type WordState } from './words.js';
 
 /**
@@ -18,7 +18,15 @@ export interface WordFieldsHandle {
   focusFirst(): void;
 }
 
-export function useWordFields(count: number): { handle: WordFieldsHandle; inputs: React.MutableRefObject<Array<HTMLInputElement | null>>; states: WordState[]; setStates: (s: WordState[]) => void; list: WordList | undefined } {
+export interface WordFieldsState {
+  handle: WordFieldsHandle;
+  inputs: MutableRefObject<Array<HTMLInputElement | null>>;
+  states: WordState[];
+  setStates: Dispatch<SetStateAction<WordState[]>>;
+  list: WordList | undefined;
+}
+
+export function useWordFields(count: number): WordFieldsState {
   const inputs = useRef<Array<HTMLInputElement | null>>([]);
   const [states, setStates] = useState<WordState[]>(() => Array.from({ length: count }, () => 'empty'));
   const list = useWordList();
@@ -38,7 +46,7 @@ export function WordFields({ count, label, fields, masked = false, startPosition
   count: number;
   /** Accessible name of the group, e.g. "Words of the share". */
   label: string;
-  fields: ReturnType<typeof useWordFields>;
+  fields: WordFieldsState;
   masked?: boolean;
   /** Number of the first field (1 for a whole share). */
   startPosition?: number;
@@ -51,9 +59,10 @@ export function WordFields({ count, label, fields, masked = false, startPosition
   const [suggestions, setSuggestions] = useState<string[]>([]);
   const positionOf = (i: number): number => positions?.[i] ?? startPosition + i;
 
+  // Functional update: several fields may change between two renders (typing on, a blur, a paste).
   const check = useCallback((indices: number[]) => {
-    setStates(states.map((state, i) => (indices.includes(i) ? wordState(inputs.current[i]?.value ?? '', list) : state)));
-  }, [states, list, inputs, setStates]);
+    setStates((previous) => previous.map((state, i) => (indices.includes(i) ? wordState(inputs.current[i]?.value ?? '', list) : state)));
+  }, [list, inputs, setStates]);
 
   const suggest = (i: number): void => {
     const prefix = (inputs.current[i]?.value ?? '').trim().toLowerCase();
@@ -94,7 +103,7 @@ export function WordFields({ count, label, fields, masked = false, startPosition
     suggest(i);
   };
 
-  const onKeyDown = (i: number, event: React.KeyboardEvent<HTMLInputElement>): void => {
+  const onKeyDown = (i: number, event: KeyboardEvent<HTMLInputElement>): void => {
     const input = inputs.current[i];
     if (!input) return;
     if (event.key === 'Enter' || event.key === 'Tab') {
