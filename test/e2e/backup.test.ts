@@ -58,7 +58,7 @@ test('keys: a key without a backup carries a visible warning', () => withDiagnos
   await context.shot('backup-keys-no-backup');
 }));
 
-test('split 2-of-3: each holder gets their words alone and types two back (a wrong word is refused); sheets saved through the dialog', () => withDiagnostics(context, 'backup-split', async () => {
+test('split 2-of-3: each holder gets their words alone and types two back (a wrong word is refused); the hand-out survives leaving the screen', () => withDiagnostics(context, 'backup-split', async () => {
   holders = await splitSpec(context, KEY, keyId, ['Ana', 'Ben', 'Cem'], 2);
   assert.equal(new Set(holders.map((h) => h.words.join(' '))).size, 3, 'three different shares');
   // The key is now marked as backed up on the Keys screen.
