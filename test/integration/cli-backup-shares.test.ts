@@ -276,6 +276,22 @@ describe('on a terminal', () => {
     ok(await custodian(['key', 'delete', id, '--yes']));
   });
 
+  test('a hand-out cancelled midway (Ctrl-C) is not recorded as a backup, and says what to do with shares already out', async () => {
+    const id = await generate('cancelled');
+    let holders = 0;
+    const session = await runInTerminal(['backup', 'split', id, '--shares', '2', '--threshold', '2'], (output) => {
+      if (/Press Enter when (ready|done)\. $/.test(output)) return '';
+      if (/type word \d+ of your share \(input hidden\): $/.test(output)) return ++holders === 1 ? '\x03' : undefined;
+      return undefined;
+    });
+    assert.equal(session.status, 2, session.output);
+    assert.match(session.output, /error \[CONFIRMATION_REQUIRED\]: The hand-out was cancelled\. The hand-out stopped after 0 of 2 holders: destroy the shares already written down and split again\./);
+    assert.equal((await keyRecord(id))['lastBackup'], undefined, 'not marked as backed up');
+    const event = (await auditEvents()).filter((entry) => entry['action'] === 'backup.split').at(-1);
+    assert.deepEqual([event?.['keyId'], event?.['outcome'], event?.['code']], [id, 'error', 'CONFIRMATION_REQUIRED']);
+    ok(await custodian(['key', 'delete', id, '--yes']));
+  });
+
   test('the restore prompts each holder (hidden), explains a bad share and lets the same holder retry', async () => {
     const id = await generate('typed');
     const split = await splitReveal(id, ['--shares', '3', '--threshold', '2']);

@@ -26,7 +26,7 @@ export const CLEAR_SCREEN = '\x1b[2J\x1b[3J\x1b[H';
 const MAX_CHECKS = 3;
 const CHECK_WORDS = 2;
 
-/** Runs the hand-out; returns how many holders confirmed (all of them, or it throws). */
+/** Runs the hand-out for every holder in turn; throws (saying how many holders got a share) if it stops early. */
 export async function handOut(io: CliIO, plan: HandoutPlan): Promise<void> {
   const screen = (text: string): void => { io.stdout.write(text); };
   let confirmed = 0;
@@ -62,7 +62,7 @@ async function handOne(io: CliIO, plan: HandoutPlan, share: Slip39Share, holder:
     const positions = pickCheckPositions(share.words.length, CHECK_WORDS);
     let right = true;
     for (const position of positions) {
-      const typed = await hiddenLine(io, `${holder}, to show you wrote it down, type word ${position} of your share (input hidden): `);
+      const typed = await hiddenLine(io, `${holder}, to show you wrote it down, type word ${position} of your share (input hidden): `, 'The hand-out was cancelled.');
       const expected = Buffer.from(share.words[position - 1] as string);
       right = typedWordMatches(typed, expected) && right;
       typed.fill(0);

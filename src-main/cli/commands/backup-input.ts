@@ -31,7 +31,7 @@ export async function readPassphrase(io: CliIO, flags: PassphraseFlags, options:
   }
   if (flags.passphraseFile) {
     if (flags.passphraseFile === '-' && options.stdinBusy) {
-      throw new CustodianError('USAGE', 'The shares come on stdin, so the passphrase cannot.', { hint: 'Put the passphrase in a file (mode 0600) and give its path.' });
+      throw new CustodianError('USAGE', 'The shares come on stdin, so the passphrase cannot.', { hint: 'Put the passphrase in a file (mode 0600) and give its path, or use --passphrase on a terminal.' });
     }
     const raw = flags.passphraseFile === '-' ? await readStdin(io) : await readFile(flags.passphraseFile).catch(() => {
       throw new CustodianError('INVALID_INPUT', `Cannot read the passphrase file ${flags.passphraseFile}.`, { hint: 'Check the path and its permissions.' });
@@ -62,10 +62,10 @@ export async function readPassphrase(io: CliIO, flags: PassphraseFlags, options:
   return first;
 }
 
-/** A hidden line; Ctrl-C or Ctrl-D cancels. The caller wipes it. */
-export async function hiddenLine(io: CliIO, prompt: string): Promise<Buffer> {
+/** A hidden line; Ctrl-C or Ctrl-D cancels (with `cancelled` as the message). The caller wipes it. */
+export async function hiddenLine(io: CliIO, prompt: string, cancelled = 'Cancelled at the prompt; nothing was changed.'): Promise<Buffer> {
   const line = await readHiddenLine(io, prompt, MAX_LINE);
-  if (line.outcome !== 'line') throw new CustodianError('CONFIRMATION_REQUIRED', 'Cancelled at the prompt; nothing was changed.', { hint: 'Run the command again when ready.' });
+  if (line.outcome !== 'line') throw new CustodianError('CONFIRMATION_REQUIRED', cancelled, { hint: 'Run the command again when ready.' });
   return line.bytes;
 }
 
@@ -147,7 +147,8 @@ export async function collectKeyShares(io: CliIO, output: Output): Promise<Share
         progress = collector.add(shareText(bytes));
       } catch (error) {
         if (!(isCustodianError(error) && SHARE_PROBLEMS.has(error.code)) || attempt === MAX_TRIES) throw error;
-        say(`error [${error.code}]: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\nPlease try again, holder ${holder}.`);
+        // Said even with --json: the holder at the prompt must learn what to fix.
+        output.note(`error [${error.code}]: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\nPlease try again, holder ${holder}.`);
       } finally {
         bytes.fill(0);
       }

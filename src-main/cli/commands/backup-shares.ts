@@ -155,7 +155,7 @@ function printShares(output: Output, result: Slip39Split, key: KeyRecord, holder
     output.line(`# Share ${share.index} of ${result.total}: ${holders[i]}`);
     output.line(share.mnemonic);
   }
-  output.note('These words are the key. Hand each share to its holder, then clear the terminal scrollback or delete the file.');
+  if (!output.json) output.note('These words are the key. Hand each share to its holder, then clear the terminal scrollback or delete the file.');
 }
 
 function printSheets(output: Output, result: Slip39Split, key: KeyRecord, holders: string[], files: string[]): void {
@@ -182,7 +182,8 @@ async function restore(context: CommandContext, flags: RestoreFlags): Promise<vo
   if (flags.expect && !isKeyId(flags.expect)) throw new CustodianError('USAGE', '--expect takes a full key id (K1-XXXX-XXXX-XXXX-XXXX).', { hint: 'Copy the key id from a sheet.' });
   const keys = openCliKeyStore(context);
   const drilled = flags.check ? await drillTarget(keys, flags.check) : undefined;
-  const passphrase = await readPassphrase(io, flags, { confirm: false, stdinBusy: !isInteractive(io) });
+  // The shares come from stdin, typed or piped, so the passphrase never does.
+  const passphrase = await readPassphrase(io, flags, { confirm: false, stdinBusy: true });
   const audit = auditLog(context);
   const withPassphrase = passphrase !== undefined;
   try {

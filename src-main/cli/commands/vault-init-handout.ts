@@ -80,6 +80,9 @@ export async function handOutInit(context: CommandContext, output: Output, plan:
   const rootToken = result.rootTokenEncrypted ? result.rootToken.toString('base64') : result.rootToken.toString('utf8');
   let sheetPaths: string[] | undefined;
   let failure: unknown;
+  // An audit log that cannot be written must not stop the shares from being printed: its error comes last.
+  let auditFailure: unknown;
+  const record = (event: Parameters<AuditLog['record']>[0]): Promise<void> => (audit?.record(event) ?? Promise.resolve()).catch((error: unknown) => { auditFailure ??= error; });
   if (plan.sheets) {
     const date = new Date();
     const sheets: VaultShareSheet[] = keysB64.map((share, i) => ({
@@ -91,7 +94,7 @@ export async function handOutInit(context: CommandContext, output: Output, plan:
     } catch (error) {
       failure = error; // printed below instead, then raised
     }
-    await audit?.record({ action: 'vault.init.sheets', outcome: sheetPaths ? 'ok' : 'error', address: result.address, sheets: sheetPaths?.length ?? 0, holders: plan.holders });
+    await record({ action: 'vault.init.sheets', outcome: sheetPaths ? 'ok' : 'error', address: result.address, sheets: sheetPaths?.length ?? 0, holders: plan.holders });
   }
   const describe = (i: number): string => [plan.named ? plan.holders[i] : '', result.sharesEncrypted ? `PGP, for ${pgpLabels[i]}` : ''].filter(Boolean).join(', ');
   const printShares = (indexes: number[]): void => {
@@ -119,6 +122,7 @@ export async function handOutInit(context: CommandContext, output: Output, plan:
         ? new CustodianError(failure.code, `The cluster is initialised, but the share sheets were not written: ${failure.message} The shares were printed above instead.`, failure.hint ? { hint: failure.hint } : {})
         : failure;
     }
+    if (auditFailure) throw auditFailure;
     return;
   }
 
@@ -127,15 +131,16 @@ export async function handOutInit(context: CommandContext, output: Output, plan:
     sheetPaths.forEach((path, i) => progress(output, `  Sheet for ${label(plan, i)}: ${path}`));
     await readVisibleLine(context.io, 'Print the sheets now. Press Enter when every holder has their printed sheet: ');
   }
+  const inputEnded = (): boolean => Boolean((context.io.stdin as NodeJS.ReadStream).readableEnded);
   progress(output, `Hand-out: one holder at a time. Each holder types back the last ${TYPE_BACK} characters of their share to show it is recorded.`);
   const confirmed: number[] = [];
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < total && !inputEnded(); i++) {
     const ok = await handOutOne(context, output, plan, i, total, keysB64[i]!, Boolean(sheetPaths));
     if (!ok) break;
     confirmed.push(i);
   }
   const open = all.filter((i) => !confirmed.includes(i));
-  await audit?.record({
+  await record({
     action: 'vault.init.handout', outcome: open.length === 0 ? 'ok' : 'error', address: result.address, holders: plan.holders,
     confirmed: confirmed.map((i) => String(i + 1)), unconfirmed: open.map((i) => String(i + 1)),
   });
@@ -153,6 +158,7 @@ export async function handOutInit(context: CommandContext, output: Output, plan:
       details: { confirmed: confirmed.map((i) => i + 1), unconfirmed: open.map((i) => i + 1) },
     });
   }
+  if (auditFailure) throw auditFailure;
 }
 
 /** One holder: (without sheets) show the share alone on screen, then the type-back; false if input ended. */
