@@ -90,7 +90,9 @@ function BackupStatus({ keyView }: { keyView: KeyView }): ReactNode {
       {keyView.lastBackup ? (
         <span>Backed up {date(keyView.lastBackup.at)} ({kinds[keyView.lastBackup.kind]})</span>
       ) : (
-        <span className="warning" role="note">No backup: this keychain holds the only copy. Back it up on the Backup screen.</span>
+        <span className="warning" role="note">{keyView.origin === 'restored' || keyView.lastDrill?.outcome === 'match'
+          ? 'No backup recorded here: the shares or file it came from may still exist, but no backup was made from this keychain. Make one on the Backup screen.'
+          : 'No backup: this keychain holds the only copy. Back it up on the Backup screen.'}</span>
       )}
       <br />
       {keyView.lastDrill ? (
