@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { DEFAULT_SETTINGS, type AppInfo, type Settings } from '../src-shared/contract.js';
+import { DEFAULT_SETTINGS, type AppInfo, type SessionState, type Settings } from '../src-shared/contract.js';
 import { call } from './api.js';
 import { ErrorNotice } from './components/common.js';
+import { LockScreen } from './components/LockScreen.js';
+import { PassphraseForm } from './components/PassphraseForm.js';
 import { useTask } from './hooks.js';
 import { Backup } from './screens/Backup.js';
+import { PresenceDialog } from './presence.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Keys } from './screens/Keys.js';
 import { Servers } from './screens/Servers.js';
@@ -24,28 +27,55 @@ export function App(): ReactNode {
   const [screen, setScreen] = useState<Screen>('dashboard');
   const [info, setInfo] = useState<AppInfo | undefined>();
   const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
-  const [locked, setLocked] = useState(false);
-  // Bumped on idle lock: screens keyed on it drop every revealed key and half-typed share.
+  // The lock lives in main; this is the window's copy, re-read at start (so a reload stays locked) and every 2 s.
+  const [session, setSession] = useState<SessionState | undefined>();
+  const locked = session?.locked ?? true;
+  const needsPassphrase = session !== undefined && session.presence.method === 'passphrase' && !session.presence.passphraseSet;
+  // Bumped on lock: screens keyed on it drop every revealed key and half-typed share.
   const [generation, setGeneration] = useState(0);
   const load = useTask();
+
+  const adopt = useCallback((next: SessionState) => {
+    setSession((before) => {
+      if (next.locked && before && !before.locked) setGeneration((g) => g + 1);
+      return next;
+    });
+  }, []);
 
   useEffect(() => {
     void load.run(async () => {
       setInfo(await call('appInfo', {}));
       setSettings(await call('getSettings', {}));
+      adopt(await call('sessionState', {}));
     });
+    const id = setInterval(() => { call('sessionState', {}).then(adopt, () => undefined); }, 2000);
+    return () => clearInterval(id);
   }, []);
 
   const lock = useCallback(() => {
-    setLocked(true);
     setGeneration((g) => g + 1);
-  }, []);
-  useIdle(settings.idleLockMinutes * 60_000, lock, locked);
+    setSession((before) => (before ? { ...before, locked: true } : before));
+    void load.run(async () => adopt(await call('lock', {})));
+  }, [adopt]);
+  useIdle(settings.idleLockMinutes * 60_000, lock, locked || needsPassphrase);
+
+  // While main holds an open ceremony or hand-out, leaving the page asks first (Electron turns this into its own
+  // confirmation in main, which asks the core again).
+  useEffect(() => {
+    const onBeforeUnload = (event: BeforeUnloadEvent): void => {
+      if ((session?.openCeremonies ?? 0) > 0) {
+        event.preventDefault();
+        event.returnValue = '';
+      }
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [session?.openCeremonies]);
 
   // Alt+1..6 switch screens, for keyboard-only use.
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
-      if (!event.altKey || locked) return;
+      if (!event.altKey || locked || needsPassphrase) return;
       const index = Number.parseInt(event.key, 10) - 1;
       const target = SCREENS[index];
       if (target) {
@@ -55,7 +85,7 @@ export function App(): ReactNode {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [locked]);
+  }, [locked, needsPassphrase]);
 
   return (
     <div className="app">
@@ -69,49 +99,40 @@ export function App(): ReactNode {
                 aria-current={screen === item.id ? 'page' : undefined}
                 aria-keyshortcuts={`Alt+${index + 1}`}
                 onClick={() => setScreen(item.id)}
-                disabled={locked}
+                disabled={locked || needsPassphrase}
               >
                 {item.label}
               </button>
             </li>
           ))}
         </ul>
-        <button type="button" className="lock-now" onClick={lock} disabled={locked}>Lock now</button>
+        <button type="button" className="lock-now" onClick={lock} disabled={locked || needsPassphrase}>Lock now</button>
         {info ? <small className="version">v{info.version}</small> : null}
       </nav>
       <main key={generation} aria-label={SCREENS.find((s) => s.id === screen)?.label}>
         <ErrorNotice error={load.error} />
-        {locked ? (
-          <LockScreen minutes={settings.idleLockMinutes} onResume={() => setLocked(false)} />
+        {session === undefined ? null : needsPassphrase ? (
+          <section className="card narrow" aria-labelledby="first-run-title">
+            <h1 id="first-run-title">Choose an unlock passphrase</h1>
+            <p>Key Custodian asks for it before it reveals or copies a key or a share, and to resume after the idle lock.
+              It stays on this computer: only a scrypt verifier of it is kept, in the OS keychain.</p>
+            <PassphraseForm passphraseSet={false} onDone={adopt} />
+          </section>
+        ) : locked ? (
+          <LockScreen session={session} minutes={settings.idleLockMinutes} onUnlocked={adopt} />
         ) : (
           <>
             {screen === 'dashboard' ? <Dashboard info={info} settings={settings} go={setScreen} /> : null}
             {screen === 'keys' ? <Keys info={info} settings={settings} /> : null}
             {screen === 'vault' ? <Vault info={info} /> : null}
             {screen === 'servers' ? <Servers info={info} /> : null}
-            {screen === 'settings' ? <SettingsScreen settings={settings} onSaved={setSettings} /> : null}
+            {screen === 'settings' ? <SettingsScreen settings={settings} onSaved={setSettings} session={session} onSession={adopt} /> : null}
             {screen === 'backup' ? <Backup info={info} /> : null}
           </>
         )}
       </main>
+      <PresenceDialog key={`presence-${generation}`} />
     </div>
-  );
-}
-
-function LockScreen({ minutes, onResume }: { minutes: number; onResume: () => void }): ReactNode {
-  const [typed, setTyped] = useState('');
-  const ready = typed.trim().toLowerCase() === 'resume';
-  return (
-    <section className="card lock" aria-labelledby="lock-title">
-      <h1 id="lock-title">Key Custodian is locked</h1>
-      <p>No activity for {minutes} minute{minutes === 1 ? '' : 's'} (or you locked it). Revealed keys, typed shares and
-        open forms were cleared from this window; a ceremony in progress keeps its progress on the servers.</p>
-      <form onSubmit={(e) => { e.preventDefault(); if (ready) onResume(); }}>
-        <label htmlFor="resume-input">Type <kbd>resume</kbd> to continue</label>
-        <input id="resume-input" value={typed} onChange={(e) => setTyped(e.target.value)} autoFocus autoComplete="off" />
-        <button type="submit" disabled={!ready}>Continue</button>
-      </form>
-    </section>
   );
 }
 

@@ -4,8 +4,10 @@
  *
  * What crosses this boundary: key ids, names, fingerprints, states and progress. A Fernet key crosses it only
  * in `revealKey`'s answer (the one-time reveal of an export the user confirmed by typing the key's name) and
- * towards main in `importKey`. Shares typed by holders go towards main only. A SLIP-39 share crosses it towards the
- * renderer only in `backupHandoutWords`: the words of the one holder whose turn it is in a hand-out held in main.
+ * towards main in `importKey`. Shares typed by holders go towards main only. Shares and root tokens made by a
+ * ceremony (init, rekey, generate-root) stay in main and cross only in `handoutReveal`'s answer: ONE secret, for
+ * the holder whose turn it is. A SLIP-39 share crosses it towards the renderer only in `backupHandoutWords`: the
+ * words of the one holder whose turn it is in a backup hand-out held in main.
  */
 import { z } from 'zod';
 import type { ActionName } from './actions.js';
@@ -24,7 +26,12 @@ const ceremonyId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
 const share = z.string().min(1, 'Type the share.').max(20_000, 'That is far longer than any share.');
 const armoredKey = z.string().min(1).max(100_000);
 const fingerprint = z.string().trim().min(4).max(256);
+/** The typed confirmation that names the holders who will not get their secret (see handoutAbandon). */
+const abandonConfirmation = z.string().max(4000);
+const handoutIndex = z.number().int().min(0).max(255);
 /** The core's server name rule (src-main/core/push/servers.ts), checked here so the form says it first. */
+/** The local unlock passphrase as typed (turned into a Buffer in main at once, wiped after the scrypt check). */
+const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(1024, 'That is longer than any passphrase.');
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
 
 // ---- backup (issue 8 section 6) ----
@@ -86,10 +93,19 @@ export const requests = {
     pgpKeys: z.array(armoredKey).max(255).optional(),
   }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] }),
   rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
-  rekeyCancel: z.strictObject({ ceremonyId }),
+  /** `confirmation` is needed once new shares exist that not every holder has received (else HANDOUT_OPEN). */
+  rekeyCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
   generateRootBegin: z.strictObject({ addrs, profile }),
   generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
-  generateRootCancel: z.strictObject({ ceremonyId }),
+  generateRootCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
+  /** The ceremonies open in main (stage and progress, never a secret): every Vault screen re-attaches on mount. */
+  vaultCeremonies: z.strictObject({}),
+  /** The secret of hand-out item `index`, which must be the next one not yet handed out. */
+  handoutReveal: z.strictObject({ ceremonyId, index: handoutIndex }),
+  /** The holder recorded item `index`: main marks it handed out and wipes its copy. */
+  handoutConfirm: z.strictObject({ ceremonyId, index: handoutIndex }),
+  /** Ends a hand-out before every holder got their secret: `confirmation` must be the phrase naming them. */
+  handoutAbandon: z.strictObject({ ceremonyId, confirmation: abandonConfirmation }),
   custodianIdentity: z.strictObject({}),
   listServers: z.strictObject({}),
   probeServer: z.strictObject({ url: z.string().trim().max(2048).refine(isHttpUrl, 'Give the receiver URL, for example http://10.0.0.7:8443.') }),
@@ -105,7 +121,15 @@ export const requests = {
     previous: z.array(keyRef).max(8).optional(),
     servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000),
   }),
-  notifyServerLocked: z.strictObject({ name: serverName }),
+  sessionState: z.strictObject({}),
+  lock: z.strictObject({}),
+  unlock: z.strictObject({ passphrase: unlockPassphrase.optional() }),
+  confirmPresence: z.strictObject({ passphrase: unlockPassphrase.optional() }),
+  setUnlockPassphrase: z.strictObject({
+    passphrase: z.string().min(10, 'Use at least 10 characters for the unlock passphrase.').max(1024, 'That is longer than any passphrase.'),
+    current: unlockPassphrase.optional(),
+  }),
+  watchState: z.strictObject({}),
   // ---- backup (issue 8 section 6) ----
   backupWords: z.strictObject({}),
   backupHandouts: z.strictObject({}),
@@ -180,7 +204,10 @@ export interface VaultProfileView { name: string; addresses: string[]; caCert?: 
 export interface VaultNodeView {
   addr: string;
   reachable: boolean;
+  /** What went wrong with this node, in words; `errorHint` says what to do (for TLS: a profile with the CA). */
   error?: string;
+  errorCode?: string;
+  errorHint?: string;
   initialized?: boolean;
   sealed?: boolean;
   threshold?: number;
@@ -188,11 +215,22 @@ export interface VaultNodeView {
   progress?: number;
   version?: string;
   clusterName?: string;
+  /** 'active' | 'standby' | 'standalone'; absent while the node is sealed (it has no HA role then). */
   haMode?: string;
   isLeader?: boolean;
   storageType?: string;
 }
-export interface NodeProgress { addr: string; sealed: boolean | null; progress: number; threshold: number; error?: string }
+export interface NodeProgress {
+  addr: string;
+  sealed: boolean | null;
+  progress: number;
+  threshold: number;
+  /** A Raft follower that gets the shares once another node is unsealed (it reports "not initialised" until then). */
+  joining?: boolean;
+  /** What went wrong with this node, in words (never a raw server message). */
+  error?: string;
+  errorCode?: string;
+}
 export interface UnsealView {
   ceremonyId: string;
   /** Shares accepted in this ceremony so far, and how many are needed. */
@@ -201,29 +239,62 @@ export interface UnsealView {
   nodes: NodeProgress[];
   done: boolean;
 }
-export interface InitResult {
-  /** One per holder; PGP-encrypted (base64) when PGP keys were given. Shown one holder at a time, then forgotten. */
-  shares: string[];
-  rootToken: string;
-  sharesEncrypted: boolean;
+/** One secret of a hand-out as the holders see it, without the secret. */
+export interface HandoutItemView {
+  label: string;
+  kind: 'share' | 'root-token';
+  /** 1-based number among the shares (the root token is not counted as a share). */
+  shareNumber?: number;
+  handedOut: boolean;
+}
+export interface HandoutView {
+  items: HandoutItemView[];
+  /** Index of the item whose holder is next, or -1 once every item is handed out. */
+  next: number;
+  shareCount: number;
+  /** Shares (and token) are PGP messages, base64. */
+  encrypted: boolean;
+  /** The exact phrase that abandons the hand-out: it names the holders who have not received their secret. */
+  abandonPhrase: string;
+}
+/** The answer to handoutReveal: the one secret for the holder in front of the screen. */
+export interface HandoutSecret { index: number; label: string; kind: 'share' | 'root-token'; secret: string; encrypted: boolean }
+export type CeremonyKind = 'init' | 'unseal' | 'rekey' | 'generate-root';
+/**
+ * A ceremony open in main. collect: holders give shares; handout: new secrets go out one holder at a time;
+ * verify (rekey): holders of the new shares prove them.
+ */
+export interface CeremonySummary {
+  ceremonyId: string;
+  kind: CeremonyKind;
+  stage: 'collect' | 'handout' | 'verify';
+  target: { addrs: string[]; profile?: string };
+  startedAt: string;
+  progress: number;
+  required: number;
+  fingerprint?: string;
+  nonce?: string;
+  handout?: HandoutView;
+  /** unseal only: where every node stands. */
+  unseal?: UnsealView;
+}
+export interface HandoutProgress {
+  /** The ceremony, still open (a rekey moves on to verification); absent once it ended. */
+  ceremony?: CeremonySummary;
+  finished: boolean;
 }
 export interface NonceCeremonyView {
   ceremonyId: string;
   operation: 'rekey' | 'generate-root';
-  /** rekey only: 'verify' once the new shares exist and threshold holders of the NEW shares must prove them. */
-  stage: 'collect' | 'verify';
+  /** handout: the new shares (rekey) or token (generate-root) go out one holder at a time (handoutReveal). */
+  stage: 'collect' | 'handout' | 'verify';
   nonce: string;
   /** Short fingerprint of (operation, nonce, parameters) every holder confirms before typing a share. */
   fingerprint: string;
   progress: number;
   required: number;
   complete: boolean;
-  /** rekey only, once complete: the new shares (PGP-encrypted when PGP keys were given). */
-  newShares?: string[];
-  /** rekey only, once the shares are made: the verification step that follows (same ceremonyId). */
-  verification?: { nonce: string; fingerprint: string; required: number };
-  /** generate-root only, once complete: the new root token, decoded in the app. */
-  rootToken?: string;
+  handout?: HandoutView;
 }
 export interface ServerView { name: string; url: string; identity: string; serverId: string; added: string }
 export interface ProbeView { url: string; identity: string; serverId: string; state: 'locked' | 'unlocked' }
@@ -248,13 +319,55 @@ export interface PushResultView {
 }
 export interface IdentityView { line: string; fingerprint: string }
 
+/** How this machine confirms the OS user's presence: Touch ID (macOS), else the local unlock passphrase. */
+export interface PresenceView {
+  method: 'touch-id' | 'passphrase';
+  /** Whether an unlock passphrase has been chosen (needed wherever the method is 'passphrase'). */
+  passphraseSet: boolean;
+  /** Wait before the next passphrase attempt after too many wrong ones (0: none). */
+  retryAfterSeconds: number;
+}
+/** The lock, kept in main: a reloaded window asks for it and shows the lock screen if locked. */
+export interface SessionState {
+  locked: boolean;
+  presence: PresenceView;
+  /** Ceremonies and hand-outs open in main (closing the window asks first while this is above 0). */
+  openCeremonies: number;
+}
+export interface PresenceConfirmed { validForSeconds: number }
+
+/** One change the watchers in main saw. */
+export interface WatchEvent {
+  at: string;
+  kind: 'server-locked' | 'server-unlocked' | 'node-sealed' | 'node-unsealed';
+  /** Server name, or node address. */
+  subject: string;
+  /** The saved Vault profile the node belongs to. */
+  profile?: string;
+  message: string;
+}
+/** What main's watchers last saw (servers, nodes of every saved Vault profile) and what changed. */
+export interface WatchState {
+  /** Goes up with every completed check. */
+  revision: number;
+  checkedAt?: string;
+  intervalSeconds: number;
+  /** Absent until the first check completes. */
+  servers?: ServerStatusView[];
+  serversError?: ErrorView;
+  vault: Array<{ profile: string; nodes?: VaultNodeView[]; error?: ErrorView }>;
+  /** Newest first. */
+  history: WatchEvent[];
+  /** Locked servers plus sealed nodes right now (the badge count). */
+  attention: number;
+}
 // ---- backup (issue 8 section 6) ----
 /**
  * A SLIP-39 hand-out held in main: the shares stay there, and the renderer fetches one holder's words at a time.
  * A holder is 'waiting' until their words were shown, 'shown' until they typed back the two words main picked,
  * then 'confirmed'. `current` is the holder whose turn it is (absent once every holder confirmed).
  */
-export interface HandoutView {
+export interface BackupHandoutView {
   handoutId: string;
   keyId: string;
   keyName: string;
@@ -323,13 +436,17 @@ export interface Responses {
   unsealView: UnsealView;
   unsealReset: UnsealView;
   unsealEnd: Record<string, never>;
-  vaultInit: InitResult;
+  vaultInit: CeremonySummary;
   rekeyBegin: NonceCeremonyView;
   rekeySubmit: NonceCeremonyView;
   rekeyCancel: Record<string, never>;
   generateRootBegin: NonceCeremonyView;
   generateRootSubmit: NonceCeremonyView;
   generateRootCancel: Record<string, never>;
+  vaultCeremonies: CeremonySummary[];
+  handoutReveal: HandoutSecret;
+  handoutConfirm: HandoutProgress;
+  handoutAbandon: Record<string, never>;
   custodianIdentity: IdentityView;
   listServers: ServerView[];
   probeServer: ProbeView;
@@ -337,14 +454,19 @@ export interface Responses {
   removeServer: ServerView;
   serverStatus: ServerStatusView[];
   pushKey: PushResultView[];
-  notifyServerLocked: Record<string, never>;
+  sessionState: SessionState;
+  lock: SessionState;
+  unlock: SessionState;
+  confirmPresence: PresenceConfirmed;
+  setUnlockPassphrase: SessionState;
+  watchState: WatchState;
   // ---- backup (issue 8 section 6) ----
   backupWords: string[];
-  backupHandouts: HandoutView[];
-  backupSplitBegin: HandoutView;
-  backupHandoutView: HandoutView;
+  backupHandouts: BackupHandoutView[];
+  backupSplitBegin: BackupHandoutView;
+  backupHandoutView: BackupHandoutView;
   backupHandoutWords: HolderWords;
-  backupHandoutConfirm: HandoutView;
+  backupHandoutConfirm: BackupHandoutView;
   backupHandoutSaveSheets: SavedSheets;
   backupHandoutEnd: HandoutEnded;
   restoreBegin: RestoreView;

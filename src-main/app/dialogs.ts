@@ -14,3 +14,10 @@ export interface DialogPort {
   /** An existing file to read (a backup, an identity file). */
   chooseOpenFile(options: { title: string; extensions?: string[] }): Promise<string | undefined>;
 }
+
+/** For a face without dialogs (tests, a headless core): the user cancels every choice, so nothing is read or written. */
+export const NO_DIALOGS: DialogPort = {
+  chooseDirectory: async () => undefined,
+  chooseSaveFile: async () => undefined,
+  chooseOpenFile: async () => undefined,
+};

@@ -3,17 +3,26 @@
  * registers it (src-main/electron/ipc.ts) and the end-to-end test bridge serves the same table over loopback
  * HTTP, so the only untested glue is the few lines that hand calls from ipcMain to `dispatch`.
  *
- * Pure Node: no electron import. Everything platform-specific (clipboard, notifications) comes in as a port.
+ * Pure Node: no electron import. Everything platform-specific (clipboard, notifications, badge, Touch ID) comes
+ * in as a port. Two things live here for the whole process rather than for a window: the lock (with the presence
+ * check, presence/) and the watchers (watchers.ts), so that neither a reload nor the screen shown changes them.
  */
 import { readFileSync } from 'node:fs';
-import type { AppInfo, Settings } from '../../src-shared/contract.js';
+import type { AppInfo, SessionState, Settings } from '../../src-shared/contract.js';
 import { FileAuditLog } from '../core/audit.js';
-import { openKeyStore, type KeyStore } from '../core/keystore/index.js';
-import { custodianHome } from '../core/paths.js';
+import { isCustodianError } from '../core/errors.js';
+import { keychainTimeoutMs, openKeyStore, OsKeychain, type KeyStore } from '../core/keystore/index.js';
+import { custodianHome, keychainService } from '../core/paths.js';
+import { VaultProfiles } from '../core/vault/index.js';
 import { AutoClearClipboard, type ClipboardPort } from './clipboard.js';
-import type { DialogPort } from './dialogs.js';
+import { NO_DIALOGS, type DialogPort } from './dialogs.js';
 import type { HandlerTable } from './dispatch.js';
 import { backupHandlers } from './handlers/backup.js';
+import { guardTable } from './guard.js';
+import { keychainVerifierStore, Presence, PRESENCE_GRACE_MS, type TouchIdPort, type VerifierStore } from './presence/presence.js';
+import { SessionLock } from './presence/session-lock.js';
+import { AttemptThrottle, throttleFile } from './presence/throttle.js';
+import { Watchers, type WatchClock } from './watchers.js';
 import { keyHandlers } from './handlers/keys.js';
 import { serverHandlers } from './handlers/servers.js';
 import { vaultHandlers } from './handlers/vault.js';
@@ -24,16 +33,34 @@ export interface AppServices {
   clipboard: ClipboardPort;
   /** Shows a desktop notification (Electron's Notification in the app). */
   notify(title: string, body: string): void;
-  /** File and directory dialogs (Electron's dialog.* in the app; a test directory in the e2e bridge). */
-  dialogs: DialogPort;
+  /** File and directory dialogs (Electron's dialog.* in the app; a test directory in the e2e bridge). Absent: every choice is cancelled. */
+  dialogs?: DialogPort;
+  /** Dock/taskbar badge: how many servers are locked and nodes sealed (Electron's app.setBadgeCount). */
+  badge?(count: number): void;
+  /** Touch ID, where the Mac has it (Electron's systemPreferences); absent elsewhere. */
+  touchId?: TouchIdPort;
+  /** Where the unlock passphrase's verifier is kept; the OS keychain unless a test says otherwise. */
+  verifiers?: VerifierStore;
+  /** Clock for the watchers (tests). */
+  watchClock?: WatchClock;
+  /**
+   * Start locked when presence can be asked for (an unlock passphrase is set, or Touch ID): the desktop app does,
+   * so quitting and restarting it is no way around the idle lock. (The first run has nothing to ask for and starts
+   * unlocked, at the screen that sets the passphrase.)
+   */
+  startLocked?: boolean;
 }
 
 export interface AppCore {
   table: HandlerTable;
-  /** Ends open ceremonies (wiping what they hold) and clears what the app put on the clipboard. */
+  /** Ceremonies and hand-outs open in main: the window asks before it closes or reloads while above 0. */
+  openCeremonies(): number;
+  /** Locks the app (OS screen lock, suspend): clears the clipboard, forgets presence. */
+  lock(): Promise<void>;
+  /** Clears what the app put on the clipboard, if it is still there (quit). */
+  clearClipboard(): Promise<void>;
+  /** Stops the watchers, ends open ceremonies (wiping what they hold) and clears the clipboard. */
   dispose(): Promise<void>;
-  /** Open SLIP-39 hand-outs: the window asks before it unloads while one is open. */
-  openHandouts(): number;
 }
 
 /** Every core module is part of this build. (A screen whose module is missing says so, from here.) */
@@ -51,13 +78,37 @@ export function createAppCore(services: AppServices): AppCore {
   let keyStore: KeyStore | undefined;
   const keys = (): KeyStore => (keyStore ??= openKeyStore(services.env));
   const vault = vaultHandlers({ env: services.env, home, audit });
-  const backup = backupHandlers({ env: services.env, home, keys, audit, dialogs: services.dialogs });
+  const backup = backupHandlers({ env: services.env, home, keys, audit, dialogs: services.dialogs ?? NO_DIALOGS });
+  const servers = serverHandlers({ env: services.env, home, audit, keys });
+  const presence = new Presence({
+    verifiers: services.verifiers ?? keychainVerifierStore(() => new OsKeychain(keychainService(services.env), { timeoutMs: keychainTimeoutMs(services.env) })),
+    throttle: new AttemptThrottle(throttleFile(home)),
+    touchId: services.touchId,
+  });
+  const session = new SessionLock(presence, () => clipboard.clearNow());
+  const profiles = new VaultProfiles(home);
+  const watchers = new Watchers({
+    servers: () => servers.serverStatus({}),
+    profiles: async () => (await profiles.list()).map((p) => p.name),
+    vaultStatus: (profile) => vault.handlers.vaultStatus({ addrs: [], profile }),
+    intervalSeconds: async () => (await settings.read()).watchIntervalSeconds,
+    notify: services.notify,
+    badge: services.badge ?? (() => {}),
+    ...(services.watchClock ? { clock: services.watchClock } : {}),
+  });
+  const sessionState = async (): Promise<SessionState> => ({ locked: session.locked, presence: await presence.view(), openCeremonies: vault.openCount() + backup.openHandouts() });
+  /** A passphrase from the window becomes a Buffer at once and is wiped after the check (the JS string cannot be). */
+  const withBytes = async <T>(text: string | undefined, use: (bytes: Buffer | undefined) => Promise<T>): Promise<T> => {
+    const bytes = text === undefined ? undefined : Buffer.from(text, 'utf8');
+    try { return await use(bytes); } finally { bytes?.fill(0); }
+  };
 
   const table: HandlerTable = {
     appInfo: async () => ({ version: packageVersion(), features: FEATURES }),
     getSettings: async () => settings.read(),
     saveSettings: async (next: Settings) => {
       await settings.write(next);
+      watchers.refresh();
       return next;
     },
     copyText: async ({ text }) => {
@@ -67,22 +118,62 @@ export function createAppCore(services: AppServices): AppCore {
     },
     ...keyHandlers({ keys, audit, clipboard, clipboardClearSeconds: async () => (await settings.read()).clipboardClearSeconds }),
     ...vault.handlers,
-    ...serverHandlers({ env: services.env, home, audit, keys }),
-    notifyServerLocked: async ({ name }) => {
-      services.notify('Server locked', `${name} is locked: it restarted and waits for its data key.`);
-      return {};
+    ...servers,
+    // The watchers see a pinned, removed or freshly unlocked server at once rather than one interval later.
+    addServer: async (request) => after(await servers.addServer(request)),
+    removeServer: async (request) => after(await servers.removeServer(request)),
+    pushKey: async (request) => after(await servers.pushKey(request)),
+    sessionState,
+    lock: async () => {
+      await session.lock();
+      await audit.record({ action: 'app.lock', outcome: 'ok', via: 'desktop' });
+      return sessionState();
     },
     ...backup.handlers,
+    unlock: async ({ passphrase }) => {
+      try {
+        await withBytes(passphrase, (bytes) => session.unlock(bytes));
+      } catch (error) {
+        // Failed attempts are worth a line: someone tried to resume this session.
+        await audit.record({ action: 'app.unlock', outcome: 'error', code: isCustodianError(error) ? error.code : 'INTERNAL', via: 'desktop' });
+        throw error;
+      }
+      await audit.record({ action: 'app.unlock', outcome: 'ok', via: 'desktop' });
+      return sessionState();
+    },
+    confirmPresence: async ({ passphrase }) => {
+      await withBytes(passphrase, (bytes) => presence.confirm(bytes, 'confirm it is you'));
+      return { validForSeconds: PRESENCE_GRACE_MS / 1000 };
+    },
+    setUnlockPassphrase: async ({ passphrase, current }) => {
+      await withBytes(passphrase, (next) => withBytes(current, (now) => presence.setPassphrase(next!, now)));
+      await audit.record({ action: 'unlock-passphrase.set', outcome: 'ok', via: 'desktop' });
+      return sessionState();
+    },
+    watchState: async () => watchers.state(),
   };
+  function after<T>(value: T): T {
+    watchers.refresh();
+    return value;
+  }
 
+  // Every call waits for this decision, so nothing is answered before the app knows whether it starts locked.
+  const started = services.startLocked
+    ? presence.view().then((view) => { if (view.passphraseSet || view.method === 'touch-id') session.lockAtStart(); }, () => session.lockAtStart())
+    : Promise.resolve();
+
+  watchers.start();
   return {
-    table,
+    table: guardTable(table, session, presence, started),
+    openCeremonies: () => vault.openCount() + backup.openHandouts(),
+    lock: () => session.lock(),
+    clearClipboard: () => clipboard.clearNow(),
     async dispose() {
+      watchers.stop();
       await vault.closeAll();
       backup.closeAll();
       await clipboard.clearNow();
     },
-    openHandouts: backup.openHandouts,
   };
 }
 

@@ -1,13 +1,19 @@
 /**
- * Electron main process: lifecycle, single-instance lock, session hardening, the app:// scheme, IPC.
- * The core runs here in plain Node, behind the handler table (src-main/app/table.ts).
+ * Electron main process: lifecycle, single-instance lock, session hardening, the app:// scheme, IPC, the menu,
+ * the quit order (clipboard cleared first) and the OS hooks of the lock (screen lock, suspend) and watchers
+ * (notifications, badge). The core runs here in plain Node, behind the handler table (src-main/app/table.ts).
  */
-import { app, BrowserWindow, clipboard, Notification, session } from 'electron';
+import { app, BrowserWindow, nativeTheme, Notification, powerMonitor, session } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAppCore, type AppCore } from '../app/table.js';
 import { electronDialogs } from './dialogs.js';
+import { electronClipboard } from './clipboard.js';
 import { registerIpc } from './ipc.js';
+import { blockReloadShortcuts, leaveGuard, type LeaveGuard } from './leaving.js';
+import { installMenu } from './menu.js';
+import { clearClipboardBeforeQuit } from './quit.js';
+import { touchIdPort } from './touch-id.js';
 import { registerAppScheme, serveRenderer } from './protocol.js';
 import { createMainWindow } from './window.js';
 
@@ -17,6 +23,8 @@ const distDir = join(here, '..', '..');
 const development = !app.isPackaged && process.env['CUSTODIAN_DEV'] === '1';
 const log = (line: string): void => { process.stderr.write(`[key-custodian] ${line}\n`); };
 
+// Light or dark as the OS says (the renderer follows prefers-color-scheme, which this drives).
+nativeTheme.themeSource = 'system';
 // Privileged schemes must be registered before the app is ready.
 registerAppScheme();
 
@@ -27,6 +35,7 @@ if (!app.requestSingleInstanceLock()) {
   const windowIds = new Set<number>();
   let core: AppCore | undefined;
   let mainWindow: BrowserWindow | undefined;
+  let leaving: LeaveGuard | undefined;
 
   app.on('second-instance', () => {
     if (!mainWindow) return;
@@ -49,21 +58,30 @@ if (!app.requestSingleInstanceLock()) {
     appSession.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (_details, callback) => callback({ cancel: true }));
 
     serveRenderer(join(distDir, 'renderer'));
+    installMenu({ development, platform: process.platform });
+    const touchId = touchIdPort();
     core = createAppCore({
       env: process.env,
-      clipboard: {
-        writeText: (text) => clipboard.writeText(text),
-        readText: () => clipboard.readText(),
-        clear: () => clipboard.clear(),
-      },
+      clipboard: electronClipboard(),
       notify: (title, body) => {
         if (Notification.isSupported()) new Notification({ title, body, silent: false }).show();
+        if (mainWindow && !mainWindow.isFocused()) mainWindow.flashFrame(true);
       },
       dialogs: electronDialogs(() => mainWindow),
+      // The dock (macOS) and Unity launchers show it; elsewhere setBadgeCount is a no-op.
+      badge: (count) => { app.setBadgeCount(count); },
+      ...(touchId ? { touchId } : {}),
+      startLocked: true,
     });
     registerIpc(core.table, windowIds, log);
+    // The OS screen lock and suspend lock the app too.
+    powerMonitor.on('lock-screen', () => { void core?.lock(); });
+    powerMonitor.on('suspend', () => { void core?.lock(); });
 
     mainWindow = createMainWindow({ preloadPath: join(here, 'preload.cjs'), development });
+    if (!development) blockReloadShortcuts(mainWindow.webContents);
+    const openCore = core;
+    leaving = leaveGuard(mainWindow, () => openCore.openCeremonies());
     const id = mainWindow.webContents.id;
     windowIds.add(id);
     mainWindow.on('closed', () => {
@@ -76,6 +94,14 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   app.on('window-all-closed', () => app.quit());
+  clearClipboardBeforeQuit(app, {
+    mayQuit: () => {
+      if (!leaving || !mainWindow) return true;
+      // Asked once here; the window's own close handler then sees it confirmed.
+      return leaving.mayLeave();
+    },
+    clearClipboard: async () => { await core?.clearClipboard(); },
+  });
   app.on('will-quit', () => {
     void core?.dispose();
   });

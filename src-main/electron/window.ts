@@ -3,8 +3,9 @@
  * sandboxed renderer with context isolation and no Node, our preload only, no navigation away from the app,
  * no new windows, no permissions, content protection against screen capture, devtools only in development.
  */
-import { BrowserWindow } from 'electron';
+import { BrowserWindow, nativeTheme } from 'electron';
 import { APP_ORIGIN } from '../../src-shared/csp.js';
+import { WINDOW_BACKGROUND } from '../../src-shared/theme.js';
 
 export interface WindowOptions {
   preloadPath: string;
@@ -19,7 +20,8 @@ export function createMainWindow(options: WindowOptions): BrowserWindow {
     minHeight: 640,
     show: false,
     title: 'Key Custodian',
-    backgroundColor: '#f6f7f9',
+    // The OS colour scheme (themeSource 'system', set in main.ts), so nothing flashes white on a dark desktop.
+    backgroundColor: nativeTheme.shouldUseDarkColors ? WINDOW_BACKGROUND.dark : WINDOW_BACKGROUND.light,
     webPreferences: {
       preload: options.preloadPath,
       sandbox: true,
@@ -42,6 +44,10 @@ export function createMainWindow(options: WindowOptions): BrowserWindow {
 
   // Shares and keys are on screen during ceremonies: keep them out of screen capture and screen sharing.
   window.setContentProtection(true);
+  // The OS switched between light and dark: the page follows through prefers-color-scheme, the window here.
+  const followTheme = (): void => window.setBackgroundColor(nativeTheme.shouldUseDarkColors ? WINDOW_BACKGROUND.dark : WINDOW_BACKGROUND.light);
+  nativeTheme.on('updated', followTheme);
+  window.on('closed', () => nativeTheme.off('updated', followTheme));
 
   const contents = window.webContents;
   // The app has no links to the outside and never opens a second window.

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import type { AppInfo, HandoutView, KeyView } from '../../src-shared/contract.js';
+import type { AppInfo, BackupHandoutView, KeyView } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ErrorNotice, NotAvailable } from '../components/common.js';
 import { useTask } from '../hooks.js';
@@ -26,7 +26,7 @@ const TABS: Array<{ id: Tab; label: string }> = [
 export function Backup({ info }: { info: AppInfo | undefined }): ReactNode {
   const [tab, setTab] = useState<Tab>('split');
   const [keys, setKeys] = useState<KeyView[]>([]);
-  const [handouts, setHandouts] = useState<HandoutView[]>([]);
+  const [handouts, setHandouts] = useState<BackupHandoutView[]>([]);
   const [notice, setNotice] = useState<string | undefined>();
   const load = useTask();
   const refresh = useCallback(() => load.run(async () => {

@@ -1,77 +1,72 @@
-import { useCallback, useRef, useState, type ReactNode } from 'react';
-import type { AppInfo, ServerStatusView, Settings, VaultNodeView } from '../../src-shared/contract.js';
+import { useEffect, useState, type ReactNode } from 'react';
+import type { AppInfo, Settings, WatchState } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ErrorNotice, StateBadge } from '../components/common.js';
-import { useClusterTarget, useInterval, useTask } from '../hooks.js';
+import { useInterval, useTask } from '../hooks.js';
 import type { Screen } from '../App.js';
 
+/**
+ * What main's watchers last saw (src-main/app/watchers.ts): they poll servers and the nodes of every saved Vault
+ * profile whatever screen is open and while the app is locked, and raise the notifications. This screen only
+ * reads their state (a memory read in main, every 2 s), so it shows the last known state at once.
+ */
 export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; settings: Settings; go: (screen: Screen) => void }): ReactNode {
-  const [target] = useClusterTarget();
-  const addrs = target.addrs;
-  const [nodes, setNodes] = useState<VaultNodeView[] | undefined>();
-  const [servers, setServers] = useState<ServerStatusView[] | undefined>();
+  const [watch, setWatch] = useState<WatchState | undefined>();
   const [keyCount, setKeyCount] = useState<number | undefined>();
-  const [checked, setChecked] = useState<Date | undefined>();
-  const vault = useTask();
-  const push = useTask();
+  const state = useTask();
   const keys = useTask();
-  const lastStates = useRef(new Map<string, string | undefined>());
   const vaultOn = info?.features.vault.available === true;
   const pushOn = info?.features.push.available === true;
 
-  const refresh = useCallback(() => {
-    if (!info) return;
-    if (info.features.keys.available) void keys.run(async () => setKeyCount((await call('listKeys', {})).length));
-    if (vaultOn && addrs.length > 0) void vault.run(async () => setNodes(await call('vaultStatus', target)));
-    if (pushOn) {
-      void push.run(async () => {
-        const statuses = await call('serverStatus', {});
-        // A watched server that turns locked has restarted (after a deploy): tell the officer.
-        for (const status of statuses) {
-          const before = lastStates.current.get(status.name);
-          if (before === 'unlocked' && status.state === 'locked') await call('notifyServerLocked', { name: status.name });
-          lastStates.current.set(status.name, status.state);
-        }
-        setServers(statuses);
-      });
-    }
-    setChecked(new Date());
-  }, [info, vaultOn, pushOn, target.addrs.join(' '), target.profile, keys.run, vault.run, push.run]);
-  useInterval(refresh, settings.watchIntervalSeconds);
+  useEffect(() => {
+    if (info?.features.keys.available) void keys.run(async () => setKeyCount((await call('listKeys', {})).length));
+  }, [info, keys.run]);
+  useInterval(() => { void state.run(async () => setWatch(await call('watchState', {}))); }, 2);
 
+  const checked = watch?.checkedAt ? new Date(watch.checkedAt) : undefined;
   return (
     <div className="screen">
       <h1>Dashboard</h1>
       <p className="lead">
-        {checked ? `Checked at ${checked.toLocaleTimeString()}; refreshes every ${settings.watchIntervalSeconds} s.` : 'Checking…'}
+        {checked
+          ? `Checked at ${checked.toLocaleTimeString()}; Key Custodian checks every ${watch?.intervalSeconds ?? settings.watchIntervalSeconds} s, also while locked.`
+          : 'Checking…'}
       </p>
+      <ErrorNotice error={state.error} />
       <div className="columns">
         <section className="card" aria-labelledby="dash-vault">
           <h2 id="dash-vault">Vault cluster</h2>
           {!vaultOn ? <p className="muted">{info?.features.vault.reason ?? 'Loading…'}</p> : null}
-          {vaultOn && addrs.length === 0 ? <p>No cluster set up yet. <button type="button" className="link" onClick={() => go('vault')}>Add the node addresses</button>.</p> : null}
-          <ErrorNotice error={vault.error} />
-          {vaultOn && nodes ? (
-            <ul className="status-list" aria-label="Vault nodes">
-              {nodes.map((node) => (
-                <li key={node.addr}>
-                  <span className="addr">{node.addr}</span>
-                  <StateBadge state={!node.reachable ? 'unreachable' : node.initialized === false ? 'uninitialized' : node.sealed ? 'sealed' : 'unsealed'} />
-                  {node.reachable && node.sealed ? <span className="muted"> {node.progress ?? 0}/{node.threshold ?? '?'} shares</span> : null}
-                  {node.isLeader ? <span className="muted">leader</span> : null}
-                </li>
-              ))}
-            </ul>
-          ) : null}
+          {vaultOn && watch && watch.vault.length === 0
+            ? <p>No saved Vault profile: the watchers follow saved profiles. <button type="button" className="link" onClick={() => go('vault')}>Open Vault</button>.</p>
+            : null}
+          {vaultOn && watch ? watch.vault.map((entry) => (
+            <div key={entry.profile}>
+              {watch.vault.length > 1 ? <h3>{entry.profile}</h3> : null}
+              <ErrorNotice error={entry.error} />
+              {entry.nodes ? (
+                <ul className="status-list" aria-label={`Vault nodes of ${entry.profile}`}>
+                  {entry.nodes.map((node) => (
+                    <li key={node.addr}>
+                      <span className="addr">{node.addr}</span>
+                      <StateBadge state={!node.reachable ? 'unreachable' : node.initialized === false ? 'uninitialized' : node.sealed ? 'sealed' : 'unsealed'} />
+                      {node.reachable && node.sealed ? <span className="muted"> {node.progress ?? 0}/{node.threshold ?? '?'} shares</span> : null}
+                      {node.isLeader ? <span className="muted">leader</span> : null}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+            </div>
+          )) : null}
         </section>
         <section className="card" aria-labelledby="dash-servers">
           <h2 id="dash-servers">Servers</h2>
           {!pushOn ? <p className="muted">{info?.features.push.reason ?? 'Loading…'}</p> : null}
-          <ErrorNotice error={push.error} />
-          {pushOn && servers && servers.length === 0 ? <p>No servers pinned yet. <button type="button" className="link" onClick={() => go('servers')}>Add a server</button>.</p> : null}
-          {pushOn && servers && servers.length > 0 ? (
+          <ErrorNotice error={watch?.serversError} />
+          {pushOn && watch?.servers && watch.servers.length === 0 ? <p>No servers pinned yet. <button type="button" className="link" onClick={() => go('servers')}>Add a server</button>.</p> : null}
+          {pushOn && watch?.servers && watch.servers.length > 0 ? (
             <ul className="status-list" aria-label="Servers">
-              {servers.map((server) => (
+              {watch.servers.map((server) => (
                 <li key={server.name}>
                   <span className="addr">{server.name}</span>
                   <StateBadge state={!server.reachable ? 'unreachable' : server.state ?? 'unknown'} />
@@ -86,6 +81,19 @@ export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; s
           <ErrorNotice error={keys.error} />
           <p>{keyCount === undefined ? '…' : `${keyCount} key${keyCount === 1 ? '' : 's'} in the keychain.`}</p>
           <button type="button" onClick={() => go('keys')}>Open keys</button>
+        </section>
+        <section className="card" aria-labelledby="dash-history">
+          <h2 id="dash-history">Alerts and changes</h2>
+          {watch && watch.history.length === 0 ? <p className="muted">Nothing changed since Key Custodian started.</p> : null}
+          {watch && watch.history.length > 0 ? (
+            <ol className="status-list" aria-label="Watch history">
+              {watch.history.slice(0, 20).map((event) => (
+                <li key={`${event.at} ${event.kind} ${event.subject}`} className={event.kind === 'server-locked' || event.kind === 'node-sealed' ? 'alert' : undefined}>
+                  <time dateTime={event.at}>{new Date(event.at).toLocaleTimeString()}</time> {event.message}
+                </li>
+              ))}
+            </ol>
+          ) : null}
         </section>
       </div>
     </div>

@@ -1,8 +1,10 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppInfo, KeyView, Settings } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { Busy, ErrorNotice, Field, NotAvailable } from '../components/common.js';
+import { SecretField, type SecretHandle } from '../components/SecretField.js';
 import { useTask } from '../hooks.js';
+import { withPresence } from '../presence.js';
 
 export function Keys({ info, settings }: { info: AppInfo | undefined; settings: Settings }): ReactNode {
   const [keys, setKeys] = useState<KeyView[] | undefined>();
@@ -61,19 +63,20 @@ function GenerateKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode 
 
 function ImportKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode {
   const [name, setName] = useState('');
-  const [keyText, setKeyText] = useState('');
+  // Uncontrolled: the key is read once on submit and cleared, never in React state or the DOM tree.
+  const keyText = useRef<SecretHandle>(null);
   const task = useTask();
   return (
     <form className="card" aria-labelledby="import-title" onSubmit={async (e) => {
       e.preventDefault();
-      const text = keyText;
-      setKeyText(''); // not kept in the window once sent
+      const text = keyText.current?.read().trim() ?? '';
+      keyText.current?.clear();
       const key = await task.run(() => call('importKey', { name, keyText: text }));
       if (key) { setName(''); onDone(key); }
     }}>
       <h2 id="import-title">Import a key</h2>
       <Field label="Imported key name" name="import-name" value={name} onChange={setName} />
-      <Field label="Fernet key" name="import-key" value={keyText} onChange={setKeyText} secret hint="44 characters of url-safe base64. It goes straight to the keychain." />
+      <SecretField label="Fernet key" handle={keyText} hint="44 characters of url-safe base64. It goes straight to the keychain." />
       <button type="submit" disabled={task.busy}>Import key</button>
       {task.busy ? <Busy label="Checking and storing the key" /> : null}
       <ErrorNotice error={task.error} />
@@ -122,7 +125,7 @@ function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: 
           <button type="button" aria-label={`Copy key id of ${keyView.name}`} onClick={async () => {
             const done = await copy.run(() => call('copyText', { text: keyView.id }));
             if (done) setCopied(`Key id copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
-          }}>Copy id</button>
+          }}>Copy key id</button>
           <button type="button" aria-label={`Export ${keyView.name}`} aria-expanded={dialog === 'export'} onClick={() => setDialog(dialog === 'export' ? 'none' : 'export')}>Export…</button>
           <button type="button" className="danger" aria-label={`Delete ${keyView.name}`} aria-expanded={dialog === 'delete'} onClick={() => setDialog(dialog === 'delete' ? 'none' : 'delete')}>Delete…</button>
           {copied ? <span role="status">{copied}</span> : null}
@@ -164,11 +167,11 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
       ) : null}
       <div className="buttons">
         <button type="button" disabled={task.busy} onClick={async () => {
-          const result = await task.run(() => call('revealKey', { ref: keyView.id, confirmName }));
+          const result = await task.run(() => withPresence(() => call('revealKey', { ref: keyView.id, confirmName })));
           if (result) { setRevealed(result.keyText); setConfirmName(''); }
         }}>Reveal key once</button>
         <button type="button" disabled={task.busy} onClick={async () => {
-          const result = await task.run(() => call('copyKey', { ref: keyView.id, confirmName }));
+          const result = await task.run(() => withPresence(() => call('copyKey', { ref: keyView.id, confirmName })));
           if (result) { setStatus(`Key copied; the clipboard clears in ${result.clearsAfterSeconds} s.`); setConfirmName(''); }
         }}>Copy key to clipboard</button>
         <button type="button" onClick={() => { setRevealed(undefined); onClose(); }}>Close</button>

@@ -45,7 +45,7 @@ function Identity(): ReactNode {
       <p>Receivers accept pushes only from custodians listed in their authorized-custodians file.</p>
       {identity ? (
         <div className="row">
-          <code className="wrap" aria-label="Authorized-custodians entry">{identity.line}</code>
+          <code className="wrap" role="group" aria-label="Authorized-custodians entry">{identity.line}</code>
           <button type="button" onClick={async () => {
             const done = await task.run(() => call('copyText', { text: identity.line }));
             if (done) setCopied(`Copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
@@ -114,7 +114,7 @@ function AddServer({ onAdded }: { onAdded: () => void }): ReactNode {
       <Field label="Server name" value={name} onChange={setName} placeholder="mail-helper-1" />
       <Field label="Receiver URL" value={url} onChange={(v) => { setUrl(v); setProbe(undefined); }} placeholder="http://10.0.0.7:8443" />
       {probe ? (
-        <div className="fingerprint" aria-label="Server identity">
+        <div className="fingerprint" role="group" aria-label="Server identity">
           <span>Identity fingerprint reported by the server ({probe.state})</span>
           <code data-testid="server-identity">{probe.identity}</code>
           <Field label="Fingerprint from the deploy output (optional)" value={expected} onChange={setExpected} />

@@ -1,10 +1,16 @@
 import { useState, type ReactNode } from 'react';
-import type { Settings } from '../../src-shared/contract.js';
+import type { SessionState, Settings } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { Busy, ErrorNotice, Field } from '../components/common.js';
+import { PassphraseForm } from '../components/PassphraseForm.js';
 import { useTask } from '../hooks.js';
 
-export function SettingsScreen({ settings, onSaved }: { settings: Settings; onSaved: (settings: Settings) => void }): ReactNode {
+export function SettingsScreen({ settings, onSaved, session, onSession }: {
+  settings: Settings;
+  onSaved: (settings: Settings) => void;
+  session: SessionState | undefined;
+  onSession: (state: SessionState) => void;
+}): ReactNode {
   const [idle, setIdle] = useState(String(settings.idleLockMinutes));
   const [clipboard, setClipboard] = useState(String(settings.clipboardClearSeconds));
   const [watch, setWatch] = useState(String(settings.watchIntervalSeconds));
@@ -28,12 +34,20 @@ export function SettingsScreen({ settings, onSaved }: { settings: Settings; onSa
         <Field label="Clear clipboard after (seconds)" type="number" value={clipboard} onChange={setClipboard}
           hint="Anything Key Custodian copies is removed from the clipboard after this delay (unless you copied something else)." />
         <Field label="Refresh status every (seconds)" type="number" value={watch} onChange={setWatch}
-          hint="How often the dashboard checks Vault nodes and servers." />
+          hint="How often Key Custodian checks servers and the Vault nodes of saved profiles (also while locked, whatever screen is open)." />
         <button type="submit" disabled={task.busy}>Save settings</button>
         {task.busy ? <Busy label="Saving" /> : null}
         {saved ? <p role="status" className="notice ok">Settings saved.</p> : null}
         <ErrorNotice error={task.error} />
       </form>
+      <section className="card narrow" aria-labelledby="presence-settings">
+        <h2 id="presence-settings">Unlock passphrase</h2>
+        {session?.presence.method === 'touch-id'
+          ? <p>This Mac confirms with Touch ID. The passphrase below is used when Touch ID is not available.</p>
+          : <p>Asked before a key or a share is revealed or copied, and to resume after a lock. (Windows Hello and the
+            Linux account password have no Electron API; this passphrase stands in for them.)</p>}
+        <PassphraseForm key={String(session?.presence.passphraseSet)} passphraseSet={session?.presence.passphraseSet ?? false} onDone={onSession} />
+      </section>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import type { AppInfo, VaultNodeView, VaultProfileView } from '../../src-shared/contract.js';
+import type { AppInfo, CeremonySummary, VaultNodeView, VaultProfileView } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { Busy, ErrorNotice, NotAvailable, StateBadge } from '../components/common.js';
 import { useClusterTarget, useTask, type ClusterTarget } from '../hooks.js';
@@ -15,17 +15,49 @@ const TABS: Array<{ id: Tab; label: string }> = [
   { id: 'generate-root', label: 'Generate root' },
 ];
 
+const TAB_OF: Record<CeremonySummary['kind'], Tab> = { init: 'init', unseal: 'unseal', rekey: 'rekey', 'generate-root': 'generate-root' };
+
+/** The tab to open on mount: a hand-out first (someone is waiting for a secret), then any other open ceremony. */
+function tabFor(ceremonies: CeremonySummary[]): Tab | undefined {
+  const first = ceremonies.find((c) => c.stage === 'handout') ?? ceremonies.find((c) => c.kind !== 'unseal') ?? ceremonies[0];
+  return first ? TAB_OF[first.kind] : undefined;
+}
+
 export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
   const [target, setTarget] = useClusterTarget();
   const addrs = target.addrs;
-  const [tab, setTab] = useState<Tab>('unseal');
+  const [tab, setTab] = useState<Tab | undefined>();
   const [nodes, setNodes] = useState<VaultNodeView[] | undefined>();
+  // The ceremonies open in main, re-read on mount and on every tab switch: the tab re-attaches to its own.
+  const [ceremonies, setCeremonies] = useState<{ list: CeremonySummary[]; generation: number } | undefined>();
   const status = useTask();
+  const attach = useTask();
   const refresh = useCallback(() => {
     if (addrs.length > 0) void status.run(async () => setNodes(await call('vaultStatus', target)));
   }, [addrs.join(' '), target.profile, status.run]);
   const vaultOn = info?.features.vault.available === true;
   useEffect(() => { if (vaultOn) refresh(); }, [refresh, vaultOn]);
+  const openTab = useCallback((next: Tab | undefined) => {
+    setCeremonies(undefined);
+    void attach.run(async () => {
+      let list: CeremonySummary[] = [];
+      try {
+        list = await call('vaultCeremonies', {});
+      } finally {
+        // Even if main could not be asked, the tab opens (without re-attaching) and the error is shown above it.
+        setTab(next ?? tabFor(list) ?? 'unseal');
+        setCeremonies((previous) => ({ list, generation: (previous?.generation ?? 0) + 1 }));
+      }
+    });
+  }, [attach.run]);
+  useEffect(() => { if (vaultOn) openTab(undefined); }, [vaultOn, openTab]);
+  // After a ceremony moved on: node status, and the list of open ceremonies (the open tab is not re-mounted).
+  const changed = useCallback(() => {
+    refresh();
+    void call('vaultCeremonies', {}).then((list) => setCeremonies((previous) => previous && { list, generation: previous.generation })).catch(() => undefined);
+  }, [refresh]);
+  const open = (kind: CeremonySummary['kind']): CeremonySummary | undefined => ceremonies?.list.find((c) => c.kind === kind);
+  const isOpen = (t: Tab): boolean => ceremonies?.list.some((c) => TAB_OF[c.kind] === t) ?? false;
 
   if (info && !vaultOn) return <NotAvailable feature={info.features.vault} title="Vault" />;
   return (
@@ -41,17 +73,25 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
         <ErrorNotice error={status.error} />
         {nodes ? <NodeTable nodes={nodes} /> : <p className="muted">Add the node addresses above to see their state.</p>}
       </section>
-      {addrs.length > 0 ? (
+      {addrs.length > 0 || (ceremonies?.list.length ?? 0) > 0 ? (
         <section className="card" aria-label="Ceremonies">
           <div className="tabs" role="group" aria-label="Ceremony">
             {TABS.map((t) => (
-              <button key={t.id} type="button" aria-pressed={tab === t.id} onClick={() => setTab(t.id)}>{t.label}</button>
+              <button key={t.id} type="button" aria-pressed={tab === t.id} data-open={isOpen(t.id) ? 'true' : undefined} onClick={() => openTab(t.id)}>{t.label}</button>
             ))}
           </div>
-          {tab === 'unseal' ? <UnsealCeremony target={target} onChanged={refresh} /> : null}
-          {tab === 'init' ? <InitWizard target={target} onChanged={refresh} /> : null}
-          {tab === 'rekey' ? <NonceCeremony key="rekey" operation="rekey" target={target} onChanged={refresh} /> : null}
-          {tab === 'generate-root' ? <NonceCeremony key="generate-root" operation="generate-root" target={target} onChanged={refresh} /> : null}
+          {ceremonies && ceremonies.list.length > 0 ? (
+            <p className="muted" data-testid="open-ceremonies">Open in Key Custodian: {ceremonies.list.map(describeOpen).join('; ')}.</p>
+          ) : null}
+          <ErrorNotice error={attach.error} />
+          {ceremonies && tab ? (
+            <div key={`${tab}-${ceremonies.generation}`}>
+              {tab === 'unseal' ? <UnsealCeremony target={target} attached={open('unseal')} onChanged={changed} /> : null}
+              {tab === 'init' ? <InitWizard target={target} attached={open('init')} onChanged={changed} /> : null}
+              {tab === 'rekey' ? <NonceCeremony operation="rekey" target={target} attached={open('rekey')} onChanged={changed} /> : null}
+              {tab === 'generate-root' ? <NonceCeremony operation="generate-root" target={target} attached={open('generate-root')} onChanged={changed} /> : null}
+            </div>
+          ) : <Busy label="Looking for open ceremonies" />}
         </section>
       ) : null}
     </div>
@@ -101,23 +141,46 @@ function ClusterEditor({ target, onSave }: { target: ClusterTarget; onSave: (tar
   );
 }
 
+function describeOpen(c: CeremonySummary): string {
+  const name = { init: 'initialisation', unseal: 'unseal', rekey: 'rekey', 'generate-root': 'generate-root' }[c.kind];
+  if (c.stage === 'handout' && c.handout) {
+    const next = c.handout.items[c.handout.next]?.label ?? 'nobody';
+    return `${name} hand-out (${next} next)`;
+  }
+  return `${name}${c.stage === 'verify' ? ' verification' : ''} (${c.progress} of ${c.required} shares)`;
+}
+
+/** A node's state as the officer should read it. */
+type ShownState = 'unreachable' | 'uninitialized' | 'sealed' | 'unsealed';
+
 export function NodeTable({ nodes }: { nodes: VaultNodeView[] }): ReactNode {
+  // Raft followers report "not initialised" (threshold 0) until they join: in an initialised cluster they are
+  // sealed nodes waiting for the first one, and need the cluster's threshold like the others.
+  const clusterInitialised = nodes.some((n) => n.initialized === true);
+  const clusterThreshold = Math.max(0, ...nodes.map((n) => n.threshold ?? 0));
   return (
     <table aria-label="Vault nodes">
       <thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Unseal progress</th><th scope="col">Role</th><th scope="col">Version</th></tr></thead>
       <tbody>
-        {nodes.map((node) => (
-          <tr key={node.addr}>
-            <td><code>{node.addr}</code></td>
-            <td>
-              <StateBadge state={!node.reachable ? 'unreachable' : node.initialized === false ? 'uninitialized' : node.sealed ? 'sealed' : 'unsealed'} />
-              {node.error ? <small className="muted"> {node.error}</small> : null}
-            </td>
-            <td>{node.reachable && node.sealed ? `${node.progress ?? 0} of ${node.threshold ?? '?'}` : '—'}</td>
-            <td>{node.isLeader ? 'leader' : node.haMode ?? '—'}</td>
-            <td>{node.version ?? '—'}</td>
-          </tr>
-        ))}
+        {nodes.map((node) => {
+          const follower = clusterInitialised && node.reachable && node.initialized === false;
+          const state: ShownState = !node.reachable ? 'unreachable' : follower ? 'sealed' : node.initialized === false ? 'uninitialized' : node.sealed ? 'sealed' : 'unsealed';
+          const threshold = node.threshold || clusterThreshold;
+          return (
+            <tr key={node.addr}>
+              <td><code>{node.addr}</code></td>
+              <td>
+                <StateBadge state={state} />
+                {follower ? <small className="node-note">Raft follower: joins the cluster once the first node is unsealed.</small> : null}
+                {node.error ? <small className="node-note node-error" data-code={node.errorCode}>{node.error}</small> : null}
+                {node.errorHint ? <small className="node-note">{node.errorHint}</small> : null}
+              </td>
+              <td>{state === 'sealed' ? `${node.progress ?? 0} of ${threshold || '?'}` : '—'}</td>
+              <td>{node.isLeader ? 'leader' : state === 'unsealed' && node.haMode ? node.haMode : '—'}</td>
+              <td>{node.version ?? '—'}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );

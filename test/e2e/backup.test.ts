@@ -21,7 +21,7 @@ import { openWindow, screenshot, type Window } from './support/browser.js';
 import {
   ageImportSpec, ageRoundTripSpec, backupStatus, drillMatchSpec, drillMismatchSpec, restoreSpec, splitSpec, stateBackupSpec, type Holder,
 } from './specs/backup.js';
-import { goTo, waitForText, withDiagnostics, type SpecContext } from './specs/helpers.js';
+import { E2E_UNLOCK_PASSPHRASE, goTo, waitForText, withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey } from './specs/keys.js';
 
 let keyring: KeyringSession;
@@ -41,7 +41,8 @@ before(async () => {
   const env = { ...keyring.env, CUSTODIAN_E2E_FILES: files };
   bridge = await startBridge(env);
   window = await openWindow(bridge);
-  context = { page: window.page, env, shot: (name) => screenshot(window.page, name) };
+  // startBridge sets the unlock passphrase (as the first-run screen would); revealing a holder's words asks for it.
+  context = { page: window.page, env, shot: (name) => screenshot(window.page, name), passphrase: E2E_UNLOCK_PASSPHRASE };
 });
 
 after(async () => {
@@ -146,6 +147,7 @@ test('no word, key or passphrase in the bridge log, the audit log or any file of
   const secrets: Uint8Array[] = [
     ...holders.map((h) => Buffer.from(h.words.join(' '), 'utf8')),
     Buffer.from('correct horse battery staple'),
+    Buffer.from(E2E_UNLOCK_PASSPHRASE),
   ];
   assertNoSecrets(secrets, { files: homeFiles, texts: { 'bridge stderr': bridge.stderr() } });
   const log = readFileSync(audit, 'utf8');

@@ -20,6 +20,7 @@ import { vaultCaller } from './support/vault-call.js';
 import { accessibilitySpec, lockSpec } from './specs/accessibility.js';
 import { generateRootSpec, rekeySpec, type VaultCall } from './specs/ceremonies.js';
 import { dashboardSpec, settingsSpec } from './specs/dashboard.js';
+import { firstRunSpec, lockedAlertSpec } from './specs/lock.js';
 import { withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey, keysSpec } from './specs/keys.js';
 import { addServerSpec, custodianEntry, pushSpec, wrongKeySpec } from './specs/push.js';
@@ -43,10 +44,18 @@ before(async () => {
   await new VaultProfiles(keyring.env['CUSTODIAN_HOME']!).save(PROFILE, { addresses: cluster.addresses, caCert: cluster.ca.caCert });
   const env = { ...keyring.env };
   vaultCall = vaultCaller(cluster.addresses[0]!, cluster.ca.caCert);
-  bridge = await startBridge(env);
+  // No preset passphrase: the first test chooses it through the first-run screen, as an officer would.
+  bridge = await startBridge(env, { unlockPassphrase: null });
   window = await openWindow(bridge);
-  context = { page: window.page, env, shot: (name) => screenshot(window.page, name) };
+  context = {
+    page: window.page, env, shot: (name) => screenshot(window.page, name), passphrase: 'e2e unlock passphrase 7',
+    reopen: async () => (context.page = await window.reopen()),
+  };
 });
+
+test('first run: an unlock passphrase is chosen before anything else', () => withDiagnostics(context, 'first-run', async () => {
+  await firstRunSpec(context);
+}));
 
 after(async () => {
   await window?.close();
@@ -97,18 +106,11 @@ test('servers: pin a receiver after confirming its identity; a wrong key is refu
   assert.deepEqual(unlocked['key_ids'], [key.id]);
 }));
 
-test('dashboard: nodes unsealed, server unlocked; a restarted server raises a desktop notification', () => withDiagnostics(context, 'dashboard', async () => {
+test('dashboard: nodes unsealed, server unlocked; a server restarted while the app is locked raises a notification; reload stays locked; resume needs the passphrase', () => withDiagnostics(context, 'dashboard', async () => {
   assert.ok(receiver);
   await settingsSpec(context, 2);
   await dashboardSpec(context, { nodes: 3, server: 'app-1' });
-  await receiver.restart();
-  const deadline = Date.now() + 30_000;
-  let notes = await bridge.notifications();
-  while (!notes.some((n) => n.body.includes('app-1')) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    notes = await bridge.notifications();
-  }
-  assert.ok(notes.some((n) => n.title === 'Server locked' && n.body.includes('app-1')), `notifications: ${JSON.stringify(notes)}`);
+  await lockedAlertSpec(context, bridge, receiver, 'app-1');
 }));
 
 test('no CSP violation or page error; no share, root token or key in the bridge log or any file the app wrote', async () => {
@@ -118,6 +120,7 @@ test('no CSP violation or page error; no share, root token or key in the bridge 
     ...[...vault.shares, ...(vault.newShares ?? [])].map((s) => Buffer.from(s, 'base64')),
     ...[vault.rootToken, vault.rootToken2 ?? vault.rootToken].map((t) => Buffer.from(t, 'utf8')),
     decodeFernetKey(key.keyText),
+    Buffer.from(context.passphrase, 'utf8'),
   ];
   const home = keyring.env['CUSTODIAN_HOME']!;
   const files = filesUnder(home);

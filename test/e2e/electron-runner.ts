@@ -15,6 +15,7 @@ import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
 import { screenshot } from './support/browser.js';
 import { accessibilitySpec, lockSpec } from './specs/accessibility.js';
 import { dashboardSpec, settingsSpec } from './specs/dashboard.js';
+import { firstRunSpec } from './specs/lock.js';
 import type { SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey, keysSpec } from './specs/keys.js';
 import { generateRootSpec, rekeySpec } from './specs/ceremonies.js';
@@ -56,10 +57,11 @@ const env = { ...keyring.env, DISPLAY: process.env['DISPLAY'] ?? '' };
 const app = await electron.launch({ executablePath: binary, args: [main], env });
 try {
   const page = await app.firstWindow();
-  const context: SpecContext = { page, env, shot: (name) => screenshot(page, `electron-${name}`) };
+  const context: SpecContext = { page, env, shot: (name) => screenshot(page, `electron-${name}`), passphrase: 'electron run passphrase' };
   let key = { id: '', name: '', keyText: '' };
   let shares: string[] = [];
   steps.push(
+    ['first run', async (c) => firstRunSpec(c)],
     ['keys', async (c) => { key = await keysSpec(c); }],
     ['lock, keyboard, delete', async (c) => { await lockSpec(c, key.name); await accessibilitySpec(c); await deleteKeySpec(c, 'typed-with-keyboard'); }],
     ['vault init', async (c) => { shares = (await initSpec(c, cluster.addresses, 'e2e-cluster')).shares; }],

@@ -13,11 +13,14 @@ import { ACTIONS, channelOf } from '../../src-shared/actions.js';
 import { APP_ORIGIN } from '../../src-shared/csp.js';
 
 register(new URL('./support/electron-hooks.js', import.meta.url));
-const { recorded } = await import('./support/fake-electron.js');
+const { recorded, nativeTheme } = await import('./support/fake-electron.js');
+const { WINDOW_BACKGROUND } = await import('../../src-shared/theme.js');
 
 const home = mkdtempSync(join(tmpdir(), 'custodian-main-test-'));
 before(async () => {
   process.env['CUSTODIAN_HOME'] = home;
+  // The desktop is dark when the app starts: the window must open dark, not flash white.
+  nativeTheme.shouldUseDarkColors = true;
   await import('../../src-main/electron/main.js');
   assert.ok(recorded.ready, 'main waits for app.whenReady()');
   recorded.ready();
@@ -41,6 +44,18 @@ test('one window, sandboxed, isolated, no Node, our preload, content protection,
   assert.match(String(prefs['preload']), /preload\.cjs$/);
   assert.equal(window.contentProtection, true);
   assert.equal(window.webContents.loadedUrl, `${APP_ORIGIN}/index.html`);
+});
+
+test('the colour scheme follows the OS: themeSource system, the window background in the OS scheme from the first paint', () => {
+  assert.equal(nativeTheme.themeSource, 'system');
+  const window = recorded.windows[0]!;
+  assert.equal(window.options['backgroundColor'], WINDOW_BACKGROUND.dark);
+  nativeTheme.shouldUseDarkColors = false;
+  nativeTheme.emit('updated');
+  assert.deepEqual(window.backgroundColors, [WINDOW_BACKGROUND.light]);
+  nativeTheme.shouldUseDarkColors = true;
+  nativeTheme.emit('updated');
+  assert.deepEqual(window.backgroundColors, [WINDOW_BACKGROUND.light, WINDOW_BACKGROUND.dark]);
 });
 
 test('window.open is denied and navigation away from the app is prevented', () => {
@@ -99,4 +114,18 @@ test('ipcMain has exactly the contract channels, and they refuse strangers and b
   }
   const bad = await handler(event(`${APP_ORIGIN}/index.html`), { unexpected: 1 }) as { ok: boolean; error?: { code: string } };
   assert.deepEqual([bad.ok, bad.error?.code], [false, 'INVALID_INPUT']);
+});
+
+test('main wires the shell: its own menu, reload shortcuts blocked, quit clears first, the OS lock locks the app', () => {
+  const menu = recorded.applicationMenu as { template: Array<{ submenu?: Array<{ role?: string }> }> } | undefined;
+  assert.ok(menu, 'Menu.setApplicationMenu replaced the default menu');
+  const roles = menu.template.flatMap((item) => (item.submenu ?? []).map((sub) => sub.role));
+  assert.ok(!roles.includes('reload') && !roles.includes('toggleDevTools'));
+  const contents = recorded.windows[0]!.webContents;
+  let prevented = false;
+  contents.emit('before-input-event', { preventDefault: () => { prevented = true; } }, { type: 'keyDown', key: 'r', control: true, meta: false, shift: false, alt: false });
+  assert.equal(prevented, true, 'Ctrl+R never reaches the page');
+  assert.equal(contents.listeners.get('will-prevent-unload')?.length, 1);
+  assert.equal(recorded.appListeners.get('before-quit')?.length, 1);
+  assert.ok(recorded.powerListeners.get('lock-screen')?.length, 'the OS screen lock locks the app');
 });

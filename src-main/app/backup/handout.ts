@@ -8,7 +8,7 @@
  * JS strings, and the words a holder reads go to the renderer as strings: those copies cannot be wiped.)
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { HandoutView, HolderWords } from '../../../src-shared/contract.js';
+import type { BackupHandoutView, HolderWords } from '../../../src-shared/contract.js';
 import { pickCheckPositions, type Slip39Split } from '../../core/backup/slip39.js';
 import { CustodianError } from '../../core/errors.js';
 
@@ -57,9 +57,9 @@ export class Handout {
     return this.holders.find((holder) => holder.state !== 'confirmed');
   }
 
-  view(): HandoutView {
+  view(): BackupHandoutView {
     const current = this.current;
-    const view: HandoutView = {
+    const view: BackupHandoutView = {
       handoutId: this.id,
       keyId: this.key.id,
       keyName: this.key.name,

@@ -1,64 +1,75 @@
 /**
- * Vault screen: node status and the ceremonies, on the core's vault module. Ceremonies live here in main
- * between calls (the renderer holds only an opaque ceremony id); every share arrives as text, becomes a Buffer
- * at once and is wiped after use. Shares and tokens that must be handed out (init, rekey, generate-root) go back
- * to the renderer once, for the one-holder-at-a-time hand-out view.
+ * Vault screen: node status and the ceremonies, on the core's vault module. Every ceremony lives in main
+ * (ceremonies/registry.ts) between calls; the renderer holds only an opaque ceremony id and re-attaches to it
+ * after navigation, the idle lock, a reload or a reopened window (`vaultCeremonies`). Every typed share becomes
+ * a Buffer at once and is wiped after use. Secrets a ceremony makes (init shares and root token, rekeyed shares,
+ * a generated root token) stay in main in a Handout and go to the renderer one holder at a time.
+ *
+ * Nothing here ends a ceremony behind the officer's back: only completion, an explicit cancel, or abandoning a
+ * hand-out with the typed phrase that names the holders still waiting.
  */
-import { randomBytes } from 'node:crypto';
-import type { NodeProgress, NonceCeremonyView, UnsealView, VaultNodeView } from '../../../src-shared/contract.js';
+import type { CeremonySummary, NonceCeremonyView } from '../../../src-shared/contract.js';
 import type { AuditLog } from '../../core/audit.js';
 import { CustodianError } from '../../core/errors.js';
 import {
   decryptShare, GenerateRootCeremony, initialize, profileOptions, readRecipient, RekeyCeremony, RekeyVerification, resolveConnection, UnsealCeremony,
-  VaultCluster, VaultProfiles, type NodeStatus, type PgpRecipient,
+  VaultCluster, VaultProfiles, type PgpRecipient,
 } from '../../core/vault/index.js';
+import { Handout, type HandoutItem } from '../ceremonies/handout.js';
+import { withAppHint } from '../ceremonies/node-words.js';
+import { CeremonyRegistry, type ClusterTarget, type OpenCeremony } from '../ceremonies/registry.js';
+import { typedShareBytes } from '../ceremonies/typed-share.js';
+import { nodeView, unsealView } from '../ceremonies/views.js';
 import type { Handler } from '../dispatch.js';
 
 type VaultActions = 'vaultProfiles' | 'vaultStatus' | 'unsealBegin' | 'unsealSubmit' | 'unsealView' | 'unsealReset' | 'unsealEnd' | 'vaultInit'
-  | 'rekeyBegin' | 'rekeySubmit' | 'rekeyCancel' | 'generateRootBegin' | 'generateRootSubmit' | 'generateRootCancel';
-
-type Open =
-  | { kind: 'unseal'; cluster: VaultCluster; ceremony: UnsealCeremony }
-  | { kind: 'rekey'; cluster: VaultCluster; ceremony: RekeyCeremony }
-  | { kind: 'rekey-verify'; cluster: VaultCluster; ceremony: RekeyVerification }
-  | { kind: 'generate-root'; cluster: VaultCluster; ceremony: GenerateRootCeremony };
+  | 'rekeyBegin' | 'rekeySubmit' | 'rekeyCancel' | 'generateRootBegin' | 'generateRootSubmit' | 'generateRootCancel'
+  | 'vaultCeremonies' | 'handoutReveal' | 'handoutConfirm' | 'handoutAbandon';
 
 export interface VaultHandlers {
   handlers: { [A in VaultActions]: Handler<A> };
+  /** Open ceremonies that would lose something if the app closed now (the unload confirmation asks first). */
+  openCount(): number;
   /** Ends every open ceremony (wiping what it remembers) and closes the connections. */
   closeAll(): Promise<void>;
+  /** Ceremonies open right now (main asks before the window closes or reloads while this is above 0). */
+  openCount(): number;
 }
 
 export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audit: AuditLog }): VaultHandlers {
-  const open = new Map<string, Open>();
+  const registry = new CeremonyRegistry();
   const profiles = new VaultProfiles(deps.home);
   /** The cluster to talk to: a saved profile (addresses + TLS files), or typed addresses with the VAULT_* environment. */
-  const cluster = async ({ addrs, profile }: { addrs: string[]; profile?: string | undefined }): Promise<VaultCluster> => {
+  const cluster = async ({ addrs, profile }: ClusterTarget): Promise<VaultCluster> => {
     const options = profile ? profileOptions(await profiles.get(profile)) : { addresses: addrs };
     return new VaultCluster(resolveConnection(options, deps.env), deps.audit);
   };
+  const targetOf = ({ addrs, profile }: ClusterTarget): ClusterTarget => (profile ? { addrs, profile } : { addrs });
 
-  function take<K extends Open['kind']>(id: string, ...kinds: K[]): Extract<Open, { kind: K }> {
-    const entry = open.get(id);
-    if (!entry || !(kinds as string[]).includes(entry.kind)) {
-      throw new CustodianError('CEREMONY_NOT_STARTED', 'This ceremony is no longer open in Key Custodian (it ended, or the app restarted).', {
-        hint: 'Start the ceremony again; shares already given to the server are kept by it until reset.',
-      });
+  /** A rekey whose new shares are handed out moves on to verification: join it on the server (once). */
+  async function ensureVerification(entry: OpenCeremony): Promise<RekeyVerification> {
+    if (entry.verification) return entry.verification;
+    entry.verification = await RekeyVerification.join(entry.cluster!, deps.audit);
+    entry.progress = 0;
+    entry.required = entry.verification.threshold;
+    return entry.verification;
+  }
+
+  /** After the last secret of a hand-out: a rekey goes on to verification, everything else ends. */
+  async function afterHandout(entry: OpenCeremony): Promise<CeremonySummary | undefined> {
+    entry.handout?.wipe();
+    if (entry.kind === 'rekey' && entry.rekeyNeedsVerification) {
+      entry.stage = 'verify';
+      await ensureVerification(entry).catch(() => undefined); // joined again on the next share or listing
+      return entry.summary();
     }
-    return entry as Extract<Open, { kind: K }>;
+    await registry.close(entry.id);
+    return undefined;
   }
-  function remember(entry: Open): string {
-    const id = randomBytes(12).toString('base64url');
-    open.set(id, entry);
-    return id;
-  }
-  async function close(id: string): Promise<void> {
-    const entry = open.get(id);
-    if (!entry) return;
-    open.delete(id);
-    if (entry.kind === 'unseal') await entry.ceremony.finish();
-    else entry.ceremony.wipe();
-    entry.cluster.close();
+
+  function checkFingerprint(entry: OpenCeremony, confirmed: string): void {
+    const current = entry.fingerprint?.fingerprint ?? '';
+    if (current !== confirmed) throw fingerprintChanged(confirmed, current);
   }
 
   const handlers: VaultHandlers['handlers'] = {
@@ -75,19 +86,36 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
       }
     },
 
+    vaultCeremonies: async () => {
+      for (const summary of registry.list()) {
+        const entry = registry.get(summary.ceremonyId);
+        if (entry.stage === 'verify' && !entry.verification) await ensureVerification(entry).catch(() => undefined);
+      }
+      return registry.list();
+    },
+
     unsealBegin: async (target) => {
+      // One unseal per cluster: a second window, or the same one after a reload, joins the open ceremony.
+      const open = registry.find('unseal', target);
+      if (open?.unseal) return unsealView(open.id, open.unseal);
       const c = await cluster(target);
       try {
         const ceremony = await UnsealCeremony.start(c, { audit: deps.audit });
-        return unsealView(remember({ kind: 'unseal', cluster: c, ceremony }), ceremony);
+        const entry = registry.add('unseal', targetOf(target), c, 'collect');
+        entry.unseal = ceremony;
+        const view = unsealView(entry.id, ceremony);
+        // Every node already unsealed: nothing to hold open.
+        if (view.done) await registry.close(entry.id);
+        return view;
       } catch (error) {
         c.close();
-        throw error;
+        throw withAppHint(error);
       }
     },
     unsealSubmit: async ({ ceremonyId, share, pgpPrivateKey, pgpPassphrase }) => {
-      const { ceremony } = take(ceremonyId, 'unseal');
-      const typed = Buffer.from(share.trim(), 'utf8');
+      const entry = registry.get(ceremonyId, 'unseal');
+      const ceremony = entry.unseal!;
+      const typed = typedShareBytes(share, pgpPrivateKey !== undefined);
       try {
         if (pgpPrivateKey !== undefined) {
           const key = Buffer.from(pgpPrivateKey, 'utf8');
@@ -107,16 +135,19 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
       } finally {
         typed.fill(0);
       }
-      return unsealView(ceremonyId, ceremony);
+      const view = unsealView(ceremonyId, ceremony);
+      // Unsealed: the ceremony is over; its remembered shares are wiped now, not when a window says so.
+      if (view.done) await registry.close(ceremonyId);
+      return view;
     },
-    unsealView: async ({ ceremonyId }) => unsealView(ceremonyId, take(ceremonyId, 'unseal').ceremony),
+    unsealView: async ({ ceremonyId }) => unsealView(ceremonyId, registry.get(ceremonyId, 'unseal').unseal!),
     unsealReset: async ({ ceremonyId }) => {
-      const { ceremony } = take(ceremonyId, 'unseal');
-      await ceremony.reset();
-      return unsealView(ceremonyId, ceremony);
+      const { unseal } = registry.get(ceremonyId, 'unseal');
+      await unseal!.reset();
+      return unsealView(ceremonyId, unseal!);
     },
     unsealEnd: async ({ ceremonyId }) => {
-      await close(ceremonyId);
+      await registry.close(ceremonyId);
       return {};
     },
 
@@ -133,14 +164,20 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
           ...(rootRecipient ? { rootTokenPgpKey: rootRecipient } : {}),
         });
         try {
-          return {
-            shares: result.shares.map((share) => share.toString('base64')),
-            rootToken: result.rootTokenEncrypted ? result.rootToken.toString('base64') : result.rootToken.toString('utf8'),
-            sharesEncrypted: result.sharesEncrypted,
-          };
+          // The hand-out keeps its own copies; the core's result is wiped at once.
+          const items: HandoutItem[] = [
+            ...result.shares.map((share): HandoutItem => ({ kind: 'share', secret: Buffer.from(share), encoding: 'base64' })),
+            { kind: 'root-token', secret: Buffer.from(result.rootToken), encoding: result.rootTokenEncrypted ? 'base64' : 'utf8' },
+          ];
+          const entry = registry.add('init', targetOf({ addrs, profile }), undefined, 'handout');
+          entry.handout = new Handout(items, result.sharesEncrypted);
+          entry.required = result.shares.length;
+          return entry.summary();
         } finally {
           result.wipe();
         }
+      } catch (error) {
+        throw withAppHint(error);
       } finally {
         c.close();
       }
@@ -155,46 +192,49 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
         const ceremony = await RekeyCeremony.start(c, {
           newShares: shares, newThreshold: threshold, requireVerification: true, audit: deps.audit, ...(recipients ? { pgpKeys: recipients } : {}),
         });
-        const id = remember({ kind: 'rekey', cluster: c, ceremony });
-        return nonceView(id, 'rekey', 'collect', ceremony.parameters.nonce, ceremony.fingerprint, 0, ceremony.threshold, false);
+        const entry = registry.add('rekey', targetOf({ addrs, profile }), c, 'collect');
+        entry.rekey = ceremony;
+        entry.required = ceremony.threshold;
+        return nonceView(entry);
       } catch (error) {
         c.close();
-        throw error;
+        throw withAppHint(error);
       }
     },
     rekeySubmit: async ({ ceremonyId, share, confirmedFingerprint }) => {
-      const entry = take(ceremonyId, 'rekey', 'rekey-verify');
-      if (entry.ceremony.fingerprint !== confirmedFingerprint) throw fingerprintChanged(confirmedFingerprint, entry.ceremony.fingerprint);
-      const typed = Buffer.from(share.trim(), 'utf8');
+      const entry = registry.get(ceremonyId, 'rekey');
+      if (entry.stage === 'handout') throw handoutFirst(entry);
+      if (entry.stage === 'verify') await ensureVerification(entry);
+      checkFingerprint(entry, confirmedFingerprint);
+      const typed = typedShareBytes(share, false);
       try {
-        if (entry.kind === 'rekey-verify') {
-          const progress = await entry.ceremony.submit(typed);
-          const view = nonceView(ceremonyId, 'rekey', 'verify', entry.ceremony.parameters.nonce, entry.ceremony.fingerprint, progress.progress, progress.required, progress.complete);
-          if (progress.complete) await close(ceremonyId);
+        if (entry.stage === 'verify') {
+          const progress = await entry.verification!.submit(typed);
+          entry.progress = progress.progress;
+          const view = { ...nonceView(entry), complete: progress.complete };
+          if (progress.complete) await registry.close(ceremonyId);
           return view;
         }
-        const progress = await entry.ceremony.submit(typed);
-        const view = nonceView(ceremonyId, 'rekey', 'collect', entry.ceremony.parameters.nonce, entry.ceremony.fingerprint, progress.progress, progress.required, progress.complete);
-        if (!progress.complete) return view;
-        view.newShares = (progress.newShares ?? []).map((s) => s.toString('base64'));
-        for (const s of progress.newShares ?? []) s.fill(0);
-        if (progress.verificationNonce) {
-          // The new shares are not in force yet: threshold holders of the NEW shares must now prove them.
-          const verification = await RekeyVerification.join(entry.cluster, deps.audit);
-          open.set(ceremonyId, { kind: 'rekey-verify', cluster: entry.cluster, ceremony: verification });
-          view.verification = { nonce: verification.parameters.nonce, fingerprint: verification.fingerprint, required: verification.threshold };
-        } else {
-          await close(ceremonyId);
-        }
-        return view;
+        const progress = await entry.rekey!.submit(typed);
+        entry.progress = progress.progress;
+        if (!progress.complete) return nonceView(entry);
+        // The new shares exist only here now: into the hand-out before anything else can fail.
+        const fresh = progress.newShares ?? [];
+        entry.handout = new Handout(fresh.map((s): HandoutItem => ({ kind: 'share', secret: Buffer.from(s), encoding: 'base64' })), Boolean(progress.newSharesEncrypted));
+        for (const s of fresh) s.fill(0);
+        entry.rekeyNeedsVerification = Boolean(progress.verificationNonce);
+        entry.stage = 'handout';
+        return { ...nonceView(entry), complete: true };
       } finally {
         typed.fill(0);
       }
     },
-    rekeyCancel: async ({ ceremonyId }) => {
-      const entry = take(ceremonyId, 'rekey', 'rekey-verify');
-      await RekeyCeremony.cancel(entry.cluster, deps.audit);
-      await close(ceremonyId);
+    rekeyCancel: async ({ ceremonyId, confirmation }) => {
+      const entry = registry.get(ceremonyId, 'rekey');
+      // New shares not yet with every holder: cancelling throws them away, so it needs the typed phrase.
+      if (entry.stage === 'handout') entry.handout!.checkAbandon(confirmation);
+      await RekeyCeremony.cancel(entry.cluster!, deps.audit);
+      await registry.close(ceremonyId);
       return {};
     },
 
@@ -202,80 +242,112 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
       const c = await cluster(target);
       try {
         const ceremony = await GenerateRootCeremony.start(c, { audit: deps.audit });
-        const id = remember({ kind: 'generate-root', cluster: c, ceremony });
-        return nonceView(id, 'generate-root', 'collect', ceremony.parameters.nonce, ceremony.fingerprint, 0, ceremony.required, false);
+        const entry = registry.add('generate-root', targetOf(target), c, 'collect');
+        entry.generateRoot = ceremony;
+        entry.required = ceremony.required;
+        return nonceView(entry);
       } catch (error) {
         c.close();
-        throw error;
+        throw withAppHint(error);
       }
     },
     generateRootSubmit: async ({ ceremonyId, share, confirmedFingerprint }) => {
-      const { ceremony } = take(ceremonyId, 'generate-root');
-      if (ceremony.fingerprint !== confirmedFingerprint) throw fingerprintChanged(confirmedFingerprint, ceremony.fingerprint);
-      const typed = Buffer.from(share.trim(), 'utf8');
+      const entry = registry.get(ceremonyId, 'generate-root');
+      if (entry.stage === 'handout') throw handoutFirst(entry);
+      checkFingerprint(entry, confirmedFingerprint);
+      const typed = typedShareBytes(share, false);
       try {
-        const progress = await ceremony.submit(typed);
-        const view = nonceView(ceremonyId, 'generate-root', 'collect', ceremony.parameters.nonce, ceremony.fingerprint, progress.progress, progress.required, progress.complete);
-        if (progress.complete && progress.rootToken) {
-          view.rootToken = progress.rootToken.toString('utf8');
-          progress.rootToken.fill(0);
-          await close(ceremonyId);
-        }
-        return view;
+        const progress = await entry.generateRoot!.submit(typed);
+        entry.progress = progress.progress;
+        if (!progress.complete || !progress.rootToken) return nonceView(entry);
+        entry.handout = new Handout([{ kind: 'root-token', secret: Buffer.from(progress.rootToken), encoding: 'utf8' }], false);
+        progress.rootToken.fill(0);
+        entry.stage = 'handout';
+        return { ...nonceView(entry), complete: true };
       } finally {
         typed.fill(0);
       }
     },
-    generateRootCancel: async ({ ceremonyId }) => {
-      const entry = take(ceremonyId, 'generate-root');
-      await GenerateRootCeremony.cancel(entry.cluster, deps.audit);
-      await close(ceremonyId);
+    generateRootCancel: async ({ ceremonyId, confirmation }) => {
+      const entry = registry.get(ceremonyId, 'generate-root');
+      if (entry.stage === 'handout') {
+        // The attempt is over on the server; what is left is the token nobody has received yet.
+        entry.handout!.checkAbandon(confirmation);
+        await deps.audit.record({ action: 'vault.handout.abandon', outcome: 'ok', ceremony: 'generate-root', waiting: waitingLabels(entry) });
+      } else {
+        await GenerateRootCeremony.cancel(entry.cluster!, deps.audit);
+      }
+      await registry.close(ceremonyId);
+      return {};
+    },
+
+    handoutReveal: async ({ ceremonyId, index }) => {
+      const entry = registry.get(ceremonyId);
+      const secret = openHandout(entry).reveal(index);
+      await deps.audit.record({ action: 'vault.handout.reveal', outcome: 'ok', ceremony: entry.kind, holder: secret.label });
+      return secret;
+    },
+    handoutConfirm: async ({ ceremonyId, index }) => {
+      const entry = registry.get(ceremonyId);
+      const handout = openHandout(entry);
+      const label = handout.view().items[index]?.label ?? '';
+      handout.confirm(index);
+      await deps.audit.record({ action: 'vault.handout.recorded', outcome: 'ok', ceremony: entry.kind, holder: label });
+      if (!handout.complete) return { ceremony: entry.summary(), finished: false };
+      const next = await afterHandout(entry);
+      return next ? { ceremony: next, finished: false } : { finished: true };
+    },
+    handoutAbandon: async ({ ceremonyId, confirmation }) => {
+      const entry = registry.get(ceremonyId);
+      openHandout(entry).checkAbandon(confirmation);
+      const waiting = waitingLabels(entry);
+      // Rekeyed shares not all handed out must never come into force: cancel the rekey (the old shares stay valid).
+      if (entry.kind === 'rekey') await RekeyCeremony.cancel(entry.cluster!, deps.audit);
+      await deps.audit.record({ action: 'vault.handout.abandon', outcome: 'ok', ceremony: entry.kind, waiting });
+      await registry.close(ceremonyId);
       return {};
     },
   };
 
   return {
     handlers,
-    async closeAll() {
-      for (const id of [...open.keys()]) await close(id).catch(() => undefined);
-    },
+    openCount: () => registry.openCount(),
+    closeAll: () => registry.closeAll(),
   };
 }
 
-function nodeView(status: NodeStatus): VaultNodeView {
-  const view: VaultNodeView = { addr: status.address, reachable: status.reachable };
-  if (status.error) view.error = status.error.message;
-  if (status.initialized !== undefined) view.initialized = status.initialized;
-  if (status.sealed !== undefined) view.sealed = status.sealed;
-  if (status.threshold !== undefined) view.threshold = status.threshold;
-  if (status.shares !== undefined) view.shares = status.shares;
-  if (status.progress !== undefined) view.progress = status.progress;
-  if (status.version) view.version = status.version;
-  if (status.clusterName) view.clusterName = status.clusterName;
-  if (status.role) view.haMode = status.role;
-  view.isLeader = status.role === 'active';
-  if (status.storageType) view.storageType = status.storageType;
+function openHandout(entry: OpenCeremony): Handout {
+  if (entry.stage !== 'handout' || !entry.handout) {
+    throw new CustodianError('CEREMONY_NOT_STARTED', 'This ceremony has nothing to hand out now.', { hint: 'Reopen the Vault screen to see where the ceremony stands.' });
+  }
+  return entry.handout;
+}
+
+function waitingLabels(entry: OpenCeremony): string[] {
+  return (entry.handout?.view().items ?? []).filter((item) => !item.handedOut).map((item) => item.label);
+}
+
+function nonceView(entry: OpenCeremony): NonceCeremonyView {
+  const print = entry.fingerprint ?? { fingerprint: '', nonce: '' };
+  const view: NonceCeremonyView = {
+    ceremonyId: entry.id,
+    operation: entry.kind === 'rekey' ? 'rekey' : 'generate-root',
+    stage: entry.stage,
+    nonce: print.nonce,
+    fingerprint: print.fingerprint,
+    progress: entry.progress,
+    required: entry.required,
+    complete: false,
+  };
+  if (entry.stage === 'handout' && entry.handout) view.handout = entry.handout.view();
   return view;
 }
 
-function unsealView(ceremonyId: string, ceremony: UnsealCeremony): UnsealView {
-  const nodes: NodeProgress[] = ceremony.nodes.map((node) => {
-    const threshold = node.threshold || ceremony.threshold;
-    const progress: NodeProgress = {
-      addr: node.address,
-      sealed: node.outcome === 'unreachable' ? null : node.sealed ?? true,
-      progress: node.sealed === false ? threshold : node.progress ?? 0,
-      threshold,
-    };
-    if (node.error) progress.error = node.error.message;
-    return progress;
+function handoutFirst(entry: OpenCeremony): CustodianError {
+  const next = entry.handout?.view().items[entry.handout.next]?.label ?? 'the next holder';
+  return new CustodianError('HANDOUT_OPEN', `The hand-out of this ceremony is still open (${next} is next); no share is taken until it is finished.`, {
+    hint: 'Finish the hand-out on the Vault screen, or abandon it with the typed confirmation.',
   });
-  return { ceremonyId, submitted: ceremony.accepted, threshold: ceremony.threshold, nodes, done: ceremony.complete };
-}
-
-function nonceView(ceremonyId: string, operation: NonceCeremonyView['operation'], stage: NonceCeremonyView['stage'], nonce: string, fingerprint: string,
-  progress: number, required: number, complete: boolean): NonceCeremonyView {
-  return { ceremonyId, operation, stage, nonce, fingerprint, progress, required, complete };
 }
 
 function fingerprintChanged(confirmed: string, current: string): CustodianError {

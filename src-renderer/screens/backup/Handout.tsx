@@ -1,8 +1,9 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import type { HandoutEnded, HandoutView, HolderWords } from '../../../src-shared/contract.js';
+import type { HandoutEnded, BackupHandoutView, HolderWords } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
+import { withPresence } from '../../presence.js';
 import { useWordFields, WordFields } from './WordFields.js';
 
 type Step = 'ready' | 'words' | 'check' | 'handover';
@@ -13,7 +14,7 @@ type Step = 'ready' | 'words' | 'check' | 'handover';
  * at positions main chose. Only then is it the next holder's turn. Leaving the screen loses nothing: the
  * hand-out stays open in main and the Backup screen re-attaches to it.
  */
-export function Handout({ initial, onEnded }: { initial: HandoutView; onEnded: (ended: HandoutEnded, view: HandoutView) => void }): ReactNode {
+export function Handout({ initial, onEnded }: { initial: BackupHandoutView; onEnded: (ended: HandoutEnded, view: BackupHandoutView) => void }): ReactNode {
   const [view, setView] = useState(initial);
   const [step, setStep] = useState<Step>(initial.check ? 'check' : 'ready');
   const [words, setWords] = useState<HolderWords | undefined>();
@@ -28,7 +29,8 @@ export function Handout({ initial, onEnded }: { initial: HandoutView; onEnded: (
 
   const show = async (): Promise<void> => {
     if (!current) return;
-    const fetched = await task.run(() => call('backupHandoutWords', { handoutId: view.handoutId, index: current.index }));
+    // Main asks for the officer's presence first (Touch ID or the unlock passphrase), as for any revealed secret.
+    const fetched = await task.run(() => withPresence(() => call('backupHandoutWords', { handoutId: view.handoutId, index: current.index })));
     if (!fetched) return;
     setWords(fetched);
     setStep('words');
@@ -155,7 +157,7 @@ function TypeBack({ holder, positions, busy, onSubmit, onShowAgain }: {
 }
 
 /** Ending before every holder has their share needs the officer to type who will go without. */
-function EndEarly({ view, onEnded }: { view: HandoutView; onEnded: (ended: HandoutEnded) => void }): ReactNode {
+function EndEarly({ view, onEnded }: { view: BackupHandoutView; onEnded: (ended: HandoutEnded) => void }): ReactNode {
   const [typed, setTyped] = useState('');
   const task = useTask();
   const missing = view.holders.filter((h) => h.state !== 'confirmed' && !h.sheet).map((h) => h.name);

@@ -1,5 +1,5 @@
 import { useRef, useState, type ReactNode } from 'react';
-import type { HandoutView, KeyView } from '../../../src-shared/contract.js';
+import type { BackupHandoutView, KeyView } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
@@ -9,7 +9,7 @@ import { SecretField, takeSecret } from './SecretField.js';
  * Split a key into SLIP-39 shares: which key, T of N, one name per holder, an optional SLIP-39 passphrase. The
  * shares are made and kept in main; the hand-out (Handout.tsx) then shows them one holder at a time.
  */
-export function SplitForm({ keys, onStarted }: { keys: KeyView[]; onStarted: (view: HandoutView) => void }): ReactNode {
+export function SplitForm({ keys, onStarted }: { keys: KeyView[]; onStarted: (view: BackupHandoutView) => void }): ReactNode {
   const [key, setKey] = useState('');
   const [shares, setShares] = useState('5');
   const [threshold, setThreshold] = useState('3');

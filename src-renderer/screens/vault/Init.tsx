@@ -1,30 +1,46 @@
 import { useState, type ReactNode } from 'react';
-import type { InitResult } from '../../../src-shared/contract.js';
+import type { CeremonySummary } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import type { ClusterTarget } from '../../hooks.js';
 import { SecretHandout } from './SecretHandout.js';
 
-/** Init wizard: parameters, optional PGP key per holder, confirmation, then each holder gets their share once. */
-export function InitWizard({ target, onChanged }: { target: ClusterTarget; onChanged: () => void }): ReactNode {
+/** The contract's limit: Vault/OpenBao split into at most 255 shares, one PGP key per share. */
+const MAX_SHARES = 255;
+
+/**
+ * Init wizard: parameters, optional PGP key per holder, confirmation; then each holder gets their share once.
+ * The shares and the root token stay in main: `attached` is the hand-out main still holds (after navigation,
+ * lock or reload), and the wizard goes on with the same holder.
+ */
+export function InitWizard({ target, attached, onChanged }: { target: ClusterTarget; attached?: CeremonySummary | undefined; onChanged: () => void }): ReactNode {
   const addrs = target.addrs;
   const [shares, setShares] = useState('5');
   const [threshold, setThreshold] = useState('3');
   const [usePgp, setUsePgp] = useState(false);
   const [pgpKeys, setPgpKeys] = useState<string[]>([]);
   const [confirm, setConfirm] = useState('');
-  const [result, setResult] = useState<InitResult | undefined>();
-  const [finished, setFinished] = useState(false);
+  const [handout, setHandout] = useState<CeremonySummary | undefined>(attached?.kind === 'init' ? attached : undefined);
+  const [finished, setFinished] = useState<'done' | 'abandoned' | undefined>();
   const task = useTask();
-  const count = Math.max(0, Math.min(16, Number.parseInt(shares, 10) || 0));
+  const count = Math.max(0, Math.min(MAX_SHARES, Number.parseInt(shares, 10) || 0));
 
-  if (result) {
-    const items = [
-      ...result.shares.map((share, i) => ({ label: `Holder ${i + 1}`, secret: share })),
-      { label: 'Root token holder', secret: result.rootToken },
-    ];
-    return <SecretHandout title={result.sharesEncrypted ? 'Encrypted shares' : 'Unseal shares'} items={items} onFinished={() => { setResult(undefined); setFinished(true); onChanged(); }} />;
+  if (handout?.handout) {
+    return (
+      <SecretHandout
+        ceremonyId={handout.ceremonyId}
+        title={handout.handout.encrypted ? 'Encrypted shares' : 'Unseal shares'}
+        handout={handout.handout}
+        onProgress={(progress) => {
+          onChanged();
+          if (progress.ceremony) { setHandout(progress.ceremony); return; }
+          setHandout(undefined);
+          setFinished('done');
+        }}
+        onAbandoned={() => { setHandout(undefined); setFinished('abandoned'); onChanged(); }}
+      />
+    );
   }
   return (
     <form className="wizard" aria-label="Initialise" onSubmit={async (e) => {
@@ -35,11 +51,12 @@ export function InitWizard({ target, onChanged }: { target: ClusterTarget; onCha
         threshold: Number(threshold),
         ...(usePgp ? { pgpKeys: pgpKeys.slice(0, count) } : {}),
       };
-      const done = await task.run(() => call('vaultInit', request));
-      if (done) { setConfirm(''); setResult(done); }
+      const started = await task.run(() => call('vaultInit', request));
+      if (started) { setConfirm(''); setFinished(undefined); setHandout(started); onChanged(); }
     }}>
       <h2>Initialise the cluster</h2>
-      {finished ? <p className="notice ok" role="status">Initialised. Every holder has their share; unseal the cluster next.</p> : null}
+      {finished === 'done' ? <p className="notice ok" role="status">Initialised. Every holder has their share; unseal the cluster next.</p> : null}
+      {finished === 'abandoned' ? <p className="notice error" role="status">Hand-out abandoned: the secrets not handed out were wiped.</p> : null}
       <p>Initialises {addrs[0]} (the other nodes join it). This is the one time the shares exist in plaintext: each holder records theirs.</p>
       <div className="columns">
         <Field label="Number of shares" type="number" value={shares} onChange={setShares} />

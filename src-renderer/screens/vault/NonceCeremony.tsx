@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { NonceCeremonyView } from '../../../src-shared/contract.js';
+import { useState, type ReactNode } from 'react';
+import type { CeremonySummary, NonceCeremonyView } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
+import { ConfirmButton } from '../../components/Confirm.js';
 import { Busy, ErrorNotice, Field, Meter } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import type { ClusterTarget } from '../../hooks.js';
@@ -10,32 +11,50 @@ import { ShareInput, type ShareSubmission } from './ShareInput.js';
 type Operation = 'rekey' | 'generate-root';
 type Step = 'params' | 'confirm' | 'enter' | 'handover' | 'handout' | 'done';
 
+/** The screen's view of a ceremony main still holds (after navigation, lock, reload or a reopened window). */
+function fromSummary(summary: CeremonySummary): NonceCeremonyView {
+  const view: NonceCeremonyView = {
+    ceremonyId: summary.ceremonyId,
+    operation: summary.kind === 'rekey' ? 'rekey' : 'generate-root',
+    stage: summary.stage,
+    nonce: summary.nonce ?? '',
+    fingerprint: summary.fingerprint ?? '',
+    progress: summary.progress,
+    required: summary.required,
+    complete: false,
+  };
+  if (summary.handout) view.handout = summary.handout;
+  return view;
+}
+
 /**
  * Rekey and generate-root: the nonce-based ceremonies. Every holder first checks the ceremony fingerprint
  * (operation, nonce, new parameters, PGP fingerprints) against the one the ceremony lead announced, then types
  * their share. Main refuses a share if the server's ceremony changed in between.
+ *
+ * The ceremony lives in main: leaving this screen changes nothing, and `attached` (main's list, read when the
+ * screen mounts) brings it back at the same stage. Only "Cancel ceremony", confirmed, ends it.
  */
-export function NonceCeremony({ operation, target, onChanged }: { operation: Operation; target: ClusterTarget; onChanged: () => void }): ReactNode {
-  const [step, setStep] = useState<Step>('params');
-  const [view, setView] = useState<NonceCeremonyView | undefined>();
+export function NonceCeremony({ operation, target, attached, onChanged }: {
+  operation: Operation;
+  target: ClusterTarget;
+  attached?: CeremonySummary | undefined;
+  onChanged: () => void;
+}): ReactNode {
+  const resumed = attached && attached.kind === operation ? fromSummary(attached) : undefined;
+  const [step, setStep] = useState<Step>(resumed ? (resumed.stage === 'handout' ? 'handout' : 'confirm') : 'params');
+  const [view, setView] = useState<NonceCeremonyView | undefined>(resumed);
   const [shares, setShares] = useState('5');
   const [threshold, setThreshold] = useState('3');
   const [matches, setMatches] = useState(false);
   const task = useTask();
   const title = operation === 'rekey' ? 'Rekey' : 'Generate root token';
-  const viewRef = useRef(view);
-  viewRef.current = view;
-  useEffect(() => () => {
-    const current = viewRef.current;
-    // Leaving mid-way cancels the attempt on the server so no half-done ceremony is left open.
-    if (current && !current.complete) void call(operation === 'rekey' ? 'rekeyCancel' : 'generateRootCancel', { ceremonyId: current.ceremonyId }).catch(() => undefined);
-  }, [operation]);
 
   const begin = async (): Promise<void> => {
     const started = await task.run(() => operation === 'rekey'
       ? call('rekeyBegin', { ...target, shares: Number(shares), threshold: Number(threshold) })
       : call('generateRootBegin', target));
-    if (started) { setView(started); setStep('confirm'); }
+    if (started) { setView(started); setStep('confirm'); onChanged(); }
   };
   const submit = async (submission: ShareSubmission): Promise<void> => {
     if (!view) return;
@@ -44,18 +63,20 @@ export function NonceCeremony({ operation, target, onChanged }: { operation: Ope
     if (!next) return;
     setView(next);
     setMatches(false);
-    if (!next.complete) { setStep('handover'); return; }
     onChanged();
-    setStep(next.stage === 'collect' && (next.newShares?.length || next.rootToken) ? 'handout' : 'done');
+    if (!next.complete) { setStep('handover'); return; }
+    if (next.stage === 'handout' && next.handout) { setStep('handout'); return; }
+    setView(undefined);
+    setStep('done');
   };
   const cancel = async (): Promise<void> => {
     if (!view) return;
     const done = await task.run(() => call(operation === 'rekey' ? 'rekeyCancel' : 'generateRootCancel', { ceremonyId: view.ceremonyId }));
-    if (done) { setView(undefined); setStep('params'); }
+    if (done) { setView(undefined); setStep('params'); onChanged(); }
   };
 
   return (
-    <div className="ceremony" aria-label={title}>
+    <div className="ceremony" role="group" aria-label={title}>
       <h2>{title}</h2>
       {step === 'params' ? (
         <form onSubmit={(e) => { e.preventDefault(); void begin(); }}>
@@ -71,9 +92,9 @@ export function NonceCeremony({ operation, target, onChanged }: { operation: Ope
           <button type="submit" disabled={task.busy}>Start {operation === 'rekey' ? 'rekey' : 'generate-root'}</button>
         </form>
       ) : null}
-      {view && step !== 'params' && step !== 'done' ? (
+      {view && step !== 'params' && step !== 'done' && step !== 'handout' ? (
         <>
-          <div className="fingerprint" aria-label="Ceremony fingerprint">
+          <div className="fingerprint" role="group" aria-label="Ceremony fingerprint">
             <span>Ceremony fingerprint</span>
             <code data-testid="ceremony-fingerprint">{view.fingerprint}</code>
             <small>nonce {view.nonce}</small>
@@ -105,23 +126,25 @@ export function NonceCeremony({ operation, target, onChanged }: { operation: Ope
           <button type="button" autoFocus onClick={() => setStep('confirm')}>Next holder is ready</button>
         </div>
       ) : null}
-      {step === 'handout' && view ? (
+      {step === 'handout' && view?.handout ? (
         <SecretHandout
+          ceremonyId={view.ceremonyId}
           title={operation === 'rekey' ? 'New unseal shares' : 'New root token'}
-          items={operation === 'rekey'
-            ? (view.newShares ?? []).map((share, i) => ({ label: `Holder ${i + 1}`, secret: share }))
-            : [{ label: 'Root token holder', secret: view.rootToken ?? '' }]}
-          onFinished={() => {
+          handout={view.handout}
+          onProgress={(progress) => {
+            onChanged();
             // A rekey with verification: the new shares are not in force until threshold NEW holders prove them.
-            if (view.verification) {
-              setView({ ...view, stage: 'verify', nonce: view.verification.nonce, fingerprint: view.verification.fingerprint, progress: 0,
-                required: view.verification.required, complete: false, newShares: undefined, verification: undefined });
+            if (progress.ceremony && progress.ceremony.stage !== 'handout') {
+              setView(fromSummary(progress.ceremony));
               setStep('confirm');
+            } else if (progress.ceremony) {
+              setView(fromSummary(progress.ceremony));
             } else {
               setView(undefined);
               setStep('done');
             }
           }}
+          onAbandoned={() => { setView(undefined); setStep('params'); onChanged(); }}
         />
       ) : null}
       {step === 'done' ? (
@@ -133,7 +156,15 @@ export function NonceCeremony({ operation, target, onChanged }: { operation: Ope
       {task.busy ? <Busy label={step === 'params' ? 'Starting the ceremony' : 'Sending the share'} /> : null}
       <ErrorNotice error={task.error} onDismiss={task.clearError} />
       {view && (step === 'confirm' || step === 'enter' || step === 'handover') ? (
-        <button type="button" className="danger" onClick={cancel} disabled={task.busy}>Cancel ceremony</button>
+        <ConfirmButton
+          label="Cancel ceremony"
+          title={`Cancel the ${operation === 'rekey' ? 'rekey' : 'generate-root'} ceremony?`}
+          message={<p>The attempt is cancelled on the server and {view.progress === 1 ? 'the 1 share given so far is' : `the ${view.progress} shares given so far are`} discarded.
+            {view.stage === 'verify' ? ' The new shares never come into force; the old shares stay valid.' : ''} Every holder would start again.</p>}
+          confirmLabel="Yes, cancel the ceremony"
+          disabled={task.busy}
+          onConfirm={cancel}
+        />
       ) : null}
     </div>
   );

@@ -1,10 +1,12 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useRef, useState, type ReactNode } from 'react';
+import { SecretField, type SecretHandle } from '../../components/SecretField.js';
 
 export interface ShareSubmission { share: string; pgpPrivateKey?: string; pgpPassphrase?: string }
 
 /**
- * The masked input a holder types their share into. The text lives only in this component's state until the
- * holder submits; the parent sends it to main at once and this component is unmounted (hand-over screen).
+ * Where a holder types their share. The share (and a PGP private key and its passphrase) never enter React
+ * state or the DOM tree: the fields are uncontrolled, read once on submit, cleared at once, and the text goes
+ * straight to main (the caller sends it and keeps no copy).
  */
 export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel = 'Submit share' }: {
   label: string;
@@ -13,45 +15,41 @@ export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel
   allowPgp?: boolean;
   submitLabel?: string;
 }): ReactNode {
-  const id = useId();
-  const [share, setShare] = useState('');
+  const share = useRef<SecretHandle>(null);
+  const privateKey = useRef<SecretHandle>(null);
+  const passphrase = useRef<SecretHandle>(null);
   const [pgp, setPgp] = useState(false);
-  const [privateKey, setPrivateKey] = useState('');
-  const [passphrase, setPassphrase] = useState('');
+  const [filled, setFilled] = useState(false);
   return (
     <form className="share-input" aria-label="Share entry" onSubmit={(e) => {
       e.preventDefault();
-      const submission: ShareSubmission = { share };
+      const submission: ShareSubmission = { share: share.current?.read() ?? '' };
       if (pgp) {
-        submission.pgpPrivateKey = privateKey;
-        if (passphrase) submission.pgpPassphrase = passphrase;
+        submission.pgpPrivateKey = privateKey.current?.read() ?? '';
+        const typed = passphrase.current?.read() ?? '';
+        if (typed) submission.pgpPassphrase = typed;
       }
-      setShare(''); setPrivateKey(''); setPassphrase('');
-      onSubmit(submission);
+      share.current?.clear();
+      privateKey.current?.clear();
+      passphrase.current?.clear();
+      if (submission.share.trim() !== '') onSubmit(submission);
     }}>
       {pgp ? (
         <>
-          <label htmlFor={`${id}-enc`}>{label} (PGP-encrypted, as printed at init)</label>
-          <textarea id={`${id}-enc`} className="masked" rows={4} value={share} onChange={(e) => setShare(e.target.value)} autoFocus spellCheck={false} autoComplete="off" />
-          <label htmlFor={`${id}-key`}>Your PGP private key (ASCII armour)</label>
-          <textarea id={`${id}-key`} className="masked" rows={4} value={privateKey} onChange={(e) => setPrivateKey(e.target.value)} spellCheck={false} autoComplete="off" />
-          <label htmlFor={`${id}-pass`}>Passphrase of the private key</label>
-          <input id={`${id}-pass`} type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="off" />
+          <SecretField key="enc" handle={share} multiline autoFocus onFilledChange={setFilled} label={`${label} (PGP-encrypted, as printed at init)`} />
+          <SecretField key="pk" handle={privateKey} multiline label="Your PGP private key (ASCII armour)" />
+          <SecretField key="pass" handle={passphrase} label="Passphrase of the private key" />
         </>
       ) : (
-        <>
-          <label htmlFor={`${id}-share`}>{label}</label>
-          <input id={`${id}-share`} type="password" value={share} onChange={(e) => setShare(e.target.value)} autoFocus autoComplete="off" spellCheck={false}
-            aria-describedby={`${id}-hint`} />
-          <small id={`${id}-hint`}>Base64 or hex, as printed at init. It is sent to the app's core and cleared from this window.</small>
-        </>
+        <SecretField key="plain" handle={share} autoFocus group={4} onFilledChange={setFilled} label={label}
+          hint="Base64 or hex, as printed at init; spaces between groups are ignored. It is sent to the app's core and cleared from this window." />
       )}
       {allowPgp ? (
         <label className="check">
-          <input type="checkbox" checked={pgp} onChange={(e) => setPgp(e.target.checked)} /> My share is PGP-encrypted
+          <input type="checkbox" checked={pgp} onChange={(e) => { setPgp(e.target.checked); setFilled(false); }} /> My share is PGP-encrypted
         </label>
       ) : null}
-      <button type="submit" disabled={busy || share.trim() === ''}>{submitLabel}</button>
+      <button type="submit" disabled={busy || !filled}>{submitLabel}</button>
     </form>
   );
 }

@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { UnsealView } from '../../../src-shared/contract.js';
+import { useState, type ReactNode } from 'react';
+import type { CeremonySummary, UnsealView } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
+import { ConfirmButton } from '../../components/Confirm.js';
 import { Busy, ErrorNotice, Meter, StateBadge } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import type { ClusterTarget } from '../../hooks.js';
@@ -8,23 +9,21 @@ import { ShareInput, type ShareSubmission } from './ShareInput.js';
 
 type Step = 'start' | 'enter' | 'handover' | 'done';
 
-/** The unseal ceremony, holder by holder: masked input, per-node progress, a hand-over screen between holders. */
-export function UnsealCeremony({ target, onChanged }: { target: ClusterTarget; onChanged: () => void }): ReactNode {
-  const addrs = target.addrs;
-  const [view, setView] = useState<UnsealView | undefined>();
-  const [step, setStep] = useState<Step>('start');
+/**
+ * The unseal ceremony, holder by holder: masked input, per-node progress, a hand-over screen between holders.
+ * It lives in main until the cluster is unsealed: leaving the screen, locking or reloading changes nothing, and
+ * `attached` (main's list, read on mount) brings it back with the next holder's turn.
+ */
+export function UnsealCeremony({ target, attached, onChanged }: { target: ClusterTarget; attached?: CeremonySummary | undefined; onChanged: () => void }): ReactNode {
+  const addrs = attached?.target.addrs ?? target.addrs;
+  const resumed = attached?.kind === 'unseal' ? attached.unseal : undefined;
+  const [view, setView] = useState<UnsealView | undefined>(resumed);
+  const [step, setStep] = useState<Step>(resumed ? 'enter' : 'start');
   const task = useTask();
-  const viewRef = useRef(view);
-  viewRef.current = view;
-  // Leaving the screen ends the ceremony in main (it wipes what it remembers of the shares).
-  useEffect(() => () => {
-    const current = viewRef.current;
-    if (current && !current.done) void call('unsealEnd', { ceremonyId: current.ceremonyId }).catch(() => undefined);
-  }, []);
 
   const begin = async (): Promise<void> => {
     const started = await task.run(() => call('unsealBegin', target));
-    if (started) { setView(started); setStep('enter'); }
+    if (started) { setView(started); setStep(started.done ? 'done' : 'enter'); onChanged(); }
   };
   const submit = async (submission: ShareSubmission): Promise<void> => {
     if (!view) return;
@@ -33,7 +32,6 @@ export function UnsealCeremony({ target, onChanged }: { target: ClusterTarget; o
       setView(next);
       setStep(next.done ? 'done' : 'handover');
       onChanged();
-      if (next.done) void call('unsealEnd', { ceremonyId: next.ceremonyId }).catch(() => undefined);
     } else {
       // A refused share (wrong, repeated, rejected at the threshold): show where every node stands now.
       const now = await call('unsealView', { ceremonyId: view.ceremonyId }).catch(() => undefined);
@@ -49,7 +47,7 @@ export function UnsealCeremony({ target, onChanged }: { target: ClusterTarget; o
 
   const holder = (view?.submitted ?? 0) + 1;
   return (
-    <div className="ceremony" aria-label="Unseal ceremony">
+    <div className="ceremony" role="group" aria-label="Unseal ceremony">
       <h2>Unseal ceremony</h2>
       {step === 'start' ? (
         <>
@@ -83,7 +81,14 @@ export function UnsealCeremony({ target, onChanged }: { target: ClusterTarget; o
       {task.busy ? <Busy label={step === 'start' ? 'Reading every node' : 'Applying the share to every sealed node'} /> : null}
       <ErrorNotice error={task.error} onDismiss={task.clearError} />
       {view && step !== 'done' ? (
-        <button type="button" className="danger" onClick={reset} disabled={task.busy}>Reset ceremony (discard shares given so far)</button>
+        <ConfirmButton
+          label="Reset ceremony (discard shares given so far)"
+          title="Reset the unseal ceremony?"
+          message={<p>Every sealed node discards the {view.submitted} share{view.submitted === 1 ? '' : 's'} given so far; all {view.threshold} holders must give their shares again.</p>}
+          confirmLabel="Yes, discard the shares given"
+          disabled={task.busy}
+          onConfirm={reset}
+        />
       ) : null}
     </div>
   );
@@ -91,14 +96,15 @@ export function UnsealCeremony({ target, onChanged }: { target: ClusterTarget; o
 
 function Progress({ view }: { view: UnsealView }): ReactNode {
   return (
-    <div className="node-progress" aria-label="Progress per node">
+    <div className="node-progress" role="group" aria-label="Progress per node">
       <Meter label="Shares given" value={view.submitted} max={view.threshold} />
       <ul>
         {view.nodes.map((node) => (
           <li key={node.addr}>
             <Meter label={node.addr} value={node.sealed === false ? node.threshold : node.progress} max={node.threshold || view.threshold} />
             <StateBadge state={node.sealed === false ? 'unsealed' : node.sealed === null ? 'unreachable' : 'sealed'} />
-            {node.error ? <small className="muted"> {node.error}</small> : null}
+            {node.joining && node.sealed !== false ? <small className="node-note">Raft follower: takes the shares once the first node is unsealed.</small> : null}
+            {node.error ? <small className="node-note node-error" data-code={node.errorCode}>{node.error}</small> : null}
           </li>
         ))}
       </ul>

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+import { afterPresence, alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
 
 export interface Holder { name: string; index: number; words: string[] }
 
@@ -59,7 +59,8 @@ export async function splitSpec(context: SpecContext, keyName: string, keyId: st
     }
     await turn.getByRole('button', { name: `Show ${name}'s words` }).click();
     const shown = handout.getByRole('group', { name: `Words of ${name}` });
-    await shown.locator('.share-words .w').first().waitFor();
+    // Main asks for the officer's presence before it reveals a share (unless confirmed in the last minute).
+    await afterPresence(page, shown.locator('.share-words .w'), context.passphrase);
     const words = (await shown.locator('.share-words .w').allInnerTexts()).map((w) => w.trim());
     assert.equal(words.length, 33, `${name} gets a 33-word share`);
     if (i === 0) await context.shot('backup-handout-words');

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+import { expectAxeCleanBothSchemes } from './accessibility.js';
+import { disrupt, DISRUPTIONS, shownSecret } from './survival.js';
+import { openCeremonies } from './vault.js';
 
 export type VaultCall = (method: string, path: string, token?: string) => Promise<{ status: number; body: Record<string, unknown> }>;
 
@@ -16,6 +19,7 @@ async function openTab(context: SpecContext, tab: 'Rekey' | 'Generate root'): Pr
 /** One holder: check the fingerprint box, continue, type the share, submit. */
 async function holderTurn(context: SpecContext, label: string, share: string, fingerprint: string): Promise<void> {
   const { page } = context;
+  await page.getByTestId('ceremony-fingerprint').waitFor({ timeout: 60_000 });
   assert.equal((await page.getByTestId('ceremony-fingerprint').innerText()).trim(), fingerprint, 'the same fingerprint for every holder');
   const proceed = page.getByRole('button', { name: 'Continue to my share' });
   assert.equal(await proceed.isDisabled(), true, 'no share before the fingerprint is confirmed');
@@ -48,8 +52,17 @@ export async function generateRootSpec(context: SpecContext, shares: string[], v
 
   // Start again: three holders, then the token is handed out once.
   await page.getByRole('button', { name: 'Dismiss' }).click();
+  // Cancelling asks first; "Keep" keeps the ceremony.
   await page.getByRole('button', { name: 'Cancel ceremony' }).click();
+  const ask = page.getByRole('alertdialog', { name: 'Cancel the generate-root ceremony?' });
+  assert.match(await ask.innerText(), /cancelled on the server/);
+  await expectAxeCleanBothSchemes(page, 'cancel-ceremony-confirmation', context.shot);
+  await ask.getByRole('button', { name: 'Keep' }).click();
+  assert.equal((await openCeremonies(context))[0]?.kind, 'generate-root', 'kept');
+  await page.getByRole('button', { name: 'Cancel ceremony' }).click();
+  await page.getByRole('button', { name: 'Yes, cancel the ceremony' }).click();
   await page.getByRole('button', { name: 'Start generate-root' }).waitFor();
+  assert.deepEqual(await openCeremonies(context), []);
   await openTab(context, 'Rekey');
   await openTab(context, 'Generate root');
   await page.getByRole('button', { name: 'Start generate-root' }).click();
@@ -60,7 +73,7 @@ export async function generateRootSpec(context: SpecContext, shares: string[], v
     if (holder < 3) await handOver(context);
   }
   await page.getByRole('button', { name: 'Reveal for Root token holder' }).click({ timeout: 60_000 });
-  const token = (await page.getByRole('region', { name: 'Secret for Root token holder' }).locator('code').innerText()).trim();
+  const token = await shownSecret(page, 'Root token holder');
   await page.getByRole('button', { name: /I have recorded it: finish/ }).click();
   await waitForText(page.getByRole('status').filter({ hasText: 'Root token handed over' }), /Revoke it/);
   // The token is real: OpenBao accepts it.
@@ -70,33 +83,58 @@ export async function generateRootSpec(context: SpecContext, shares: string[], v
   return token;
 }
 
+/**
+ * Rekey 5/3 -> 3/2 with verification. The new shares go out from main one holder at a time (a reload in the
+ * middle of the hand-out gives the same holder the same share); then, in the verification, every disruption
+ * (navigation, Alt+number, lock, reload, a closed and reopened window) leaves the ceremony where it was: same
+ * fingerprint, same holder, and the rekey completes.
+ */
 export async function rekeySpec(context: SpecContext, shares: string[], vault: VaultCall): Promise<string[]> {
-  const { page } = context;
+  const page = (): SpecContext['page'] => context.page;
   await openTab(context, 'Rekey');
-  await page.getByLabel('New number of shares').fill('3');
-  await page.getByLabel('New threshold').fill('2');
-  await page.getByRole('button', { name: 'Start rekey' }).click();
-  const fingerprint = (await page.getByTestId('ceremony-fingerprint').innerText({ timeout: 60_000 })).trim();
+  await page().getByLabel('New number of shares').fill('3');
+  await page().getByLabel('New threshold').fill('2');
+  await page().getByRole('button', { name: 'Start rekey' }).click();
+  const fingerprint = (await page().getByTestId('ceremony-fingerprint').innerText({ timeout: 60_000 })).trim();
   for (let holder = 1; holder <= 3; holder++) {
     await holderTurn(context, `Unseal share of holder ${holder}`, shares[holder - 1]!, fingerprint);
     if (holder < 3) await handOver(context);
   }
-  // The new shares, one holder at a time.
+  // The new shares, one holder at a time, from main.
   const fresh: string[] = [];
   for (let holder = 1; holder <= 3; holder++) {
-    await page.getByRole('button', { name: `Reveal for Holder ${holder}` }).click({ timeout: 60_000 });
-    fresh.push((await page.getByRole('region', { name: `Secret for Holder ${holder}` }).locator('code').innerText()).trim());
-    await page.getByRole('button', { name: /I have recorded it/ }).click();
+    await page().getByRole('button', { name: `Reveal for Holder ${holder}` }).click({ timeout: 60_000 });
+    let secret = await shownSecret(page(), `Holder ${holder}`);
+    if (holder === 2) {
+      await disrupt(context, 'reload');
+      await page().getByRole('button', { name: `Reveal for Holder ${holder}` }).click({ timeout: 60_000 });
+      assert.equal(await shownSecret(page(), `Holder ${holder}`), secret, 'the same new share for the same holder after a reload');
+      secret = await shownSecret(page(), `Holder ${holder}`);
+    }
+    fresh.push(secret);
+    await page().getByRole('button', { name: /I have recorded it/ }).click();
   }
+  assert.equal(new Set(fresh).size, 3);
   // Verification: two holders of the NEW shares prove them, under a new fingerprint.
-  await page.getByText('Verification: holders of the new shares').waitFor();
-  const verify = (await page.getByTestId('ceremony-fingerprint').innerText()).trim();
+  await page().getByText('Verification: holders of the new shares').waitFor();
+  const verify = (await page().getByTestId('ceremony-fingerprint').innerText()).trim();
   assert.notEqual(verify, fingerprint);
   await holderTurn(context, 'New unseal share of holder 1', fresh[0]!, verify);
   await handOver(context);
+  for (const how of DISRUPTIONS) {
+    await disrupt(context, how);
+    // Back on the Vault screen, the Rekey tab re-attached: same fingerprint, same holder, 1 of 2 given.
+    await page().getByText('Verification: holders of the new shares').waitFor({ timeout: 30_000 });
+    assert.equal((await page().getByTestId('ceremony-fingerprint').innerText()).trim(), verify, `same fingerprint after ${how}`);
+    await waitForText(page().getByRole('heading', { name: /New-share holder 2: check the fingerprint/ }), /New-share holder 2/);
+    const [open] = await openCeremonies(context);
+    assert.deepEqual([open?.kind, open?.stage], ['rekey', 'verify'], `still open in main after ${how}`);
+  }
+  await expectAxeCleanBothSchemes(page(), 'rekey-verification-resumed', context.shot);
   await holderTurn(context, 'New unseal share of holder 2', fresh[1]!, verify);
-  await waitForText(page.getByRole('status').filter({ hasText: 'Rekey complete' }), /new shares are in force/, 60_000);
+  await waitForText(page().getByRole('status').filter({ hasText: 'Rekey complete' }), /new shares are in force/, 60_000);
   const seal = await vault('GET', '/v1/sys/seal-status');
   assert.deepEqual([seal.body['n'], seal.body['t']], [3, 2]);
+  assert.deepEqual(await openCeremonies(context), []);
   return fresh;
 }

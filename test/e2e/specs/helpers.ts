@@ -7,6 +7,49 @@ export interface SpecContext {
   /** Environment of the app's core (keyring, Vault CA, ...), for checks made from the test side. */
   env: Record<string, string>;
   shot(name: string): Promise<string>;
+  /** The local unlock passphrase set for this run (asked before a reveal and to resume from the lock). */
+  passphrase: string;
+  /**
+   * Closes the window's page and opens the app in a new one, updating `page` (the Chromium runner; the
+   * Electron runner has no second window to open, so there a reload stands in for it).
+   */
+  reopen?(): Promise<Page>;
+}
+
+/** Answers the presence dialog ("Confirm it is you") with the run's unlock passphrase, if it shows. */
+export async function confirmPresence({ page, passphrase }: SpecContext, timeoutMs = 5_000): Promise<boolean> {
+  const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+  try {
+    await dialog.waitFor({ timeout: timeoutMs });
+  } catch {
+    return false; // confirmed a moment ago: main's grace period still holds
+  }
+  await dialog.getByLabel('Unlock passphrase').fill(passphrase);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.waitFor({ state: 'detached', timeout: 30_000 });
+  return true;
+}
+
+/** The unlock passphrase the e2e runs set (support/bridge.ts's default, and desktop.test.ts's first run). */
+export const E2E_UNLOCK_PASSPHRASE = 'e2e unlock passphrase 7';
+
+/**
+ * Waits for `shown` after an action that may first ask for presence ("Confirm it is you": main asks before a
+ * reveal unless confirmed in the last minute). Answers the dialog with the keyboard alone (its field has focus),
+ * so keyboard-only runs can use it too.
+ */
+export async function afterPresence(page: Page, shown: Locator, passphrase = E2E_UNLOCK_PASSPHRASE, timeoutMs = 60_000): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+  const first = await Promise.race([
+    dialog.waitFor({ timeout: timeoutMs }).then(() => 'dialog' as const),
+    shown.first().waitFor({ timeout: timeoutMs }).then(() => 'shown' as const),
+  ]);
+  if (first === 'dialog') {
+    await page.keyboard.type(passphrase);
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached', timeout: 30_000 });
+    await shown.first().waitFor({ timeout: timeoutMs });
+  }
 }
 
 /** Waits until the locator's text matches, and fails with what it showed instead. */

@@ -1,7 +1,7 @@
 /** Keys screen against the real core and a real keyring: generate, a bad key refused, export behind confirmation. */
 import assert from 'node:assert/strict';
 import { decodeFernetKey, keyId } from '../../../src-main/core/crypto/index.js';
-import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+import { alertWithCode, confirmPresence, goTo, waitForText, type SpecContext } from './helpers.js';
 
 export const KEY_ID = /K1-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/;
 
@@ -42,6 +42,8 @@ export async function keysSpec(context: SpecContext): Promise<{ id: string; name
 
   await dialog.getByLabel(`Type "${name}" to confirm`).fill(name);
   await dialog.getByRole('button', { name: 'Reveal key once' }).click();
+  // Revealing asks for the officer's presence first (the unlock passphrase here: no Touch ID in Chromium).
+  await confirmPresence(context);
   const revealed = (await dialog.getByRole('region', { name: 'Revealed key' }).locator('code').innerText()).trim();
   // The revealed text is the real key: its key id is the one listed.
   const raw = decodeFernetKey(revealed);

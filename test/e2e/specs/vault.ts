@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { alertWithCode, goTo, waitForText, type SpecContext } from './helpers.js';
+import { expectAxeCleanBothSchemes } from './accessibility.js';
+import { disrupt, shownSecret, typeShareWatched, type Disruption } from './survival.js';
 
 export interface VaultOutcome { shares: string[]; rootToken: string }
 
@@ -29,6 +31,7 @@ export async function initSpec(context: SpecContext, addresses: string[], profil
   const nodes = page.getByRole('table', { name: 'Vault nodes' });
   await waitForText(nodes, /unreachable[\s\S]*unreachable[\s\S]*unreachable/i, 60_000);
   assert.match(await nodes.innerText(), /certificate|TLS/i, 'the TLS failure is named');
+  assert.match(await nodes.innerText(), /saved cluster profile that carries the cluster's CA certificate/, 'and the way out: a profile with the CA');
   // The saved profile carries the CA.
   await saveCluster(context, { profile });
   await waitForText(nodes, /uninitialized[\s\S]*uninitialized[\s\S]*uninitialized/i, 60_000);
@@ -41,28 +44,107 @@ export async function initSpec(context: SpecContext, addresses: string[], profil
   await page.getByLabel('Type "initialise" to confirm').fill('initialise');
   await submit.click();
 
-  // Hand-out: each holder reveals and records their own share; only one is on screen at a time.
+  // Hand-out: each holder reveals and records their own share; only one is on screen at a time. The shares stay
+  // in main: leaving the screen, Alt+number, locking, reloading or reopening the window in the middle of the
+  // hand-out comes back to the same holder, and the remaining shares are handed out as before.
   const shares: string[] = [];
   let rootToken = '';
+  const before: Record<number, Disruption> = { 2: 'navigate', 3: 'alt-number', 4: 'lock', 5: 'reopen' };
   for (let i = 1; i <= 6; i++) {
     const label = i <= 5 ? `Holder ${i}` : 'Root token holder';
-    await page.getByRole('button', { name: `Reveal for ${label}` }).click({ timeout: 60_000 });
-    const secret = (await page.getByRole('region', { name: `Secret for ${label}` }).locator('code').innerText()).trim();
-    assert.equal(await page.getByRole('region', { name: /^Secret for / }).count(), 1, 'one secret on screen at a time');
+    const disruption = before[i];
+    if (disruption) {
+      await disrupt(context, disruption);
+      await waitForText(context.page.getByRole('region', { name: 'Unseal shares' }).getByRole('heading'), new RegExp(`^Unseal shares: Holder ${i} \\(share ${i} of 5\\)`), 30_000);
+    }
+    const current = context.page;
+    if (i === 1) {
+      // The root token is not counted as a share: "share 1 of 5", not "1 of 6". (Screenshots never show a share.)
+      await current.getByRole('button', { name: `Reveal for ${label}` }).waitFor({ timeout: 60_000 });
+      assert.match(await current.getByRole('region', { name: 'Unseal shares' }).getByRole('heading').innerText(), /^Unseal shares: Holder 1 \(share 1 of 5\)$/);
+      await expectAxeCleanBothSchemes(current, 'init-handout', context.shot);
+    }
+    if (i === 4) await abandonIsRefused(context);
+    await current.getByRole('button', { name: `Reveal for ${label}` }).click({ timeout: 60_000 });
+    let secret = await shownSecret(current, label);
+    if (i === 2) {
+      // Revealed but not yet confirmed, then the page reloads: the same holder gets the same share again.
+      await disrupt(context, 'reload');
+      await context.page.getByRole('button', { name: `Reveal for ${label}` }).click({ timeout: 60_000 });
+      assert.equal(await shownSecret(context.page, label), secret, 'the same share for the same holder after a reload');
+      secret = await shownSecret(context.page, label);
+    }
+    if (i === 6) assert.match(await context.page.getByRole('region', { name: 'Unseal shares' }).getByRole('heading').innerText(), /Root token holder \(the root token, not a share\)/);
+    assert.equal(await context.page.getByRole('region', { name: /^Secret for / }).count(), 1, 'one secret on screen at a time');
     if (i <= 5) shares.push(secret); else rootToken = secret;
-    await page.getByRole('button', { name: /I have recorded it/ }).click();
+    await context.page.getByRole('button', { name: /I have recorded it/ }).click();
   }
   assert.equal(new Set(shares).size, 5);
   for (const share of shares) assert.equal(Buffer.from(share, 'base64').length, 33, 'a 33-byte Shamir share, base64');
-  await waitForText(page.getByRole('status').filter({ hasText: 'Initialised' }), /Initialised/);
+  await waitForText(context.page.getByRole('status').filter({ hasText: 'Initialised' }), /Initialised/);
+  // Nothing is left open in main: no ceremony, no secret.
+  assert.deepEqual(await openCeremonies(context), []);
+  // Initialised, sealed: the Raft followers are sealed nodes waiting for the first one ("0 of 3", not
+  // "uninitialized 0 of 0"), and a sealed node has no role.
+  await context.page.getByRole('button', { name: 'Refresh status' }).click();
+  const table = context.page.getByRole('table', { name: 'Vault nodes' });
+  await waitForText(table, /sealed[\s\S]*sealed[\s\S]*sealed/i, 60_000);
+  const rows = table.locator('tbody tr');
+  assert.equal(await rows.count(), 3);
+  for (let i = 0; i < 3; i++) {
+    const cells = rows.nth(i).locator('td');
+    assert.match(await cells.nth(1).innerText(), /^sealed/i);
+    assert.equal((await cells.nth(2).innerText()).trim(), '0 of 3');
+    assert.equal((await cells.nth(3).innerText()).trim(), '—', 'no "sealed" in the Role column');
+  }
+  await expectAxeCleanBothSchemes(context.page, 'vault-initialised-sealed', context.shot);
   return { shares, rootToken };
 }
 
-async function giveShare(context: SpecContext, holder: number, share: string): Promise<void> {
+/** What main lists as open (through the page's own bridge, as the screens ask). */
+export async function openCeremonies(context: SpecContext): Promise<Array<{ kind: string; stage: string; ceremonyId: string }>> {
+  return context.page.evaluate(async () => {
+    const api = (window as unknown as { custodian: { vaultCeremonies(r: object): Promise<{ ok: boolean; value: Array<{ kind: string; stage: string; ceremonyId: string }> }> } }).custodian;
+    const result = await api.vaultCeremonies({});
+    return result.ok ? result.value.map(({ kind, stage, ceremonyId }) => ({ kind, stage, ceremonyId })) : [];
+  });
+}
+
+/**
+ * Abandoning the hand-out names the holders still waiting and needs that phrase typed: the button stays off
+ * for anything else, and main refuses a call without it (HANDOUT_OPEN), changing nothing.
+ */
+async function abandonIsRefused(context: SpecContext): Promise<void> {
   const { page } = context;
-  const input = page.getByLabel(`Unseal share of holder ${holder}`);
-  await input.fill(share);
-  assert.equal(await input.getAttribute('type'), 'password', 'the share input is masked');
+  await page.getByRole('button', { name: 'Abandon hand-out…' }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Abandon the hand-out?' });
+  assert.match(await dialog.innerText(), /Holder 4, Holder 5 and Root token holder have not received their secrets/);
+  const phrase = 'abandon holders 4-5 and root token';
+  const input = dialog.getByLabel(`Type ${phrase} to confirm`);
+  const confirm = dialog.getByRole('button', { name: 'Abandon and wipe' });
+  assert.equal(await confirm.isDisabled(), true);
+  await input.fill('abandon');
+  assert.equal(await confirm.isDisabled(), true, 'a phrase that does not name the holders does not abandon');
+  await input.fill('abandon holders 4-5');
+  assert.equal(await confirm.isDisabled(), true);
+  await expectAxeCleanBothSchemes(page, 'init-abandon-dialog', context.shot);
+  await dialog.getByRole('button', { name: 'Keep' }).click();
+  const [open] = await openCeremonies(context);
+  assert.equal(open?.kind, 'init');
+  const refused = await page.evaluate(async (ceremonyId) => {
+    const api = (window as unknown as { custodian: { handoutAbandon(r: object): Promise<{ ok: boolean; error?: { code: string; message: string } }> } }).custodian;
+    return api.handoutAbandon({ ceremonyId, confirmation: 'abandon' });
+  }, open!.ceremonyId);
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error?.code, 'HANDOUT_OPEN');
+  assert.match(refused.error?.message ?? '', /Holder 4, Holder 5 and Root token holder have not received/);
+  assert.equal((await openCeremonies(context)).length, 1, 'the hand-out is still open');
+}
+
+/** A holder types their share key by key (the DOM is checked after every keystroke), then submits it. */
+async function giveShare(context: SpecContext, holder: number, share: string, options: { show?: boolean } = {}): Promise<void> {
+  const { page } = context;
+  await typeShareWatched(page, `Unseal share of holder ${holder}`, share, options);
   await page.getByRole('button', { name: 'Submit share' }).click();
 }
 
@@ -93,7 +175,8 @@ export async function unsealSpec(context: SpecContext, shares: string[]): Promis
   const repeated = await alertWithCode(page, 'SHARE_REPEATED');
   assert.doesNotMatch(repeated, new RegExp(shares[0]!.slice(0, 12).replace(/[+/]/g, '\\$&')));
   assert.equal(await page.getByLabel('Unseal share of holder 2').inputValue(), '', 'the refused share is cleared from the window');
-  await giveShare(context, 2, shares[1]!);
+  // Shown while typing: grouped in fours; the spaces do not reach the share main sends.
+  await giveShare(context, 2, shares[1]!, { show: true });
   await nextHolder(context, 2);
 
   // Holder 3 gives a wrong share: OpenBao can only tell at the threshold; every node resets, the holders start over.
@@ -102,11 +185,30 @@ export async function unsealSpec(context: SpecContext, shares: string[]): Promis
   const rejected = await alertWithCode(page, 'SHARE_REJECTED');
   assert.match(rejected, /at least one of the shares given is wrong/);
   await waitForText(progress, /Shares given[\s\S]*0 \/ 3/);
+  // The node that refused says so in words, on its own line: its progress bar keeps its width.
+  const nodeError = progress.locator('.node-error').first();
+  await nodeError.waitFor();
+  assert.match(await nodeError.innerText(), /did not open this node: at least one of them is wrong/);
+  assert.doesNotMatch(await progress.innerText(), /HTTP \d{3}|cipher|message authentication/);
+  const widths = await progress.getByRole('listitem').locator('progress').evaluateAll((bars) => bars.map((bar) => bar.getBoundingClientRect().width));
+  assert.equal(widths.length, 3);
+  assert.ok(Math.min(...widths) >= 0.95 * Math.max(...widths), `every node's bar has the same width: ${widths.join(', ')}`);
+  await expectAxeCleanBothSchemes(page, 'unseal-wrong-share', context.shot);
 
-  // Start over: three holders, right shares.
+  // Start over: three holders, right shares. Leaving the screen between two holders keeps the ceremony.
   await page.getByRole('button', { name: 'Dismiss' }).click();
   await giveShare(context, 1, shares[2]!);
-  await nextHolder(context, 1);
+  await waitForText(page.getByRole('region', { name: 'Hand over' }), /Share 1 accepted/, 60_000);
+  await disrupt(context, 'navigate');
+  await waitForText(page.getByRole('heading', { name: /^Holder 2 of 3: your turn/ }), /Holder 2/);
+  await waitForText(progress, /Shares given[\s\S]*1 \/ 3/);
+  // Reset asks first; "Keep" keeps the share given.
+  await page.getByRole('button', { name: 'Reset ceremony (discard shares given so far)' }).click();
+  const ask = page.getByRole('alertdialog', { name: 'Reset the unseal ceremony?' });
+  assert.match(await ask.innerText(), /discards the 1 share given so far/);
+  await expectAxeCleanBothSchemes(page, 'unseal-reset-confirmation', context.shot);
+  await ask.getByRole('button', { name: 'Keep' }).click();
+  await waitForText(progress, /Shares given[\s\S]*1 \/ 3/);
   await giveShare(context, 2, shares[3]!);
   await nextHolder(context, 2);
   await giveShare(context, 3, shares[4]!);

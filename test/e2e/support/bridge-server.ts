@@ -60,7 +60,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   }
   if (request.method === 'GET' && url.pathname.startsWith('/__test/')) {
     if (request.headers['x-custodian-bridge'] !== token) return send(response, 403, 'text/plain', 'forbidden');
-    if (url.pathname === '/__test/clipboard') return send(response, 200, 'application/json', JSON.stringify({ text: clipboard.text }));
+    if (url.pathname === '/__test/clipboard') return send(response, 200, 'application/json', JSON.stringify({ text: clipboard.text, formats: clipboard.formats }));
     if (url.pathname === '/__test/notifications') return send(response, 200, 'application/json', JSON.stringify(notifications));
     if (url.pathname === '/__test/dialogs') return send(response, 200, 'application/json', JSON.stringify(dialogs.asked));
   }

@@ -13,6 +13,8 @@ export interface Bridge {
   clientScript: string;
   /** What the app last put on its (in-memory) clipboard. */
   clipboard(): Promise<string>;
+  /** The concealed formats written with it (see src-main/app/clipboard.ts). */
+  clipboardFormats(): Promise<string[]>;
   notifications(): Promise<Array<{ title: string; body: string }>>;
   /** The dialogs main opened (kind, title, what the test dialog answered). */
   dialogs(): Promise<Array<{ kind: 'directory' | 'save' | 'open'; title: string; answer: string | null }>>;
@@ -23,7 +25,18 @@ export interface Bridge {
   stop(): Promise<void>;
 }
 
-export async function startBridge(env: Record<string, string | undefined>): Promise<Bridge> {
+export interface BridgeOptions {
+  /**
+   * The local unlock passphrase to set before the page opens (as the first-run screen would), so specs that
+   * are not about the lock start where an officer's second day would; null leaves it unset. Default: set.
+   */
+  unlockPassphrase?: string | null;
+}
+
+/** The passphrase startBridge sets unless told otherwise (answer presence dialogs with it). */
+export const DEFAULT_UNLOCK_PASSPHRASE = 'e2e unlock passphrase 7';
+
+export async function startBridge(env: Record<string, string | undefined>, options: BridgeOptions = {}): Promise<Bridge> {
   const script = fileURLToPath(new URL('./bridge-server.js', import.meta.url));
   const child = spawn(process.execPath, [script], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -33,10 +46,22 @@ export async function startBridge(env: Record<string, string | undefined>): Prom
     const response = await fetch(`${url}${path}`, { headers: { 'x-custodian-bridge': token } });
     return response.json();
   };
+  const passphrase = options.unlockPassphrase === undefined ? DEFAULT_UNLOCK_PASSPHRASE : options.unlockPassphrase;
+  if (passphrase !== null) {
+    // Through the same RPC path and sender check as the page (Origin = the bridge's own origin, plus the token).
+    const response = await fetch(`${url}/rpc/${encodeURIComponent(channelOf('setUnlockPassphrase'))}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-custodian-bridge': token, origin: url },
+      body: JSON.stringify({ passphrase }),
+    });
+    const result = await response.json() as { ok: boolean; error?: { code: string } };
+    if (!result.ok) throw new Error(`could not set the unlock passphrase: ${result.error?.code}`);
+  }
   return {
     url,
     clientScript: clientScript(token),
     clipboard: async () => ((await testGet('/__test/clipboard')) as { text: string }).text,
+    clipboardFormats: async () => ((await testGet('/__test/clipboard')) as { formats: string[] }).formats,
     notifications: async () => (await testGet('/__test/notifications')) as Array<{ title: string; body: string }>,
     dialogs: async () => (await testGet('/__test/dialogs')) as Array<{ kind: 'directory' | 'save' | 'open'; title: string; answer: string | null }>,
     queueOpenFile: async (path) => {

@@ -16,10 +16,17 @@ export interface Window {
   context: BrowserContext;
   /** Messages the page logged to its console (CSP violations show up here). */
   console: string[];
+  /** Closes the page and opens the app in a new one (same browser profile and bridge), as a closed and reopened window. */
+  reopen(): Promise<Page>;
   close(): Promise<void>;
 }
 
-export async function openWindow(bridge: Bridge): Promise<Window> {
+export interface WindowOptions {
+  /** The OS colour scheme the page sees (prefers-color-scheme); Chromium's default is light. */
+  colorScheme?: 'light' | 'dark';
+}
+
+export async function openWindow(bridge: Bridge, options: WindowOptions = {}): Promise<Window> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`apt-get install -y chromium\` (npm test installs it when run as root)`);
   const profile = mkdtempSync(join(tmpdir(), 'custodian-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -28,23 +35,35 @@ export async function openWindow(bridge: Bridge): Promise<Window> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic'],
     viewport: { width: 1280, height: 860 },
+    colorScheme: options.colorScheme ?? 'light',
   });
   const console: string[] = [];
   try {
     await context.addInitScript({ content: bridge.clientScript });
-    const page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
-    page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
+    const listen = (page: Page): Page => {
+      page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
+      page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
+      return page;
+    };
+    const page = listen(context.pages()[0] ?? await context.newPage());
     await page.goto(bridge.url);
-    return {
+    const window: Window = {
       page,
       context,
       console,
+      async reopen() {
+        const fresh = listen(await context.newPage());
+        await window.page.close();
+        await fresh.goto(bridge.url);
+        window.page = fresh;
+        return fresh;
+      },
       async close() {
         await context.close();
         rmSync(profile, { recursive: true, force: true });
       },
     };
+    return window;
   } catch (error) {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

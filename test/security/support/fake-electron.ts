@@ -16,6 +16,17 @@ export const recorded = {
   appListeners: new Map<string, Listener[]>(),
   singleInstanceLock: true,
   quitCalled: false,
+  quitCalls: 0,
+  /** Items passed to clipboard.write, in order (each a MIME type -> payload map). */
+  clipboardWrites: [] as Array<Record<string, unknown>>,
+  clipboardText: '',
+  clipboardCleared: 0,
+  applicationMenu: undefined as unknown,
+  badgeCounts: [] as number[],
+  powerListeners: new Map<string, Listener[]>(),
+  /** What the next dialog.showMessageBoxSync answers (button index), and the dialogs shown. */
+  dialogAnswer: 0,
+  dialogs: [] as Array<Record<string, unknown>>,
   ready: undefined as undefined | (() => void),
 };
 
@@ -47,7 +58,11 @@ export class FakeBrowserWindow extends Emitter {
     super();
     recorded.windows.push(this);
   }
+  backgroundColors: string[] = [];
   setContentProtection(enable: boolean): void { this.contentProtection = enable; }
+  setBackgroundColor(color: string): void { this.backgroundColors.push(color); }
+  isFocused(): boolean { return true; }
+  flashFrame(_flag: boolean): void {}
   async loadURL(url: string): Promise<void> { this.webContents.loadedUrl = url; }
   show(): void {}
   focus(): void {}
@@ -57,10 +72,22 @@ export class FakeBrowserWindow extends Emitter {
 
 export const BrowserWindow = FakeBrowserWindow;
 
+/** The OS colour scheme as Electron reports it; a test sets shouldUseDarkColors and emits 'updated'. */
+class FakeNativeTheme extends Emitter {
+  themeSource: 'system' | 'light' | 'dark' = 'light';
+  shouldUseDarkColors = false;
+  off(event: string, listener: Listener): this {
+    this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== listener));
+    return this;
+  }
+}
+export const nativeTheme = new FakeNativeTheme();
+
 export const app = {
   isPackaged: false,
   requestSingleInstanceLock: () => recorded.singleInstanceLock,
-  quit: () => { recorded.quitCalled = true; },
+  quit: () => { recorded.quitCalled = true; recorded.quitCalls += 1; },
+  setBadgeCount: (count: number) => { recorded.badgeCounts.push(count); return true; },
   exit: () => { recorded.quitCalled = true; },
   on(event: string, listener: Listener) {
     recorded.appListeners.set(event, [...(recorded.appListeners.get(event) ?? []), listener]);
@@ -90,12 +117,37 @@ export const ipcMain = {
   removeHandler: (channel: string) => { recorded.ipcHandlers.delete(channel); },
 };
 
-export const clipboard = { writeText: async () => {}, readText: async () => '', clear: () => {} };
-export class Notification { static isSupported(): boolean { return false; } show(): void {} constructor(_: unknown) {} }
-/** Dialogs answer "cancelled": nothing in these tests chooses a file. */
+export class ClipboardItem {
+  readonly types: string[];
+  constructor(readonly items: Record<string, unknown>) { this.types = Object.keys(items); }
+}
+export const clipboard = {
+  write: async (items: ClipboardItem[]) => {
+    for (const item of items) recorded.clipboardWrites.push(item.items);
+    const text = items[0]?.items['text/plain'];
+    recorded.clipboardText = typeof text === 'string' ? text : '';
+  },
+  writeText: async (text: string) => { recorded.clipboardText = text; },
+  readText: async () => recorded.clipboardText,
+  clear: () => { recorded.clipboardText = ''; recorded.clipboardCleared += 1; },
+};
+export const Menu = {
+  buildFromTemplate: (template: unknown[]) => ({ template }),
+  setApplicationMenu: (menu: unknown) => { recorded.applicationMenu = menu; },
+};
 export const dialog = {
+  showMessageBoxSync: (_window: unknown, options: Record<string, unknown>) => { recorded.dialogs.push(options); return recorded.dialogAnswer; },
+  // File dialogs answer "cancelled": nothing in these tests chooses a file.
   showOpenDialog: async () => ({ canceled: true, filePaths: [] as string[] }),
   showSaveDialog: async () => ({ canceled: true, filePath: '' }),
 };
+export const systemPreferences = { canPromptTouchID: () => false, promptTouchID: async () => {} };
+export const powerMonitor = {
+  on(event: string, listener: Listener) {
+    recorded.powerListeners.set(event, [...(recorded.powerListeners.get(event) ?? []), listener]);
+    return powerMonitor;
+  },
+};
+export class Notification { static isSupported(): boolean { return false; } show(): void {} constructor(_: unknown) {} }
 export const shell = { openExternal: async () => { throw new Error('the app must not open external URLs'); } };
-export default { app, BrowserWindow, session, protocol, net, ipcMain, clipboard, Notification, dialog, shell };
+export default { app, BrowserWindow, nativeTheme, session, protocol, net, ipcMain, clipboard, ClipboardItem, Notification, shell, Menu, dialog, systemPreferences, powerMonitor };

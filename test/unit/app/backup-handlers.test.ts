@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import type { ErrorView, HandoutView, HolderWords, RestoreView } from '../../../src-shared/contract.js';
+import type { ErrorView, BackupHandoutView, HolderWords, RestoreView } from '../../../src-shared/contract.js';
 import type { DialogPort } from '../../../src-main/app/dialogs.js';
 import { invokeAction, type HandlerTable } from '../../../src-main/app/dispatch.js';
 import { shareHandlers } from '../../../src-main/app/handlers/backup-shares.js';
@@ -52,9 +52,9 @@ async function fails(action: string, request: unknown, code: string): Promise<Er
   return result.error;
 }
 
-async function handOut(view: HandoutView, index: number): Promise<string[]> {
+async function handOut(view: BackupHandoutView, index: number): Promise<string[]> {
   const { words } = await ok<HolderWords>('backupHandoutWords', { handoutId: view.handoutId, index });
-  const check = (await ok<HandoutView>('backupHandoutView', { handoutId: view.handoutId })).check;
+  const check = (await ok<BackupHandoutView>('backupHandoutView', { handoutId: view.handoutId })).check;
   assert.ok(check && check.index === index && check.positions.length === 2);
   await ok('backupHandoutConfirm', { handoutId: view.handoutId, index, words: check.positions.map((p) => words[p - 1]) });
   return words;
@@ -62,7 +62,7 @@ async function handOut(view: HandoutView, index: number): Promise<string[]> {
 
 test('the hand-out goes holder by holder; a wrong type-back word keeps the turn; the key is marked backed up at the end', async () => {
   const key = await store.generate('orders-db');
-  const view = await ok<HandoutView>('backupSplitBegin', { key: 'orders-db', shares: 3, threshold: 2, holders: ['Ana', '', 'Cem'] });
+  const view = await ok<BackupHandoutView>('backupSplitBegin', { key: 'orders-db', shares: 3, threshold: 2, holders: ['Ana', '', 'Cem'] });
   assert.deepEqual(view.holders.map((h) => [h.name, h.state]), [['Ana', 'waiting'], ['Holder 2', 'waiting'], ['Cem', 'waiting']]);
   assert.equal(view.current, 1);
 
@@ -72,7 +72,7 @@ test('the hand-out goes holder by holder; a wrong type-back word keeps the turn;
 
   const { words } = await ok<HolderWords>('backupHandoutWords', { handoutId: view.handoutId, index: 1 });
   assert.equal(words.length, 33);
-  const { check } = await ok<HandoutView>('backupHandoutView', { handoutId: view.handoutId });
+  const { check } = await ok<BackupHandoutView>('backupHandoutView', { handoutId: view.handoutId });
   const right = check!.positions.map((p) => words[p - 1]!);
   const wrong = [right[0]!, words.find((w) => w !== right[1])!];
   const refused = await fails('backupHandoutConfirm', { handoutId: view.handoutId, index: 1, words: wrong }, 'CONFIRMATION_REQUIRED');
@@ -80,7 +80,7 @@ test('the hand-out goes holder by holder; a wrong type-back word keeps the turn;
   for (const word of wrong) assert.ok(!JSON.stringify(refused).includes(word), 'the error never quotes a word');
   // The same positions are asked again (they were picked once, when the words were first shown).
   await ok<HolderWords>('backupHandoutWords', { handoutId: view.handoutId, index: 1 });
-  assert.deepEqual((await ok<HandoutView>('backupHandoutView', { handoutId: view.handoutId })).check?.positions, check!.positions);
+  assert.deepEqual((await ok<BackupHandoutView>('backupHandoutView', { handoutId: view.handoutId })).check?.positions, check!.positions);
   await ok('backupHandoutConfirm', { handoutId: view.handoutId, index: 1, words: right.map((w) => ` ${w.toUpperCase()} `) });
   await handOut(view, 2);
   await handOut(view, 3);
@@ -103,13 +103,13 @@ test('the hand-out goes holder by holder; a wrong type-back word keeps the turn;
 
 test('ending early needs the missing holders named; below the threshold the key is not marked backed up', async () => {
   const key = await store.generate('orders-db');
-  const view = await ok<HandoutView>('backupSplitBegin', { key: key.id, shares: 3, threshold: 2, holders: ['Ana', 'Ben', 'Cem'] });
+  const view = await ok<BackupHandoutView>('backupSplitBegin', { key: key.id, shares: 3, threshold: 2, holders: ['Ana', 'Ben', 'Cem'] });
   await handOut(view, 1);
   const open = await fails('backupHandoutEnd', { handoutId: view.handoutId }, 'HANDOUT_OPEN');
   assert.deepEqual(open.details?.['missing'], ['Ben', 'Cem']);
   await fails('backupHandoutEnd', { handoutId: view.handoutId, confirmation: 'no share for Ben' }, 'HANDOUT_OPEN');
   // Still open after the refusals.
-  assert.equal((await ok<HandoutView[]>('backupHandouts', {})).length, 1);
+  assert.equal((await ok<BackupHandoutView[]>('backupHandouts', {})).length, 1);
   const ended = await ok<{ backedUp: boolean; missing: string[] }>('backupHandoutEnd', { handoutId: view.handoutId, confirmation: '  no share for Ben,  Cem ' });
   assert.deepEqual(ended.missing, ['Ben', 'Cem']);
   assert.equal(ended.backedUp, false);
@@ -128,7 +128,7 @@ test('bad split requests change nothing: threshold above N, a name per holder, t
 
 test('restore and drill: shares checked as they arrive, a drill match and a mismatch are recorded, a restore stores the key', async () => {
   const key = await store.generate('orders-db');
-  const split = await ok<HandoutView>('backupSplitBegin', { key: key.id, shares: 3, threshold: 2, holders: ['Ana', 'Ben', 'Cem'] });
+  const split = await ok<BackupHandoutView>('backupSplitBegin', { key: key.id, shares: 3, threshold: 2, holders: ['Ana', 'Ben', 'Cem'] });
   const shares = [await handOut(split, 1), await handOut(split, 2), await handOut(split, 3)];
   await ok('backupHandoutEnd', { handoutId: split.handoutId });
 
@@ -171,7 +171,7 @@ test('restore and drill: shares checked as they arrive, a drill match and a mism
 test('a restore whose shares give another key than the sheet\'s id stores nothing', async () => {
   const key = await store.generate('orders-db');
   const other = await store.generate('other');
-  const split = await ok<HandoutView>('backupSplitBegin', { key: other.id, shares: 2, threshold: 2, holders: ['Ana', 'Ben'] });
+  const split = await ok<BackupHandoutView>('backupSplitBegin', { key: other.id, shares: 2, threshold: 2, holders: ['Ana', 'Ben'] });
   const shares = [await handOut(split, 1), await handOut(split, 2)];
   let restore = await ok<RestoreView>('restoreBegin', { mode: 'restore', name: 'restored', expectedId: key.id });
   for (const words of shares) restore = await ok<RestoreView>('restoreAddShare', { restoreId: restore.restoreId, words });

@@ -32,3 +32,18 @@ test('clearNow (idle lock, quit) clears at once; a second copy restarts the dela
   await clipboard.clearNow();
   assert.equal(port.text, '');
 });
+
+test('every copy carries the platform\'s concealed formats (clipboard history and managers skip it)', async () => {
+  const { concealedFormats } = await import('../../../src-main/app/clipboard.js');
+  assert.deepEqual(concealedFormats('win32').map((f) => [f.name, [...f.data]]), [
+    ['ExcludeClipboardContentFromMonitorProcessing', [0, 0, 0, 0]],
+    ['CanIncludeInClipboardHistory', [0, 0, 0, 0]],
+    ['CanUploadToCloudClipboard', [0, 0, 0, 0]],
+  ]);
+  assert.deepEqual(concealedFormats('darwin').map((f) => f.name), ['org.nspasteboard.ConcealedType']);
+  assert.deepEqual(concealedFormats('linux').map((f) => [f.name, Buffer.from(f.data).toString()]), [['x-kde-passwordManagerHint', 'secret']]);
+  assert.deepEqual(concealedFormats('freebsd').map((f) => f.name), ['x-kde-passwordManagerHint']);
+  const port = new MemoryClipboard('linux');
+  await new AutoClearClipboard(port).copy('K1-ABCD', 10);
+  assert.deepEqual(port.formats, ['x-kde-passwordManagerHint']);
+});
