@@ -1,12 +1,14 @@
 /**
  * age backups through the real CLI, real gnome-keyrings (one per custodian: A, B, and a fresh laptop C), Debian's
  * `age`/`age-keygen`, `ssh-keygen` and Python's cryptography: files the app makes open with `age -d` (X25519,
- * ssh-ed25519, passphrase on a pseudo-terminal) and give a key Python's Fernet() accepts; files `age` makes
- * import; bad files and wrong identities or passphrases give the right code and change nothing; a key moves
- * from A to B without plaintext; a state backup sets up C; nothing secret reaches output, audit.log or files.
+ * passphrase on a pseudo-terminal) and give a key Python's Fernet() accepts; files `age` makes import; SSH keys
+ * (ssh-ed25519, ssh-rsa) are refused as recipients and as identities with the reason and the alternatives, and
+ * change nothing; bad files and wrong identities or passphrases give the right code and change nothing; a key
+ * moves from A to B without plaintext; a state backup sets up C; nothing secret reaches output, audit.log or files.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { ServerRegistry } from '../../src-main/core/push/servers.js';
 import { decodeFernetKey, encodeFernetKey, generateFernetKey, keyId } from '../../src-main/core/crypto/index.js';
 import { requireTools, secretTool, startKeyring, type KeyringSession } from '../support/keyring.js';
 import { runInPty } from '../support/pty.js';
-import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { CLI, type CliRun, failed, jsonError, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { filesLeaking, filesUnder, leakedForms } from '../support/secret-forms.js';
 
 const python = process.env['CUSTODIAN_TEST_PYTHON'] as string;
@@ -41,6 +43,8 @@ before(async () => {
   tool('age-keygen', ['-o', join(scratch, 'offline.txt')]);
   tool('age-keygen', ['-o', join(scratch, 'stranger.txt')]);
   tool('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'officer@laptop', '-f', join(scratch, 'ssh_id')]);
+  tool('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'ssh-key-passphrase', '-f', join(scratch, 'ssh_locked')]);
+  tool('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-C', 'officer@laptop', '-f', join(scratch, 'ssh_rsa')]);
   await writeFile(join(scratch, 'pass.txt'), `${PASSPHRASE}\n`, { mode: 0o600 });
   await writeFile(join(scratch, 'wrong-pass.txt'), 'not-the-passphrase-at-all\n', { mode: 0o600 });
 });
@@ -58,25 +62,31 @@ async function custodian(session: KeyringSession, args: string[], input?: string
   return run;
 }
 
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}`);
-  return run;
-}
 
-function failed(run: CliRun, status: number, code: string): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished instead of hanging');
-  assert.equal(run.status, status, `expected exit ${status}, got ${run.status}; stderr: ${run.stderr}`);
-  assert.match(run.stderr, new RegExp(`error \\[${code}\\]`), run.stderr);
-  assert.match(run.stderr, /\nhint: ./, 'every error comes with a hint');
-  assert.equal(run.stdout.length, 0, 'nothing on stdout');
-  return run;
-}
 
 function tool(command: string, args: string[], input?: string | Buffer): Buffer {
   const run = spawnSync(command, args, { input, timeout: 60_000 });
   assert.equal(run.status, 0, `${command} ${args.join(' ')}: ${run.stderr?.toString()}`);
   return run.stdout;
+}
+
+/** The refusal of an SSH recipient or identity: the reason, the alternatives, and not a byte of the key. */
+function refusedSsh(run: CliRun, sshFiles: string[]): void {
+  failed(run, 2, 'INVALID_INPUT');
+  assert.match(run.stderr, /SSH recipient types \(ssh-ed25519, ssh-rsa\) are not supported because the age library used here .* does not implement them/);
+  for (const alternative of [/X25519/, /age-keygen/, /custodian identity show --age/, /ssh-to-age/]) assert.match(run.stderr, alternative);
+  assert.doesNotMatch(run.stderr, /officer@laptop/, 'not even the key comment is echoed');
+  for (const file of sshFiles) {
+    const text = readFileSync(file, 'utf8');
+    const words = text.split(/\s+/).filter((word) => word.length > 16 && !word.startsWith('-----'));
+    for (const word of words) assert.ok(!run.stderr.includes(word.slice(0, 24)), `${file}: no part of the key is echoed`);
+  }
+}
+
+/** What an export must not change: the keychain, keys.json (lastBackup) and the audit log. */
+async function exportStateOf(session: KeyringSession): Promise<string> {
+  const auditLog = await readFile(join(session.env['CUSTODIAN_HOME'] as string, 'audit.log'), 'utf8').catch(() => '<none>');
+  return `${await stateOf(session)}\n---\n${auditLog}`;
 }
 
 function recipientOf(identityFile: string): string {
@@ -136,16 +146,39 @@ describe('files the app makes open with the age CLI', () => {
     assert.notDeepEqual(await readFile(out), before);
   });
 
-  test('ssh-ed25519: age -d -i ~/.ssh/id_ed25519 opens it, and the app imports it with the same SSH key', async () => {
-    const out = join(scratch, 'orders-ssh.age');
-    const publicKey = (await readFile(join(scratch, 'ssh_id.pub'), 'utf8')).trim();
-    ok(await custodian(a, ['backup', 'export', 'orders-db', '--recipient', publicKey, '--out', out]));
-    assert.deepEqual(tool('age', ['-d', '-i', join(scratch, 'ssh_id'), out]), Buffer.concat([orders.text, Buffer.from('\n')]));
-    const imported = jsonOf(ok(await custodian(b, ['--json', 'backup', 'import', out, '--name', 'orders-db', '--identity', join(scratch, 'ssh_id')])));
-    assert.equal(imported['id'], orders.id);
-    assert.equal(imported['origin'], 'restored');
-    assert.deepEqual(await revealed(b, orders.id), orders.text);
-    ok(await custodian(b, ['key', 'delete', orders.id, '--yes']));
+  test('SSH public keys are refused as recipients (ssh-ed25519, ssh-rsa, in a recipients file, for a state backup): nothing written, nothing recorded', async () => {
+    const ed25519 = (await readFile(join(scratch, 'ssh_id.pub'), 'utf8')).trim();
+    const rsa = (await readFile(join(scratch, 'ssh_rsa.pub'), 'utf8')).trim();
+    const team = join(scratch, 'team.txt');
+    await writeFile(team, `# the offline identity\n${recipientOf(join(scratch, 'offline.txt'))}\n# the ops laptop\n${ed25519}\n`);
+    const out = join(scratch, 'never-ssh.age');
+    const before = await exportStateOf(a);
+    const attempts: Array<[string, string[]]> = [
+      ['ssh-ed25519 recipient', ['backup', 'export', 'orders-db', '--recipient', ed25519, '--out', out]],
+      ['ssh-rsa recipient', ['backup', 'export', 'orders-db', '--recipient', rsa, '--out', out]],
+      ['ssh-ed25519 after a good recipient', ['backup', 'export', 'orders-db', '--recipient', recipientOf(join(scratch, 'offline.txt')), '--recipient', ed25519, '--out', out]],
+      ['ssh-ed25519 in a recipients file', ['backup', 'export', 'orders-db', '--recipients-file', team, '--out', out]],
+      ['ssh-ed25519 for a state backup', ['backup', 'state', '--recipient', ed25519, '--with-keys', '--out', out]],
+      ['ssh-rsa, --json', ['--json', 'backup', 'export', 'orders-db', '--recipient', rsa, '--out', out]],
+    ];
+    for (const [label, args] of attempts) {
+      const run = await custodian(a, args);
+      if (args[0] === '--json') {
+        assert.equal(run.status, 2, label);
+        const error = jsonError(run);
+        assert.equal(error.code, 'INVALID_INPUT', label);
+        assert.match(`${error.message}`, /not supported because the age library used here/, label);
+        assert.match(error.hint ?? '', /ssh-to-age/, label);
+      } else {
+        refusedSsh(run, [join(scratch, 'ssh_id.pub'), join(scratch, 'ssh_rsa.pub')]);
+      }
+      await assert.rejects(stat(out), `${label}: no file written`);
+      assert.equal(await exportStateOf(a), before, `${label}: keychain, keys.json (lastBackup) and audit log unchanged`);
+    }
+    // --help says the same.
+    const help = ok(await custodian(a, ['backup', 'export', '--help'])).stdout.toString();
+    assert.match(help, /ssh-ed25519, ssh-rsa\) are not supported/);
+    assert.match(help, /ssh-to-age/);
   });
 
   test('passphrase: the terminal asks twice (hidden); `age -d` on a pseudo-terminal opens it; a mismatch writes nothing', async () => {
@@ -171,6 +204,7 @@ describe('files the app makes open with the age CLI', () => {
     transcripts.push(['export mismatch (pty)', mismatch.transcript]);
 
     failed(await custodian(a, ['backup', 'export', 'orders-db', '--passphrase', '--out', join(scratch, 'never.age')]), 2, 'USAGE');
+    failed(await custodian(a, ['backup', 'export', 'no-such-key', '--passphrase', '--out', join(scratch, 'never.age')]), 4, 'KEY_NOT_FOUND');
     const short = join(scratch, 'short.txt');
     await writeFile(short, 'tiny\n');
     failed(await custodian(a, ['backup', 'export', 'orders-db', '--passphrase-file', short, '--out', join(scratch, 'never.age')]), 2, 'INVALID_INPUT');
@@ -192,17 +226,20 @@ describe('files the age CLI makes import', () => {
     const x = await keyFile('x');
     made['x25519'] = { id: x.id, file: join(scratch, 'x.age'), args: ['--identity', join(scratch, 'offline.txt')] };
     tool('age', ['-r', recipientOf(join(scratch, 'offline.txt')), '-o', made['x25519'].file, x.path]);
+    const armored = await keyFile('a');
+    made['x25519, armored'] = { id: armored.id, file: join(scratch, 'a.age'), args: ['--identity', join(scratch, 'offline.txt')] };
+    tool('age', ['-a', '-r', recipientOf(join(scratch, 'offline.txt')), '-o', made['x25519, armored'].file, armored.path]);
+    // Made for an SSH key by the age CLI: material for the refusal test, never imported.
     const s = await keyFile('s');
-    made['ssh-ed25519, armored'] = { id: s.id, file: join(scratch, 's.age'), args: ['--identity', join(scratch, 'ssh_id')] };
-    tool('age', ['-a', '-R', join(scratch, 'ssh_id.pub'), '-o', made['ssh-ed25519, armored'].file, s.path]);
+    tool('age', ['-a', '-R', join(scratch, 'ssh_id.pub'), '-o', join(scratch, 's.age'), s.path]);
     const p = await keyFile('p');
     made['passphrase'] = { id: p.id, file: join(scratch, 'p.age'), args: ['--passphrase-file', join(scratch, 'pass.txt')] };
     const run = runInPty(python, ['age', '-p', '-o', made['passphrase'].file, p.path], [['passphrase', PASSPHRASE], ['onfirm', PASSPHRASE]], envOf(b));
     assert.equal(run.status, 0, run.transcript);
-    for (const label of ['x', 's', 'p']) await rm(join(scratch, `${label}.key`));
+    for (const label of ['x', 'a', 's', 'p']) await rm(join(scratch, `${label}.key`));
   });
 
-  for (const label of ['x25519', 'ssh-ed25519, armored', 'passphrase']) {
+  for (const label of ['x25519', 'x25519, armored', 'passphrase']) {
     test(`${label}`, async () => {
       const item = made[label] as { id: string; file: string; args: string[] };
       const imported = jsonOf(ok(await custodian(b, ['--json', 'backup', 'import', item.file, '--name', `from-age-${label}`, ...item.args])));
@@ -233,7 +270,6 @@ describe('files the age CLI makes import', () => {
       ['a plaintext key file', [plain, '--identity', join(scratch, 'offline.txt')], 5, 'BACKUP_CORRUPT'],
       ['not age inside', [garbage, '--identity', join(scratch, 'offline.txt')], 5, 'BACKUP_CORRUPT'],
       ['wrong identity', [made['x25519']!.file, '--identity', join(scratch, 'stranger.txt')], 5, 'BACKUP_DECRYPT_FAILED'],
-      ['wrong SSH key for an X25519 file', [made['x25519']!.file, '--identity', join(scratch, 'ssh_id')], 5, 'BACKUP_DECRYPT_FAILED'],
       ['wrong passphrase', [made['passphrase']!.file, '--passphrase-file', join(scratch, 'wrong-pass.txt')], 5, 'BACKUP_DECRYPT_FAILED'],
       ['passphrase for a recipients file', [made['x25519']!.file, '--passphrase-file', join(scratch, 'pass.txt')], 5, 'BACKUP_DECRYPT_FAILED'],
       ['no keychain identity yet', [made['x25519']!.file], 5, 'BACKUP_DECRYPT_FAILED'],
@@ -248,6 +284,29 @@ describe('files the age CLI makes import', () => {
     }
     const json = jsonError(await custodian(b, ['--json', 'backup', 'import', tampered, '--name', 'bad', '--identity', join(scratch, 'offline.txt')]));
     assert.equal(json.code, 'BACKUP_CORRUPT');
+  });
+});
+
+describe('SSH identities', () => {
+  test('an SSH private key given as --identity is refused with the reason and the alternatives, and changes nothing', async () => {
+    const before = await stateOf(b);
+    const sshFile = join(scratch, 's.age');
+    const attempts: Array<[string, string, string]> = [
+      ['the ssh-ed25519 key a file was made for', sshFile, join(scratch, 'ssh_id')],
+      ['a passphrase-protected ssh-ed25519 key', sshFile, join(scratch, 'ssh_locked')],
+      ['an ssh-ed25519 key for an X25519 file', join(scratch, 'x.age'), join(scratch, 'ssh_id')],
+      ['an ssh-rsa key (PEM)', sshFile, join(scratch, 'ssh_rsa')],
+    ];
+    for (const [label, file, identity] of attempts) {
+      refusedSsh(await custodian(b, ['backup', 'import', file, '--name', 'from-ssh', '--identity', identity]), [identity]);
+      assert.equal(await stateOf(b), before, `${label}: keychain and keys.json unchanged`);
+    }
+    const freshC = await stateOf(c);
+    refusedSsh(await custodian(c, ['backup', 'restore-state', sshFile, '--identity', join(scratch, 'ssh_id')]), [join(scratch, 'ssh_id')]);
+    assert.equal(await stateOf(c), freshC, 'restore-state: the fresh laptop is still fresh');
+    assert.match(ok(await custodian(b, ['backup', 'import', '--help'])).stdout.toString(), /ssh-ed25519, ssh-rsa\) are not supported/);
+    // The age CLI itself still opens that file with the SSH key: the refusal is ours, the file is fine.
+    assert.equal(tool('age', ['-d', '-i', join(scratch, 'ssh_id'), sshFile]).length, 45);
   });
 });
 

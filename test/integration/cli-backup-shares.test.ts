@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeFernetKey } from '../../src-main/core/crypto/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
-import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { CLI, type CliRun, failed, jsonError, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 
 let session: KeyringSession;
 let env: Record<string, string | undefined>;
@@ -28,20 +28,7 @@ after(async () => {
 const custodian = (args: string[], input?: Uint8Array | string): Promise<CliRun> =>
   runCustodian(args, { env, ...(input === undefined ? {} : { input }) });
 
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}`);
-  return run;
-}
 
-function failed(run: CliRun, status: number, code: string): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished instead of hanging');
-  assert.equal(run.status, status, `expected exit ${status}, got ${run.status}; stderr: ${run.stderr}`);
-  assert.match(run.stderr, new RegExp(`error \\[${code}\\]`), run.stderr);
-  assert.match(run.stderr, /\nhint: ./, 'every error comes with a hint');
-  assert.equal(run.stdout.length, 0, 'nothing on stdout');
-  return run;
-}
 
 async function generate(name: string): Promise<string> {
   return jsonOf(ok(await custodian(['--json', 'key', 'generate', '--name', name])))['id'] as string;

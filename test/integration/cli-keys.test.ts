@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeFernetKey, encodeFernetKey, generateFernetKey, isKeyId, keyId } from '../../src-main/core/crypto/index.js';
 import { noSecretServiceEnv, secretTool, startKeyring, type BareSession, type KeyringSession } from '../support/keyring.js';
-import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { CLI, type CliRun, failed, jsonError, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { filesLeaking } from '../support/secret-forms.js';
 
 let session: KeyringSession;
@@ -26,20 +26,7 @@ after(async () => {
 const custodian = (args: string[], input?: Uint8Array | string, extraEnv: Record<string, string> = {}): Promise<CliRun> =>
   runCustodian(args, { env: { ...env, ...extraEnv }, ...(input === undefined ? {} : { input }) });
 
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}`);
-  return run;
-}
 
-function failed(run: CliRun, status: number, code: string): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished instead of hanging');
-  assert.equal(run.status, status, `expected exit ${status}, got ${run.status}; stderr: ${run.stderr}`);
-  assert.match(run.stderr, new RegExp(`error \\[${code}\\]`), run.stderr);
-  assert.match(run.stderr, /\nhint: ./, 'every error comes with a hint');
-  assert.equal(run.stdout.length, 0, 'nothing on stdout');
-  return run;
-}
 
 function keychainItems(): string {
   const run = secretTool(session.env, ['search', '--all', 'service', session.env['CUSTODIAN_KEYCHAIN_SERVICE'] as string]);

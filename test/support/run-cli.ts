@@ -2,6 +2,7 @@
  * Runs the `custodian` CLI as a user does: `node bin/custodian.js ...` in a child process (build first).
  * A hung CLI is killed after `timeoutMs` and reported as such, so a test fails instead of hanging.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -50,4 +51,21 @@ export function jsonError(run: CliRun): { code: string; message: string; hint?: 
   const lines = run.stderr.split('\n').filter((line) => line.length > 0);
   if (lines.length !== 1) throw new Error(`expected one JSON error line on stderr, got: ${run.stderr}`);
   return (JSON.parse(lines[0] as string) as { error: { code: string; message: string } }).error;
+}
+
+/** Asserts that the CLI finished with exit 0 (the failure message carries its stderr). */
+export function ok(run: CliRun): CliRun {
+  assert.ok(!run.timedOut, 'the CLI finished');
+  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}`);
+  return run;
+}
+
+/** Asserts a coded failure: the exit status, `error [CODE]` and a hint on stderr, nothing on stdout. */
+export function failed(run: CliRun, status: number, code: string): CliRun {
+  assert.ok(!run.timedOut, 'the CLI finished instead of hanging');
+  assert.equal(run.status, status, `expected exit ${status}, got ${run.status}; stderr: ${run.stderr}`);
+  assert.match(run.stderr, new RegExp(`error \\[${code}\\]`), run.stderr);
+  assert.match(run.stderr, /\nhint: ./, 'every error comes with a hint');
+  assert.equal(run.stdout.length, 0, 'nothing on stdout');
+  return run;
 }

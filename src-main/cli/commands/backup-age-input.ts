@@ -45,7 +45,7 @@ export async function readTarget(io: CliIO, options: TargetOptions): Promise<Age
   const hasRecipients = Boolean(options.recipient?.length || options.recipientsFile);
   if (wantsPassphrase === hasRecipients) {
     throw new CustodianError('USAGE', wantsPassphrase ? 'Give either recipients or a passphrase, not both.' : 'Say who can open the backup.', {
-      hint: 'Pass --recipient age1... (repeatable; or an ssh-ed25519 public key), --recipients-file FILE, or --passphrase [--passphrase-file FILE].',
+      hint: 'Pass --recipient age1... (repeatable), --recipients-file FILE, or --passphrase [--passphrase-file FILE].',
     });
   }
   if (wantsPassphrase) return { kind: 'passphrase', passphrase: await readNewPassphrase(io, options.passphraseFile) };

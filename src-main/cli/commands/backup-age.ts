@@ -11,10 +11,15 @@ import { openCliKeyStore } from './key.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** Said in --help where recipients or identities are taken; the same words as the INVALID_INPUT refusal. */
+const NO_SSH_HELP = 'age\'s SSH recipient types (ssh-ed25519, ssh-rsa) are not supported: the age library used here (typage,\n'
+  + 'npm age-encryption) does not implement them. Use an X25519 recipient instead (`age-keygen`, or the other\n'
+  + 'custodian\'s `custodian identity show --age`), or convert an ed25519 SSH key with `ssh-to-age`.';
+
 /** The options that say who can open a new backup (export and state). */
 function targetOptions(command: Command): Command {
   return command
-    .option('--recipient <recipient>', 'an age recipient (age1...) or an ssh-ed25519 public key; repeat for several', collect)
+    .option('--recipient <recipient>', 'an age X25519 recipient (age1...); repeat for several (ssh-ed25519/ssh-rsa keys are refused, see below)', collect)
     .option('--recipients-file <file>', 'a file of recipients, one per line (as `age -R` reads it)')
     .option('--passphrase', 'protect the file with a passphrase instead (asked twice, hidden, on a terminal)')
     .option('--passphrase-file <file>', 'read the passphrase from the first line of this file (implies --passphrase)')
@@ -25,7 +30,7 @@ function targetOptions(command: Command): Command {
 /** The options that say how to open a backup (import and restore-state). */
 function keyOptions(command: Command): Command {
   return command
-    .option('--identity <file>', 'an age identity file (AGE-SECRET-KEY-1...) or an unencrypted ssh-ed25519 private key; default: this custodian\'s own age identity')
+    .option('--identity <file>', 'an age identity file (AGE-SECRET-KEY-1...; SSH private keys are refused); default: this custodian\'s own age identity')
     .option('--passphrase', 'the backup is passphrase-protected: ask for it (hidden)')
     .option('--passphrase-file <file>', 'read the passphrase from the first line of this file (implies --passphrase)');
 }
@@ -38,16 +43,18 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
     .argument('<key>', 'key id, unique id prefix, or unique name'))
     .addHelpText('after', help([
       'custodian backup export orders-db --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --out orders-db.age',
-      'custodian backup export orders-db --recipient "$(cat ~/.ssh/id_ed25519.pub)" --out orders-db.age',
+      'custodian backup export orders-db --recipient "$(ssh-to-age < ~/.ssh/id_ed25519.pub)" --out orders-db.age',
       'custodian backup export orders-db --passphrase --out orders-db.age      # asks twice, hidden',
       'age -d -i identity.txt orders-db.age                                    # any age tool restores the key',
-    ], 'To move a key to a second custodian without plaintext: they run `custodian identity show --age` and send\nyou the age1... line; you export to it; they run `custodian backup import FILE --name NAME`.'))
+    ], 'To move a key to a second custodian without plaintext: they run `custodian identity show --age` and send\nyou the age1... line; you export to it; they run `custodian backup import FILE --name NAME`.\n\n' + NO_SSH_HELP))
     .action(async (ref: string, options: TargetOptions & { out: string; force?: boolean }) => {
       const output = context.output();
       const home = custodianHome(context.io.env);
+      const keys = openCliKeyStore(context);
+      const record = await keys.resolve(ref); // a mistyped key fails before anyone types a passphrase twice
       const target = await readTarget(context.io, options);
       try {
-        const result = await exportKeyBackup(openCliKeyStore(context), new FileAuditLog(home), ref, target, options.out, { force: Boolean(options.force) });
+        const result = await exportKeyBackup(keys, new FileAuditLog(home), record.id, target, options.out, { force: Boolean(options.force) });
         output.result({ id: result.record.id, name: result.record.name, out: options.out, recipients: result.recipients, format: 'age' });
         output.line(`Wrote ${options.out}: key "${result.record.name}" (${result.record.id}), encrypted to ${target.kind === 'passphrase' ? 'a passphrase' : `${result.recipients.length} recipient(s)`}.`);
         output.line('Keep it apart from the recipients\' identities; try a restore drill with `custodian backup import` on the receiving side.');
@@ -65,7 +72,7 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
       'custodian backup import orders-db.age --name orders-db                      # with this custodian\'s own age identity',
       'custodian backup import orders-db.age --name orders-db --identity key.txt',
       'custodian backup import orders-db.age --name orders-db --passphrase',
-    ]))
+    ], NO_SSH_HELP))
     .action(async (path: string, options: KeyOptions & { name: string }) => {
       const output = context.output();
       const file = await readBackupFile(path, MAX_KEY_BACKUP_BYTES);
@@ -87,7 +94,7 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
       'custodian backup state --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --out custodian-state.age',
       'custodian backup state --passphrase --with-keys --out custodian-state.age',
       'custodian backup restore-state custodian-state.age --passphrase             # on the replacement laptop',
-    ], 'Encrypt it to an identity that does not live in this keychain (an offline age-keygen identity, an SSH key, or a\npassphrase): the point is to restore it on another machine.'))
+    ], 'Encrypt it to an identity that does not live in this keychain (an offline age-keygen identity or a passphrase):\nthe point is to restore it on another machine.\n\n' + NO_SSH_HELP))
     .action(async (options: TargetOptions & { out: string; force?: boolean; withKeys?: boolean }) => {
       const output = context.output();
       const target = await readTarget(context.io, options);
@@ -110,7 +117,7 @@ export function registerAgeCommands(backup: Command, context: CommandContext): v
     .addHelpText('after', help([
       'custodian backup restore-state custodian-state.age --identity offline-identity.txt',
       'custodian backup restore-state custodian-state.age --passphrase --replace',
-    ]))
+    ], NO_SSH_HELP))
     .action(async (path: string, options: KeyOptions & { replace?: boolean }) => {
       const output = context.output();
       const file = await readBackupFile(path, MAX_STATE_BACKUP_BYTES);

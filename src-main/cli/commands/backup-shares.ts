@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { FileAuditLog, type AuditEvent } from '../../core/audit.js';
-import { writeShareSheets, type Slip39Sheet } from '../../core/backup/sheets.js';
+import { checkShareSheetOutput, writeShareSheets, type Slip39Sheet } from '../../core/backup/sheets.js';
 import { checkCounts, restoreKey, restoreMismatch, splitKey, type Slip39Split } from '../../core/backup/slip39.js';
 import { isKeyId } from '../../core/crypto/index.js';
 import { CustodianError, isCustodianError } from '../../core/errors.js';
@@ -90,8 +90,13 @@ async function split(context: CommandContext, ref: string, flags: SplitFlags): P
       hint: 'Add --reveal to print the mnemonics (keep them out of logs), or --pdf DIR for printable sheets, or run it on a terminal for the holder-by-holder hand-out.',
     });
   }
-  const passphrase = await readPassphrase(io, flags, { confirm: true, stdinBusy: false });
   const keys = openCliKeyStore(context);
+  if (flags.pdf) {
+    // An unwritable directory or a name the sheet cannot print is found before anyone types a passphrase.
+    const named = await keys.resolve(ref);
+    await checkShareSheetOutput(flags.pdf, named.name, flags.shares, [['key name', named.name], ...holders.map((holder): [string, string] => ['holder name', holder])]);
+  }
+  const passphrase = await readPassphrase(io, flags, { confirm: true, stdinBusy: false });
   let record: KeyRecord | undefined;
   let result: Slip39Split | undefined;
   try {

@@ -1,14 +1,17 @@
 /**
- * Parsing age recipients (public: `age1...`, `ssh-ed25519 AAAA...`) and identities (private: `AGE-SECRET-KEY-1...`
- * lines of an identity file, or an unencrypted OpenSSH ed25519 private key). Errors never quote the input: a
- * private key pasted where a recipient belongs must not reach a terminal or a log.
+ * Parsing age recipients (public: `age1...`) and identities (private: `AGE-SECRET-KEY-1...` lines of an identity
+ * file). Errors never quote the input: a private key pasted where a recipient belongs must not reach a terminal
+ * or a log.
+ *
+ * age's SSH recipient types (`ssh-ed25519`, `ssh-rsa`) are refused, recipients and identities alike: typage
+ * (npm age-encryption, the age library used here) does not implement them, and the project does not assemble
+ * age stanzas from curve and cipher primitives by hand. The refusal names the X25519 alternatives.
  */
-import { identityToRecipient, type Identity, type Recipient } from 'age-encryption';
+import { identityToRecipient, type Identity } from 'age-encryption';
 import { CustodianError } from '../errors.js';
-import { SshEd25519Identity, SshEd25519Recipient, parseOpenSshEd25519 } from './age-ssh.js';
 
-/** What `addRecipient` takes: an `age1...` string (typage parses it) or our ssh-ed25519 Recipient. */
-export type ParsedRecipient = { kind: 'x25519' | 'ssh-ed25519'; text: string; recipient: string | Recipient };
+/** What `addRecipient` takes: an `age1...` string, which typage parses. */
+export type ParsedRecipient = { kind: 'x25519'; text: string; recipient: string };
 
 const X25519_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
 
@@ -31,40 +34,41 @@ export function parseRecipient(text: string, position = 1): ParsedRecipient {
     if (!X25519_RECIPIENT.test(trimmed)) throw badRecipient(where);
     return { kind: 'x25519', text: trimmed, recipient: trimmed };
   }
-  if (trimmed.startsWith('ssh-ed25519 ')) {
-    try {
-      const recipient = new SshEd25519Recipient(trimmed);
-      return { kind: 'ssh-ed25519', text: trimmed.split(/\s+/).slice(0, 2).join(' '), recipient };
-    } catch {
-      throw badRecipient(where);
-    }
-  }
-  if (/^(ssh-rsa|ecdsa-|sk-)/.test(trimmed)) {
-    throw new CustodianError('INVALID_INPUT', `${where} is an SSH key type Key Custodian does not encrypt to (only ssh-ed25519).`, {
-      hint: 'Use an age recipient (age1..., from `age-keygen`) or an ssh-ed25519 public key.',
-    });
-  }
+  if (/^(ssh-|ecdsa-|sk-)/.test(trimmed)) throw sshNotSupported(`${where} is an SSH public key`, 'recipient');
   throw badRecipient(where);
+}
+
+/**
+ * The one refusal for SSH recipients and SSH identity files: says why, and what to use instead (the hint fits
+ * the side: encrypting to someone, or opening a file). Never quotes the key.
+ */
+export function sshNotSupported(what: string, side: 'recipient' | 'identity'): CustodianError {
+  const why = 'age\'s SSH recipient types (ssh-ed25519, ssh-rsa) are not supported because the age library used here (typage, npm age-encryption) does not implement them';
+  return new CustodianError('INVALID_INPUT', `${what}; ${why}. It was not used and nothing was changed.`, {
+    hint: side === 'recipient'
+      ? 'Use an X25519 recipient (age1...) instead: `age-keygen -o key.txt` makes a key pair and prints the recipient; another custodian prints theirs with `custodian identity show --age`; or convert an ed25519 SSH public key with the `ssh-to-age` tool (`ssh-to-age < id_ed25519.pub`).'
+      : 'Use an X25519 identity instead: a file `age-keygen` wrote (AGE-SECRET-KEY-1...), or this custodian\'s own (leave --identity out; senders encrypt to `custodian identity show --age`); or convert an ed25519 SSH key with the `ssh-to-age` tool (`ssh-to-age -private-key -i id_ed25519 -o key.txt`, in a private directory). A file already made for an SSH key opens only with the `age` CLI (`age -d -i id_ed25519 FILE`).',
+  });
 }
 
 /** A recipients file as `age -R` reads it: one recipient per line; blank lines and `#` comments are skipped. */
 export function parseRecipientsFile(text: string): ParsedRecipient[] {
   const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0 && !line.startsWith('#'));
   if (lines.length === 0) {
-    throw new CustodianError('INVALID_INPUT', 'The recipients file lists no recipient.', { hint: 'Put one age1... or ssh-ed25519 recipient on each line.' });
+    throw new CustodianError('INVALID_INPUT', 'The recipients file lists no recipient.', { hint: 'Put one age1... recipient on each line.' });
   }
   return lines.map((line, index) => parseRecipient(line, index + 1));
 }
 
 function badRecipient(where: string): CustodianError {
-  return new CustodianError('INVALID_INPUT', `${where} is not an age recipient (age1...) or an ssh-ed25519 public key.`, {
-    hint: 'Copy it again from `custodian identity show --age`, `age-keygen -y`, or the ssh .pub file.',
+  return new CustodianError('INVALID_INPUT', `${where} is not an age X25519 recipient (age1...).`, {
+    hint: 'Copy it again from `custodian identity show --age` or `age-keygen -y identity.txt`.',
   });
 }
 
 /**
  * Identities read from an identity file, ready for a Decrypter. `identities` holds strings (typage takes
- * `AGE-SECRET-KEY-1...` only as a JS string, which cannot be wiped) or our ssh-ed25519 Identity; `dispose()`
+ * `AGE-SECRET-KEY-1...` only as a JS string, which cannot be wiped) or typage Identity objects; `dispose()`
  * wipes what can be wiped.
  */
 export interface ParsedIdentities {
@@ -74,13 +78,13 @@ export interface ParsedIdentities {
   dispose(): void;
 }
 
-/**
- * An age identity file (lines of `AGE-SECRET-KEY-1...`, `#` comments) or an unencrypted OpenSSH ed25519 private
- * key. The caller wipes `file`.
- */
+/** An age identity file (lines of `AGE-SECRET-KEY-1...`, `#` comments). The caller wipes `file`. */
 export async function parseIdentityFile(file: Buffer): Promise<ParsedIdentities> {
-  if (file.length > MAX_KEY_FILE_BYTES) throw badIdentity('The identity file is far larger than any age or SSH identity file.');
-  if (file.includes('-----BEGIN OPENSSH PRIVATE KEY-----')) return sshIdentity(file);
+  if (file.length > MAX_KEY_FILE_BYTES) throw badIdentity('The identity file is far larger than any age identity file.');
+  // OpenSSH's own format and the older PEM form age also reads for ssh-rsa.
+  if (file.includes('-----BEGIN OPENSSH PRIVATE KEY-----') || file.includes('-----BEGIN RSA PRIVATE KEY-----')) {
+    throw sshNotSupported('The identity file is an SSH private key', 'identity');
+  }
   if (file.includes('-----BEGIN AGE ENCRYPTED FILE-----') || file.subarray(0, 21).toString('latin1') === 'age-encryption.org/v1') {
     throw badIdentity('The identity file is itself age-encrypted; Key Custodian does not open encrypted identity files.', 'Decrypt it first (`age -d -o identity.txt identity.age`) into a private directory, and delete the copy afterwards.');
   }
@@ -90,7 +94,7 @@ export async function parseIdentityFile(file: Buffer): Promise<ParsedIdentities>
   for (const rawLine of file.toString('latin1').split(/\r?\n/)) {
     const line = rawLine.trim();
     if (line.length === 0 || line.startsWith('#')) continue;
-    if (line.startsWith('AGE-PLUGIN-')) throw badIdentity('The identity file names an age plugin; Key Custodian supports X25519 (AGE-SECRET-KEY-1...) and ssh-ed25519 identities only.');
+    if (line.startsWith('AGE-PLUGIN-')) throw badIdentity('The identity file names an age plugin; Key Custodian supports X25519 identities (AGE-SECRET-KEY-1...) only.');
     if (!line.startsWith('AGE-SECRET-KEY-1') && !line.startsWith('AGE-SECRET-KEY-PQ-1')) throw badIdentity('The identity file holds a line that is not an age identity (AGE-SECRET-KEY-1...).');
     try {
       recipients.push(await identityToRecipient(line));
@@ -103,23 +107,6 @@ export async function parseIdentityFile(file: Buffer): Promise<ParsedIdentities>
   return { identities, recipients, dispose: () => undefined };
 }
 
-function sshIdentity(file: Buffer): ParsedIdentities {
-  const parsed = parseOpenSshEd25519(file);
-  if ('problem' in parsed) {
-    if (parsed.problem === 'encrypted') {
-      throw badIdentity('The SSH private key is protected with a passphrase; Key Custodian reads only unencrypted SSH keys.', 'Make a temporary unencrypted copy in a private directory (`cp id_ed25519 /tmp/k && ssh-keygen -p -N "" -f /tmp/k`), use it, then delete it; or use an age identity.');
-    }
-    if (parsed.problem === 'not-ed25519') throw badIdentity('The SSH private key is not an ed25519 key; only ssh-ed25519 identities are supported.');
-    throw badIdentity('The SSH private key file does not parse.');
-  }
-  try {
-    const identity = new SshEd25519Identity(parsed.seed);
-    return { identities: [identity], recipients: [identity.recipient], dispose: () => identity.dispose() };
-  } finally {
-    parsed.seed.fill(0);
-  }
-}
-
-function badIdentity(message: string, hint = 'Pass the file `age-keygen` wrote (AGE-SECRET-KEY-1...) or an ssh-ed25519 private key with --identity.'): CustodianError {
+function badIdentity(message: string, hint = 'Pass the file `age-keygen` wrote (AGE-SECRET-KEY-1...) with --identity, or leave --identity out to use this custodian\'s own age identity.'): CustodianError {
   return new CustodianError('INVALID_INPUT', message, { hint });
 }

@@ -261,7 +261,7 @@ function alreadyStored(existing: KeyRecord): CustodianError {
 
 function missingFromKeychain(record: KeyRecord): CustodianError {
   return new CustodianError('KEY_MISSING_FROM_KEYCHAIN', `Key "${record.name}" (${record.id}) is listed but its item is gone from the OS keychain.`, {
-    hint: `Restore the key from a backup (custodian key import), or drop the listing with \`custodian key delete ${record.id}\`.`,
+    hint: `Restore the key from its backup (\`custodian backup import FILE --name NAME\` for an age file, \`custodian backup restore --name NAME\` for SLIP-39 shares), or drop the listing with \`custodian key delete ${record.id}\`.`,
     details: { id: record.id },
   });
 }

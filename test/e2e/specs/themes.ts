@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { expectAxeClean, focusRingSpec } from './accessibility.js';
-import { alertWithCode, goTo, type SpecContext } from './helpers.js';
+import { expectAxeClean, focusRingSpec, unlockWith } from './accessibility.js';
+import { alertWithCode, E2E_UNLOCK_PASSPHRASE, goTo, type SpecContext } from './helpers.js';
 
 export type Scheme = 'light' | 'dark';
 
@@ -177,8 +177,7 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
 
 /** Leaves the lock screen. */
 export async function resume(page: Page): Promise<void> {
-  await page.getByLabel('Type resume to continue').fill('resume');
-  await page.getByRole('button', { name: 'Continue' }).click();
+  await unlockWith(page, E2E_UNLOCK_PASSPHRASE);
   await page.getByRole('heading', { level: 1 }).first().waitFor();
 }
 
