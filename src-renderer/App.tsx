@@ -5,6 +5,7 @@ import { ErrorNotice } from './components/common.js';
 import { LockScreen } from './components/LockScreen.js';
 import { PassphraseForm } from './components/PassphraseForm.js';
 import { useTask } from './hooks.js';
+import { Backup } from './screens/Backup.js';
 import { PresenceDialog } from './presence.js';
 import { Dashboard } from './screens/Dashboard.js';
 import { Keys } from './screens/Keys.js';
@@ -12,13 +13,14 @@ import { Servers } from './screens/Servers.js';
 import { SettingsScreen } from './screens/Settings.js';
 import { Vault } from './screens/Vault.js';
 
-export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings';
+export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings' | 'backup';
 const SCREENS: Array<{ id: Screen; label: string }> = [
   { id: 'dashboard', label: 'Dashboard' },
   { id: 'keys', label: 'Keys' },
   { id: 'vault', label: 'Vault' },
   { id: 'servers', label: 'Servers' },
   { id: 'settings', label: 'Settings' },
+  { id: 'backup', label: 'Backup' },
 ];
 
 export function App(): ReactNode {
@@ -70,7 +72,7 @@ export function App(): ReactNode {
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
   }, [session?.openCeremonies]);
 
-  // Alt+1..5 switch screens, for keyboard-only use.
+  // Alt+1..6 switch screens, for keyboard-only use.
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       if (!event.altKey || locked || needsPassphrase) return;
@@ -125,6 +127,7 @@ export function App(): ReactNode {
             {screen === 'vault' ? <Vault info={info} /> : null}
             {screen === 'servers' ? <Servers info={info} /> : null}
             {screen === 'settings' ? <SettingsScreen settings={settings} onSaved={setSettings} session={session} onSession={adopt} /> : null}
+            {screen === 'backup' ? <Backup info={info} /> : null}
           </>
         )}
       </main>

@@ -45,6 +45,26 @@ export const ACTIONS = [
   'confirmPresence',
   'setUnlockPassphrase',
   'watchState',
+  // ---- backup (issue 8 section 6): SLIP-39 hand-out, restore wizard and drills, age files, state backup ----
+  'backupWords',
+  'backupHandouts',
+  'backupSplitBegin',
+  'backupHandoutView',
+  'backupHandoutWords',
+  'backupHandoutConfirm',
+  'backupHandoutSaveSheets',
+  'backupHandoutEnd',
+  'restoreBegin',
+  'restoreView',
+  'restoreAddShare',
+  'restoreFinish',
+  'restoreCancel',
+  'ageRecipient',
+  'ageExport',
+  'ageImport',
+  'stateBackup',
+  'stateRestore',
+  // ---- end backup ----
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

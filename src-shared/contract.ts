@@ -6,7 +6,8 @@
  * in `revealKey`'s answer (the one-time reveal of an export the user confirmed by typing the key's name) and
  * towards main in `importKey`. Shares typed by holders go towards main only. Shares and root tokens made by a
  * ceremony (init, rekey, generate-root) stay in main and cross only in `handoutReveal`'s answer: ONE secret, for
- * the holder whose turn it is.
+ * the holder whose turn it is. A SLIP-39 share crosses it towards the renderer only in `backupHandoutWords`: the
+ * words of the one holder whose turn it is in a backup hand-out held in main.
  */
 import { z } from 'zod';
 import type { ActionName } from './actions.js';
@@ -32,6 +33,21 @@ const handoutIndex = z.number().int().min(0).max(255);
 /** The local unlock passphrase as typed (turned into a Buffer in main at once, wiped after the scrypt check). */
 const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(1024, 'That is longer than any passphrase.');
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+
+// ---- backup (issue 8 section 6) ----
+/** A holder's name on a hand-out and their sheet; empty means "Holder k". */
+const holderName = z.string().trim().max(64, 'Use at most 64 characters.').regex(/^[\p{L}\p{N} .,'_-]*$/u, 'Use letters, digits, spaces and . , \' _ - only.');
+const holderIndex = z.number().int().min(1).max(16);
+/** One typed SLIP-39 word (or a pasted share). Checked against the word list by the core, which names the position. */
+const typedWord = z.string().max(400, 'That is longer than a share.');
+const slip39Passphrase = z.string().min(1, 'Type the passphrase, or leave it out.').max(1024);
+const agePassphrase = z.string().min(1, 'Type the passphrase.').max(1024);
+/** A passphrase for a NEW age file: scrypt slows guessing, it cannot save a short passphrase (the CLI's minimum too). */
+const newAgePassphrase = z.string().min(10, 'Use a passphrase of at least 10 characters.').max(1024);
+const ageRecipients = z.array(z.string().trim().min(1).max(16_384)).min(1, 'Give at least one recipient.').max(64);
+/** Which secret opens an age file: this custodian's keychain identity, an identity file (chosen in a dialog), a passphrase. */
+const ageIdentity = z.enum(['keychain', 'file', 'passphrase']);
+// ---- end backup ----
 
 export const requests = {
   appInfo: z.strictObject({}),
@@ -114,6 +130,47 @@ export const requests = {
     current: unlockPassphrase.optional(),
   }),
   watchState: z.strictObject({}),
+  // ---- backup (issue 8 section 6) ----
+  backupWords: z.strictObject({}),
+  backupHandouts: z.strictObject({}),
+  backupSplitBegin: z.strictObject({
+    key: keyRef,
+    shares: z.number().int().min(1).max(16, 'SLIP-39 makes at most 16 shares.'),
+    threshold: z.number().int().min(1).max(16),
+    holders: z.array(holderName).max(16),
+    passphrase: slip39Passphrase.optional(),
+  }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] })
+    .refine((r) => r.holders.length === r.shares, { message: 'Name every holder (one name per share).', path: ['holders'] }),
+  backupHandoutView: z.strictObject({ handoutId: ceremonyId }),
+  backupHandoutWords: z.strictObject({ handoutId: ceremonyId, index: holderIndex }),
+  backupHandoutConfirm: z.strictObject({ handoutId: ceremonyId, index: holderIndex, words: z.array(typedWord).length(2) }),
+  backupHandoutSaveSheets: z.strictObject({ handoutId: ceremonyId, index: holderIndex.optional() }),
+  backupHandoutEnd: z.strictObject({ handoutId: ceremonyId, confirmation: z.string().max(2048).optional() }),
+  restoreBegin: z.discriminatedUnion('mode', [
+    z.strictObject({
+      mode: z.literal('restore'),
+      name,
+      /** The key id printed on the sheets: when given, a set that recombines to another key is refused (RESTORE_MISMATCH). */
+      expectedId: z.string().trim().toUpperCase().regex(/^K1-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/, 'Type the key id as printed on the sheet (K1-XXXX-XXXX-XXXX-XXXX).').optional(),
+    }),
+    z.strictObject({ mode: z.literal('drill'), key: keyRef }),
+  ]),
+  restoreView: z.strictObject({ restoreId: ceremonyId }),
+  /** One share, one entry per word field (a pasted or scanned share may arrive as one entry: main splits it). */
+  restoreAddShare: z.strictObject({ restoreId: ceremonyId, words: z.array(typedWord).min(1).max(33) }),
+  restoreFinish: z.strictObject({ restoreId: ceremonyId, passphrase: slip39Passphrase.optional() }),
+  restoreCancel: z.strictObject({ restoreId: ceremonyId }),
+  ageRecipient: z.strictObject({}),
+  ageExport: z.strictObject({ key: keyRef, recipients: ageRecipients.optional(), passphrase: newAgePassphrase.optional() })
+    .refine((r) => (r.recipients !== undefined) !== (r.passphrase !== undefined), { message: 'Give recipients or a passphrase (one of the two).', path: ['recipients'] }),
+  ageImport: z.strictObject({ name, identity: ageIdentity, passphrase: agePassphrase.optional() })
+    .refine((r) => (r.identity === 'passphrase') === (r.passphrase !== undefined), { message: 'Type the passphrase the backup was made with.', path: ['passphrase'] }),
+  stateBackup: z.strictObject({ recipients: ageRecipients.optional(), passphrase: newAgePassphrase.optional(), withKeys: z.boolean() })
+    .refine((r) => (r.recipients !== undefined) !== (r.passphrase !== undefined), { message: 'Give recipients or a passphrase (one of the two).', path: ['recipients'] }),
+  /** `replace`: this machine already has custodian state; it is moved aside (not deleted) and replaced. */
+  stateRestore: z.strictObject({ identity: ageIdentity, passphrase: agePassphrase.optional(), replace: z.boolean() })
+    .refine((r) => (r.identity === 'passphrase') === (r.passphrase !== undefined), { message: 'Type the passphrase the backup was made with.', path: ['passphrase'] }),
+  // ---- end backup ----
 } satisfies Record<ActionName, z.ZodType>;
 
 export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
@@ -304,6 +361,62 @@ export interface WatchState {
   /** Locked servers plus sealed nodes right now (the badge count). */
   attention: number;
 }
+// ---- backup (issue 8 section 6) ----
+/**
+ * A SLIP-39 hand-out held in main: the shares stay there, and the renderer fetches one holder's words at a time.
+ * A holder is 'waiting' until their words were shown, 'shown' until they typed back the two words main picked,
+ * then 'confirmed'. `current` is the holder whose turn it is (absent once every holder confirmed).
+ */
+export interface BackupHandoutView {
+  handoutId: string;
+  keyId: string;
+  keyName: string;
+  threshold: number;
+  total: number;
+  passphraseProtected: boolean;
+  /** `sheet`: the holder's sheet was saved as a PDF (counts as handed out on paper). */
+  holders: Array<{ index: number; name: string; state: 'waiting' | 'shown' | 'confirmed'; sheet: boolean }>;
+  current?: number;
+  /** Once the current holder's words were shown: the two 1-based word positions they must type back. */
+  check?: { index: number; positions: number[] };
+  /** Where sheets were saved so far (directory and file names), if any. */
+  sheets: string[];
+  started: string;
+}
+/** One holder's share, fetched for the holder in front of the screen. SECRET: drop it from the window at once. */
+export interface HolderWords { index: number; name: string; words: string[] }
+export type SavedSheets = { saved: false } | { saved: true; directory: string; files: string[] };
+export interface HandoutEnded { confirmed: number; missing: string[]; backedUp: boolean }
+/** A restore or drill held in main: shares are checked as they arrive; the renderer sees only counts. */
+export interface RestoreView {
+  restoreId: string;
+  mode: 'restore' | 'drill';
+  /** restore: the name the key will get. */
+  name?: string;
+  /** drill: the key the shares must recombine to. */
+  key?: { id: string; name: string };
+  accepted: number;
+  /** Known once the first share arrived (its header says T). */
+  threshold?: number;
+  missing?: number;
+  complete: boolean;
+  /** Share numbers (k of n) accepted so far: public, printed on each sheet. */
+  shareNumbers: number[];
+}
+export interface RestoreOutcome { mode: 'restore' | 'drill'; outcome: 'restored' | 'match'; key: KeyView }
+export interface AgeRecipientView { recipient: string }
+export type SavedFile = { saved: false } | { saved: true; path: string; recipients: string[]; keys?: string[] };
+export type AgeImported = { imported: false } | { imported: true; key: KeyView };
+export type StateRestored = { restored: false } | {
+  restored: true;
+  files: string[];
+  signingIdentity: string | null;
+  ageRecipient: string | null;
+  keys: string[];
+  keysNotInKeychain: string[];
+  previousHome: string | null;
+};
+// ---- end backup ----
 
 export interface Responses {
   appInfo: AppInfo;
@@ -347,6 +460,26 @@ export interface Responses {
   confirmPresence: PresenceConfirmed;
   setUnlockPassphrase: SessionState;
   watchState: WatchState;
+  // ---- backup (issue 8 section 6) ----
+  backupWords: string[];
+  backupHandouts: BackupHandoutView[];
+  backupSplitBegin: BackupHandoutView;
+  backupHandoutView: BackupHandoutView;
+  backupHandoutWords: HolderWords;
+  backupHandoutConfirm: BackupHandoutView;
+  backupHandoutSaveSheets: SavedSheets;
+  backupHandoutEnd: HandoutEnded;
+  restoreBegin: RestoreView;
+  restoreView: RestoreView;
+  restoreAddShare: RestoreView;
+  restoreFinish: RestoreOutcome;
+  restoreCancel: Record<string, never>;
+  ageRecipient: AgeRecipientView;
+  ageExport: SavedFile;
+  ageImport: AgeImported;
+  stateBackup: SavedFile;
+  stateRestore: StateRestored;
+  // ---- end backup ----
 }
 
 /** What the renderer sees of a failure: a stable code, a sentence, what to do next. Never a secret. */

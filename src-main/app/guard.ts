@@ -13,7 +13,7 @@ import type { SessionLock } from './presence/session-lock.js';
 export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['appInfo', 'getSettings', 'sessionState', 'lock', 'unlock', 'watchState']);
 
 /** Actions that put a key, a share or a root token in front of a person or on the clipboard. */
-export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey', 'handoutReveal']);
+export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords']);
 
 /** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
 export function guardTable(table: HandlerTable, lock: SessionLock, presence: Presence, started: Promise<void> = Promise.resolve()): HandlerTable {
@@ -39,5 +39,6 @@ function reasonFor(action: ActionName): string {
   if (action === 'copyKey') return 'copy a data key';
   if (action === 'revealKey') return 'reveal a data key';
   if (action === 'handoutReveal') return 'show a holder their share';
+  if (action === 'backupHandoutWords') return 'show a holder their backup share';
   return 'reveal a secret';
 }

@@ -15,7 +15,9 @@ import { keychainTimeoutMs, openKeyStore, OsKeychain, type KeyStore } from '../c
 import { custodianHome, keychainService } from '../core/paths.js';
 import { VaultProfiles } from '../core/vault/index.js';
 import { AutoClearClipboard, type ClipboardPort } from './clipboard.js';
+import { NO_DIALOGS, type DialogPort } from './dialogs.js';
 import type { HandlerTable } from './dispatch.js';
+import { backupHandlers } from './handlers/backup.js';
 import { guardTable } from './guard.js';
 import { keychainVerifierStore, Presence, PRESENCE_GRACE_MS, type TouchIdPort, type VerifierStore } from './presence/presence.js';
 import { SessionLock } from './presence/session-lock.js';
@@ -31,6 +33,8 @@ export interface AppServices {
   clipboard: ClipboardPort;
   /** Shows a desktop notification (Electron's Notification in the app). */
   notify(title: string, body: string): void;
+  /** File and directory dialogs (Electron's dialog.* in the app; a test directory in the e2e bridge). Absent: every choice is cancelled. */
+  dialogs?: DialogPort;
   /** Dock/taskbar badge: how many servers are locked and nodes sealed (Electron's app.setBadgeCount). */
   badge?(count: number): void;
   /** Touch ID, where the Mac has it (Electron's systemPreferences); absent elsewhere. */
@@ -74,6 +78,7 @@ export function createAppCore(services: AppServices): AppCore {
   let keyStore: KeyStore | undefined;
   const keys = (): KeyStore => (keyStore ??= openKeyStore(services.env));
   const vault = vaultHandlers({ env: services.env, home, audit });
+  const backup = backupHandlers({ env: services.env, home, keys, audit, dialogs: services.dialogs ?? NO_DIALOGS });
   const servers = serverHandlers({ env: services.env, home, audit, keys });
   const presence = new Presence({
     verifiers: services.verifiers ?? keychainVerifierStore(() => new OsKeychain(keychainService(services.env), { timeoutMs: keychainTimeoutMs(services.env) })),
@@ -91,7 +96,7 @@ export function createAppCore(services: AppServices): AppCore {
     badge: services.badge ?? (() => {}),
     ...(services.watchClock ? { clock: services.watchClock } : {}),
   });
-  const sessionState = async (): Promise<SessionState> => ({ locked: session.locked, presence: await presence.view(), openCeremonies: vault.openCount() });
+  const sessionState = async (): Promise<SessionState> => ({ locked: session.locked, presence: await presence.view(), openCeremonies: vault.openCount() + backup.openHandouts() });
   /** A passphrase from the window becomes a Buffer at once and is wiped after the check (the JS string cannot be). */
   const withBytes = async <T>(text: string | undefined, use: (bytes: Buffer | undefined) => Promise<T>): Promise<T> => {
     const bytes = text === undefined ? undefined : Buffer.from(text, 'utf8');
@@ -124,6 +129,7 @@ export function createAppCore(services: AppServices): AppCore {
       await audit.record({ action: 'app.lock', outcome: 'ok', via: 'desktop' });
       return sessionState();
     },
+    ...backup.handlers,
     unlock: async ({ passphrase }) => {
       try {
         await withBytes(passphrase, (bytes) => session.unlock(bytes));
@@ -159,12 +165,13 @@ export function createAppCore(services: AppServices): AppCore {
   watchers.start();
   return {
     table: guardTable(table, session, presence, started),
-    openCeremonies: () => vault.openCount(),
+    openCeremonies: () => vault.openCount() + backup.openHandouts(),
     lock: () => session.lock(),
     clearClipboard: () => clipboard.clearNow(),
     async dispose() {
       watchers.stop();
       await vault.closeAll();
+      backup.closeAll();
       await clipboard.clearNow();
     },
   };

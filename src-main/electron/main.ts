@@ -7,6 +7,7 @@ import { app, BrowserWindow, nativeTheme, Notification, powerMonitor, session } 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAppCore, type AppCore } from '../app/table.js';
+import { electronDialogs } from './dialogs.js';
 import { electronClipboard } from './clipboard.js';
 import { registerIpc } from './ipc.js';
 import { blockReloadShortcuts, leaveGuard, type LeaveGuard } from './leaving.js';
@@ -66,6 +67,7 @@ if (!app.requestSingleInstanceLock()) {
         if (Notification.isSupported()) new Notification({ title, body, silent: false }).show();
         if (mainWindow && !mainWindow.isFocused()) mainWindow.flashFrame(true);
       },
+      dialogs: electronDialogs(() => mainWindow),
       // The dock (macOS) and Unity launchers show it; elsewhere setBadgeCount is a no-op.
       badge: (count) => { app.setBadgeCount(count); },
       ...(touchId ? { touchId } : {}),

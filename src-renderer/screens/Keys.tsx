@@ -30,7 +30,7 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
         {keys && keys.length === 0 ? <p>No keys yet. Generate one above.</p> : null}
         {keys && keys.length > 0 ? (
           <table aria-label="Keys">
-            <thead><tr><th scope="col">Name</th><th scope="col">Key id</th><th scope="col">Created</th><th scope="col">Origin</th><th scope="col">Actions</th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Key id</th><th scope="col">Created</th><th scope="col">Origin</th><th scope="col">Backup</th><th scope="col">Actions</th></tr></thead>
             <tbody>
               {keys.map((key) => (
                 <KeyRow key={key.id} keyView={key} settings={settings} onChanged={(message) => { setNotice(message); void refresh(); }} />
@@ -84,6 +84,29 @@ function ImportKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode {
   );
 }
 
+/** When the key was last backed up and drilled; a key with no backup gets a visible warning. */
+function BackupStatus({ keyView }: { keyView: KeyView }): ReactNode {
+  const kinds = { slip39: 'paper shares', age: 'age file', state: 'state backup' } as const;
+  const date = (iso: string): string => new Date(iso).toLocaleDateString();
+  return (
+    <div className="backup-status" role="group" aria-label={`Backup status of ${keyView.name}`}>
+      {keyView.lastBackup ? (
+        <span>Backed up {date(keyView.lastBackup.at)} ({kinds[keyView.lastBackup.kind]})</span>
+      ) : (
+        <span className="warning" role="note">{keyView.origin === 'restored' || keyView.lastDrill?.outcome === 'match'
+          ? 'No backup recorded here: the shares or file it came from may still exist, but no backup was made from this keychain. Make one on the Backup screen.'
+          : 'No backup: this keychain holds the only copy. Back it up on the Backup screen.'}</span>
+      )}
+      <br />
+      {keyView.lastDrill ? (
+        <span className={keyView.lastDrill.outcome === 'match' ? '' : 'warning'}>
+          Drill {date(keyView.lastDrill.at)}: {keyView.lastDrill.outcome === 'match' ? 'shares matched' : 'MISMATCH'}
+        </span>
+      ) : <span className="muted">Never drilled</span>}
+    </div>
+  );
+}
+
 type Dialog = 'none' | 'export' | 'delete';
 
 function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: Settings; onChanged: (message: string) => void }): ReactNode {
@@ -97,6 +120,7 @@ function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: 
         <td><code className="key-id">{keyView.id}</code></td>
         <td>{new Date(keyView.created).toLocaleString()}</td>
         <td>{keyView.origin}</td>
+        <td><BackupStatus keyView={keyView} /></td>
         <td className="actions">
           <button type="button" aria-label={`Copy key id of ${keyView.name}`} onClick={async () => {
             const done = await copy.run(() => call('copyText', { text: keyView.id }));
@@ -109,10 +133,10 @@ function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: 
         </td>
       </tr>
       {dialog === 'export' ? (
-        <tr><td colSpan={5}><ExportDialog keyView={keyView} settings={settings} onClose={() => setDialog('none')} /></td></tr>
+        <tr><td colSpan={6}><ExportDialog keyView={keyView} settings={settings} onClose={() => setDialog('none')} /></td></tr>
       ) : null}
       {dialog === 'delete' ? (
-        <tr><td colSpan={5}><DeleteDialog keyView={keyView} onClose={() => setDialog('none')} onDeleted={() => onChanged(`Deleted "${keyView.name}".`)} /></td></tr>
+        <tr><td colSpan={6}><DeleteDialog keyView={keyView} onClose={() => setDialog('none')} onDeleted={() => onChanged(`Deleted "${keyView.name}".`)} /></td></tr>
       ) : null}
     </>
   );

@@ -29,7 +29,7 @@ import { resume, schemesDifferSpec, themedViews, viewsWithCluster, viewsWithoutC
 
 const PROFILE = 'a11y-cluster';
 const KEY = 'orders-db';
-const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings'] as const;
+const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings', 'Backup'] as const;
 
 let keyring: KeyringSession;
 let cluster: BaoCluster;

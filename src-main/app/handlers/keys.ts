@@ -29,20 +29,20 @@ export function keyHandlers(deps: KeyHandlerDeps): { [A in KeyActions]: Handler<
   }
 
   return {
-    listKeys: async () => (await deps.keys().list()).map(view),
-    generateKey: async ({ name }) => view(await deps.keys().generate(name)),
+    listKeys: async () => (await deps.keys().list()).map(keyView),
+    generateKey: async ({ name }) => keyView(await deps.keys().generate(name)),
     importKey: async ({ name, keyText }) => {
       // The key text goes into a Buffer at once and is wiped after the keystore has validated and stored it.
       const bytes = Buffer.from(keyText.trim(), 'utf8');
       try {
-        return view(await deps.keys().import(name, bytes));
+        return keyView(await deps.keys().import(name, bytes));
       } finally {
         bytes.fill(0);
       }
     },
     deleteKey: async ({ ref, confirmName }) => {
       const record = await confirmed(ref, confirmName);
-      return view(await deps.keys().delete(record.id));
+      return keyView(await deps.keys().delete(record.id));
     },
     revealKey: async ({ ref, confirmName }): Promise<Responses['revealKey']> => {
       const record = await confirmed(ref, confirmName);
@@ -51,7 +51,7 @@ export function keyHandlers(deps: KeyHandlerDeps): { [A in KeyActions]: Handler<
         try { return text.toString('ascii'); } finally { text.fill(0); }
       });
       await deps.audit.record({ action: 'key.reveal', outcome: 'ok', id: record.id, name: record.name, via: 'desktop' });
-      return { key: view(record), keyText };
+      return { key: keyView(record), keyText };
     },
     copyKey: async ({ ref, confirmName }) => {
       const record = await confirmed(ref, confirmName);
@@ -66,7 +66,8 @@ export function keyHandlers(deps: KeyHandlerDeps): { [A in KeyActions]: Handler<
   };
 }
 
-function view(record: KeyRecord): KeyView {
+/** What the renderer sees of a key (also used by the Backup screen's handlers). */
+export function keyView(record: KeyRecord): KeyView {
   return {
     id: record.id, name: record.name, created: record.created, origin: record.origin,
     ...(record.lastBackup ? { lastBackup: { ...record.lastBackup } } : {}),

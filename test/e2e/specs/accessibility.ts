@@ -6,7 +6,7 @@ import type { Locator, Page } from 'playwright-core';
 import { AXE_RESULTS, blocking, runAxe, type AxeRun } from '../support/axe.js';
 import { afterPresence, alertWithCode, confirmPresence, goTo, type SpecContext } from './helpers.js';
 
-const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings'] as const;
+const SCREENS = ['Dashboard', 'Keys', 'Vault', 'Servers', 'Settings', 'Backup'] as const;
 
 /** Controls without an accessible name (label, aria-label/labelledby, or text), described for the failure message. */
 async function unnamedControls(page: Page): Promise<string[]> {
@@ -32,7 +32,7 @@ export async function accessibilitySpec(context: SpecContext): Promise<void> {
     assert.deepEqual(await unnamedControls(page), [], `controls without an accessible name on ${screen}`);
     await expectAxeClean(page, `session-${screen.toLowerCase()}`);
   }
-  // Keyboard only: Alt+1..5 switch screens; a form is filled and submitted with the keyboard alone.
+  // Keyboard only: Alt+1..6 switch screens; a form is filled and submitted with the keyboard alone.
   for (const [index, screen] of SCREENS.entries()) {
     await page.keyboard.press(`Alt+${index + 1}`);
     await page.getByRole('heading', { level: 1, name: screen }).waitFor();

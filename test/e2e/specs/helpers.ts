@@ -68,7 +68,7 @@ export async function waitForText(locator: Locator, pattern: RegExp, timeoutMs =
   }
 }
 
-export async function goTo(page: Page, screen: 'Dashboard' | 'Keys' | 'Vault' | 'Servers' | 'Settings'): Promise<void> {
+export async function goTo(page: Page, screen: 'Dashboard' | 'Keys' | 'Vault' | 'Servers' | 'Settings' | 'Backup'): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: screen }).waitFor();
 }

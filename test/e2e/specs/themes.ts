@@ -146,6 +146,14 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
       },
     },
     { name: 'settings', open: (page) => goTo(page, 'Settings') },
+    // Backup screen: each task's first step (no share is shown in any of them).
+    ...(['Paper shares', 'Restore', 'Drill', 'Encrypted files', 'Custodian state'] as const).map((tab) => ({
+      name: `backup-${tab.toLowerCase().replace(/ /g, '-')}`,
+      open: async (page: Page) => {
+        await goTo(page, 'Backup');
+        await page.getByRole('group', { name: 'Backup task' }).getByRole('button', { name: tab, exact: true }).click();
+      },
+    })),
     {
       name: 'settings-error',
       open: async (page) => {

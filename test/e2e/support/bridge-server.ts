@@ -16,6 +16,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentSecurityPolicy } from '../../../src-shared/csp.js';
 import { MemoryClipboard } from '../../../src-main/app/clipboard.js';
+import { TestDialogs } from './test-dialogs.js';
 import { createDispatcher } from '../../../src-main/app/dispatch.js';
 import { createAppCore } from '../../../src-main/app/table.js';
 
@@ -23,7 +24,8 @@ const rendererDir = fileURLToPath(new URL('../../../renderer/', import.meta.url)
 const token = randomBytes(24).toString('hex');
 const clipboard = new MemoryClipboard();
 const notifications: Array<{ title: string; body: string }> = [];
-const core = createAppCore({ env: process.env, clipboard, notify: (title, body) => notifications.push({ title, body }) });
+const dialogs = new TestDialogs(process.env['CUSTODIAN_E2E_FILES']);
+const core = createAppCore({ env: process.env, clipboard, notify: (title, body) => notifications.push({ title, body }), dialogs });
 const MAX_BODY = 256 * 1024;
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
@@ -60,6 +62,13 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     if (request.headers['x-custodian-bridge'] !== token) return send(response, 403, 'text/plain', 'forbidden');
     if (url.pathname === '/__test/clipboard') return send(response, 200, 'application/json', JSON.stringify({ text: clipboard.text, formats: clipboard.formats }));
     if (url.pathname === '/__test/notifications') return send(response, 200, 'application/json', JSON.stringify(notifications));
+    if (url.pathname === '/__test/dialogs') return send(response, 200, 'application/json', JSON.stringify(dialogs.asked));
+  }
+  if (request.method === 'POST' && url.pathname === '/__test/open-file') {
+    // The file the next open dialog "chooses" (the test decides, as a person would in the real dialog).
+    if (request.headers['x-custodian-bridge'] !== token) return send(response, 403, 'text/plain', 'forbidden');
+    dialogs.queueOpen((JSON.parse((await readBody(request)).toString('utf8')) as { path: string | null }).path ?? undefined);
+    return send(response, 200, 'application/json', '{}');
   }
   if (request.method !== 'GET') return send(response, 405, 'text/plain', 'method not allowed');
   const relative = url.pathname === '/' ? '/index.html' : decodeURIComponent(url.pathname);

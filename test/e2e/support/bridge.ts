@@ -16,6 +16,10 @@ export interface Bridge {
   /** The concealed formats written with it (see src-main/app/clipboard.ts). */
   clipboardFormats(): Promise<string[]>;
   notifications(): Promise<Array<{ title: string; body: string }>>;
+  /** The dialogs main opened (kind, title, what the test dialog answered). */
+  dialogs(): Promise<Array<{ kind: 'directory' | 'save' | 'open'; title: string; answer: string | null }>>;
+  /** The file the next open dialog chooses (undefined: the person cancels). */
+  queueOpenFile(path: string | undefined): Promise<void>;
   /** Everything the bridge process wrote on stderr (to check no secret was logged). */
   stderr(): string;
   stop(): Promise<void>;
@@ -59,6 +63,10 @@ export async function startBridge(env: Record<string, string | undefined>, optio
     clipboard: async () => ((await testGet('/__test/clipboard')) as { text: string }).text,
     clipboardFormats: async () => ((await testGet('/__test/clipboard')) as { formats: string[] }).formats,
     notifications: async () => (await testGet('/__test/notifications')) as Array<{ title: string; body: string }>,
+    dialogs: async () => (await testGet('/__test/dialogs')) as Array<{ kind: 'directory' | 'save' | 'open'; title: string; answer: string | null }>,
+    queueOpenFile: async (path) => {
+      await fetch(`${url}/__test/open-file`, { method: 'POST', headers: { 'x-custodian-bridge': token }, body: JSON.stringify({ path: path ?? null }) });
+    },
     stderr: () => stderr,
     stop: () => stopChild(child),
   };

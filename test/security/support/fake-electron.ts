@@ -137,6 +137,9 @@ export const Menu = {
 };
 export const dialog = {
   showMessageBoxSync: (_window: unknown, options: Record<string, unknown>) => { recorded.dialogs.push(options); return recorded.dialogAnswer; },
+  // File dialogs answer "cancelled": nothing in these tests chooses a file.
+  showOpenDialog: async () => ({ canceled: true, filePaths: [] as string[] }),
+  showSaveDialog: async () => ({ canceled: true, filePath: '' }),
 };
 export const systemPreferences = { canPromptTouchID: () => false, promptTouchID: async () => {} };
 export const powerMonitor = {
