@@ -49,6 +49,7 @@ export async function disrupt(context: SpecContext, how: Disruption): Promise<vo
 /** The lock screen's way back in. */
 export async function resumeAfterLock(page: Page, passphrase = E2E_UNLOCK_PASSPHRASE): Promise<void> {
   await unlockWith(page, passphrase);
+  await page.getByRole('heading', { name: 'Key Custodian is locked' }).waitFor({ state: 'detached', timeout: 60_000 });
 }
 
 /** "AbCdEfGh" -> "AbCd EfGh", as the app shows shares. */

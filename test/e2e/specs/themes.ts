@@ -178,6 +178,9 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
 /** Leaves the lock screen. */
 export async function resume(page: Page): Promise<void> {
   await unlockWith(page, E2E_UNLOCK_PASSPHRASE);
+  // The lock screen has a heading too: wait for it to go (the scrypt check takes a while on a loaded machine),
+  // or the next screen mounts while main still refuses everything but the lock screen's actions.
+  await page.getByRole('heading', { name: 'Key Custodian is locked' }).waitFor({ state: 'detached', timeout: 60_000 });
   await page.getByRole('heading', { level: 1 }).first().waitFor();
 }
 
