@@ -31,15 +31,19 @@ const handoutIndex = z.number().int().min(0).max(255);
 /** The core's server name rule (src-main/core/push/servers.ts), checked here so the form says it first. */
 /** The local unlock passphrase as typed (turned into a Buffer in main at once, wiped after the scrypt check). */
 const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(1024, 'That is longer than any passphrase.');
+/** A number typed in a form: one sentence for every way it can be wrong (empty, not a number, a fraction, out of range). */
+function wholeNumber(min: number, max: number, sentence: string): z.ZodNumber {
+  return z.number({ error: sentence }).int(sentence).min(min, sentence).max(max, sentence);
+}
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
 
 export const requests = {
   appInfo: z.strictObject({}),
   getSettings: z.strictObject({}),
   saveSettings: z.strictObject({
-    idleLockMinutes: z.number().int().min(1).max(240),
-    clipboardClearSeconds: z.number().int().min(5).max(600),
-    watchIntervalSeconds: z.number().int().min(2).max(3600),
+    idleLockMinutes: wholeNumber(1, 240, 'Lock after idle: give a whole number of minutes from 1 to 240.'),
+    clipboardClearSeconds: wholeNumber(5, 600, 'Clear clipboard after: give a whole number of seconds from 5 to 600.'),
+    watchIntervalSeconds: wholeNumber(2, 3600, 'Refresh status every: give a whole number of seconds from 2 to 3600.'),
   }),
   listKeys: z.strictObject({}),
   generateKey: z.strictObject({ name }),

@@ -23,7 +23,7 @@ import { dashboardSpec, settingsSpec } from './specs/dashboard.js';
 import { firstRunSpec, lockedAlertSpec } from './specs/lock.js';
 import { withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey, keysSpec } from './specs/keys.js';
-import { addServerSpec, custodianEntry, pushSpec, wrongKeySpec } from './specs/push.js';
+import { addServerSpec, custodianEntry, pushSpec, removeServerSpec, wrongKeySpec } from './specs/push.js';
 import { initSpec, unsealSpec, type VaultOutcome } from './specs/vault.js';
 
 let keyring: KeyringSession;
@@ -111,6 +111,10 @@ test('dashboard: nodes unsealed, server unlocked; a server restarted while the a
   await settingsSpec(context, 2);
   await dashboardSpec(context, { nodes: 3, server: 'app-1' });
   await lockedAlertSpec(context, bridge, receiver, 'app-1');
+}));
+
+test('servers: remove asks for confirmation; Keep changes nothing', () => withDiagnostics(context, 'remove-server', async () => {
+  await removeServerSpec(context, 'app-1');
 }));
 
 test('no CSP violation or page error; no share, root token or key in the bridge log or any file the app wrote', async () => {

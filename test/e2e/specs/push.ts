@@ -65,3 +65,24 @@ export async function pushSpec(context: SpecContext, keyName: string, keyId: str
   await waitForText(row, /unlocked/i, 30_000);
   await context.shot('push-result');
 }
+
+/**
+ * Remove asks first: "Keep" changes nothing, the confirmation removes the server (and its pinned identity)
+ * from the list; the receiver itself is untouched.
+ */
+export async function removeServerSpec({ page }: SpecContext, name: string): Promise<void> {
+  await goTo(page, 'Servers');
+  const table = page.getByRole('table', { name: 'Servers' });
+  const row = table.getByRole('row').filter({ hasText: name });
+  await row.waitFor();
+  await row.getByRole('button', { name: `Remove ${name}` }).click();
+  let dialog = page.getByRole('alertdialog', { name: `Remove ${name}?` });
+  await waitForText(dialog, /forgets this server and its pinned identity/);
+  await dialog.getByRole('button', { name: 'Keep' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await row.count(), 1, 'Keep removed nothing');
+  await row.getByRole('button', { name: `Remove ${name}` }).click();
+  dialog = page.getByRole('alertdialog', { name: `Remove ${name}?` });
+  await dialog.getByRole('button', { name: `Remove ${name}` }).click();
+  await page.getByText('No servers yet. Add one below.').waitFor();
+}
