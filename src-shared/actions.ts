@@ -45,6 +45,11 @@ export const ACTIONS = [
   'confirmPresence',
   'setUnlockPassphrase',
   'watchState',
+  // Vault parity with the CLI (issue 9 §3): profiles, seal, step-down.
+  'vaultProfileSave',
+  'vaultProfileDelete',
+  'vaultSeal',
+  'vaultStepDown',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

@@ -35,6 +35,13 @@ const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(10
 function wholeNumber(min: number, max: number, sentence: string): z.ZodNumber {
   return z.number({ error: sentence }).int(sentence).min(min, sentence).max(max, sentence);
 }
+const profileName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'A profile name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+/** A TLS file's path on this machine (main checks that it can be read before saving). */
+function tlsFile(what: string): z.ZodString {
+  return z.string().trim().min(1, `Give the path of the ${what} file.`).max(4096, `The ${what} path is too long.`);
+}
+/** A Vault token as typed (a Buffer in main at once, wiped after the call). */
+const vaultToken = z.string().trim().min(1, 'Type a Vault token.').max(4096, 'That is longer than any Vault token.');
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
 
 export const requests = {
@@ -118,6 +125,21 @@ export const requests = {
     current: unlockPassphrase.optional(),
   }),
   watchState: z.strictObject({}),
+  // ---- Vault parity with the CLI (issue 9 §3): `vault profile save|delete`, `vault seal`, `vault step-down` ----
+  /** Saves (or replaces) a profile, as `custodian vault profile save`: paths of TLS files, never their content. */
+  vaultProfileSave: z.strictObject({
+    name: profileName,
+    addresses: addrs,
+    caCert: tlsFile('CA certificate').optional(),
+    clientCert: tlsFile('client certificate').optional(),
+    clientKey: tlsFile('client key').optional(),
+    tlsServerName: z.string().trim().max(253, 'A server name is at most 253 characters.')
+      .regex(/^[A-Za-z0-9.*-]+$/, 'TLS server name: give a host name such as vault.example.com.').optional(),
+  }).refine((r) => !r.clientCert === !r.clientKey, { message: 'Give both the client certificate and its key, or neither.', path: ['clientKey'] }),
+  vaultProfileDelete: z.strictObject({ name: profileName }),
+  /** `token`: a Vault token with sudo on sys/seal (or sys/step-down), typed for this call only; main wipes its copy. */
+  vaultSeal: z.strictObject({ addrs, profile, token: vaultToken }),
+  vaultStepDown: z.strictObject({ addrs, profile, token: vaultToken }),
 } satisfies Record<ActionName, z.ZodType>;
 
 export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
@@ -147,7 +169,7 @@ export interface KeyView {
 export interface RevealedKey { key: KeyView; keyText: string }
 export interface Copied { clearsAfterSeconds: number }
 
-export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; tlsServerName?: string }
+export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; clientCert?: string; clientKey?: string; tlsServerName?: string }
 export interface VaultNodeView {
   addr: string;
   reachable: boolean;
@@ -351,7 +373,14 @@ export interface Responses {
   confirmPresence: PresenceConfirmed;
   setUnlockPassphrase: SessionState;
   watchState: WatchState;
+  vaultProfileSave: VaultProfileView[];
+  vaultProfileDelete: VaultProfileView[];
+  vaultSeal: VaultNodeOperationView[];
+  vaultStepDown: { address: string };
 }
+
+/** One node's outcome of a seal: sealed (or already was), or why not (a standby cannot be sealed through the API). */
+export interface VaultNodeOperationView { address: string; ok: boolean; error?: { code: string; message: string } }
 
 /** What the renderer sees of a failure: a stable code, a sentence, what to do next. Never a secret. */
 export interface ErrorView { code: string; message: string; hint?: string; details?: Record<string, unknown> }

@@ -23,8 +23,9 @@ import { dashboardSpec, settingsSpec } from './specs/dashboard.js';
 import { firstRunSpec, lockedAlertSpec } from './specs/lock.js';
 import { withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey, keysSpec } from './specs/keys.js';
-import { addServerSpec, custodianEntry, pushSpec, removeServerSpec, wrongKeySpec } from './specs/push.js';
+import { addServerSpec, custodianEntry, pushSpec, removeServerSpec, waitForStateSpec, wrongKeySpec } from './specs/push.js';
 import { initSpec, unsealSpec, type VaultOutcome } from './specs/vault.js';
+import { profilesSpec, sealSpec } from './specs/vault-admin.js';
 
 let keyring: KeyringSession;
 let cluster: BaoCluster;
@@ -94,6 +95,14 @@ test('vault: generate-root with fingerprint confirmation (a changed ceremony is 
   vault.newShares = await rekeySpec(context, vault.shares, vaultCall);
 }));
 
+test('vault: profiles saved and deleted with TLS paths; step-down and seal with a typed token, then unsealed again', () => withDiagnostics(context, 'vault-admin', async () => {
+  await profilesSpec(context, { addresses: cluster.addresses, caCert: cluster.ca.caCert });
+  assert.ok(vault.newShares, 'the rekey gave new shares');
+  await sealSpec(context, {
+    rootToken: vault.rootToken, shares: vault.newShares, threshold: 2, vaultCall, addresses: cluster.addresses, caCert: cluster.ca.caCert,
+  });
+}));
+
 test('servers: pin a receiver after confirming its identity; a wrong key is refused; the right key unlocks it', () => withDiagnostics(context, 'servers', async () => {
   const entry = await custodianEntry(context);
   receiver = await startReceiver({ authorizedCustodians: `${entry}\n`, keyChecks: [key.id] });
@@ -113,7 +122,8 @@ test('dashboard: nodes unsealed, server unlocked; a server restarted while the a
   await lockedAlertSpec(context, bridge, receiver, 'app-1');
 }));
 
-test('servers: remove asks for confirmation; Keep changes nothing', () => withDiagnostics(context, 'remove-server', async () => {
+test('servers: wait for a state with a timeout (server status --watch --until); remove asks for confirmation', () => withDiagnostics(context, 'remove-server', async () => {
+  await waitForStateSpec(context, 'app-1');
   await removeServerSpec(context, 'app-1');
 }));
 
