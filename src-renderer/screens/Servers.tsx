@@ -4,6 +4,7 @@ import { call } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Busy, ErrorNotice, Field, NotAvailable, StateBadge } from '../components/common.js';
 import { useTask } from '../hooks.js';
+import { WaitForState } from './WaitForState.js';
 
 export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
   const [servers, setServers] = useState<ServerStatusView[] | undefined>();
@@ -32,6 +33,7 @@ export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
         <AddServer onAdded={() => void refresh()} />
         {servers && servers.length > 0 ? <PushForm servers={servers} onPushed={() => void refresh()} /> : null}
       </div>
+      {servers && servers.length > 0 ? <WaitForState onRound={setServers} /> : null}
     </div>
   );
 }
