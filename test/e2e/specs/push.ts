@@ -94,7 +94,8 @@ export async function removeServerSpec({ page }: SpecContext, name: string): Pro
 export async function waitForStateSpec({ page }: SpecContext, name: string): Promise<void> {
   await goTo(page, 'Servers');
   const row = page.getByRole('table', { name: 'Servers' }).getByRole('row').filter({ hasText: name });
-  const now = /\bunlocked\b/.test(await waitForText(row, /\b(un)?locked\b/, 30_000)) ? 'unlocked' : 'locked';
+  // (The badge is upper-cased by CSS: innerText says UNLOCKED.)
+  const now = /\bunlocked\b/i.test(await waitForText(row, /\b(un)?locked\b/i, 30_000)) ? 'unlocked' : 'locked';
   const other = now === 'unlocked' ? 'locked' : 'unlocked';
   const form = page.getByRole('form', { name: 'Wait for a state' });
   await form.getByLabel('Wait until every server is').selectOption(now);

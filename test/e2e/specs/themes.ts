@@ -146,6 +146,15 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
         await page.getByRole('list', { name: 'Push results' }).waitFor({ timeout: 60_000 });
       },
     },
+    {
+      name: 'servers-remove-confirm',
+      open: async (page) => {
+        await goTo(page, 'Servers');
+        await page.getByRole('table', { name: 'Servers' }).getByRole('button', { name: /^Remove / }).first().click();
+        await page.getByRole('alertdialog').waitFor();
+      },
+      close: (page) => page.getByRole('alertdialog').getByRole('button', { name: 'Keep' }).click(),
+    },
     { name: 'settings', open: (page) => goTo(page, 'Settings') },
     {
       name: 'settings-error',
@@ -210,6 +219,29 @@ export function viewsWithCluster(profile: string): View[] {
     },
     { name: 'vault-generate-root', open: (page) => openTab(page, 'Generate root') },
     { name: 'vault-unseal', open: (page) => openTab(page, 'Unseal') },
+    {
+      name: 'vault-profile-error',
+      open: async (page) => {
+        await goTo(page, 'Vault');
+        const form = page.getByRole('form', { name: 'Save a profile' });
+        await form.getByLabel('Profile name').fill('a11y');
+        await form.getByLabel('Profile node addresses').fill('https://127.0.0.1:1');
+        await form.getByLabel('Client certificate file').fill('/etc/hosts');
+        await form.getByRole('button', { name: 'Save profile' }).click();
+        await alertWithCode(form, 'INVALID_INPUT');
+      },
+    },
+    {
+      name: 'vault-seal-confirm',
+      open: async (page) => {
+        await goTo(page, 'Vault');
+        const card = page.getByRole('region', { name: 'Seal and step-down' });
+        await card.getByLabel('Vault token').fill('not-a-token');
+        await card.getByRole('button', { name: 'Seal…' }).click();
+        await page.getByRole('alertdialog', { name: 'Seal the cluster?' }).waitFor();
+      },
+      close: (page) => page.getByRole('alertdialog', { name: 'Seal the cluster?' }).getByRole('button', { name: 'Keep' }).click(),
+    },
     { name: 'dashboard-uninitialised', open: (page) => goTo(page, 'Dashboard') },
   ];
 }
