@@ -204,8 +204,10 @@ export function viewsWithCluster(profile: string): View[] {
       name: 'vault-init-pgp',
       open: async (page) => {
         await openTab(page, 'Initialise');
-        await page.getByRole('checkbox', { name: /PGP public key/ }).check();
+        await page.getByRole('checkbox', { name: "Encrypt each share to its holder's PGP public key" }).check();
         await page.getByLabel('PGP public key of holder 1').waitFor();
+        await page.getByRole('checkbox', { name: 'Encrypt the root token to a PGP public key' }).check();
+        await page.getByLabel('PGP public key for the root token').waitFor();
       },
     },
     { name: 'vault-rekey', open: (page) => openTab(page, 'Rekey') },
