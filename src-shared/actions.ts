@@ -65,6 +65,11 @@ export const ACTIONS = [
   'stateBackup',
   'stateRestore',
   // ---- end backup ----
+  // Vault parity with the CLI (issue 9 §3): profiles, seal, step-down.
+  'vaultProfileSave',
+  'vaultProfileDelete',
+  'vaultSeal',
+  'vaultStepDown',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

@@ -32,6 +32,17 @@ const handoutIndex = z.number().int().min(0).max(255);
 /** The core's server name rule (src-main/core/push/servers.ts), checked here so the form says it first. */
 /** The local unlock passphrase as typed (turned into a Buffer in main at once, wiped after the scrypt check). */
 const unlockPassphrase = z.string().min(1, 'Type the unlock passphrase.').max(1024, 'That is longer than any passphrase.');
+/** A number typed in a form: one sentence for every way it can be wrong (empty, not a number, a fraction, out of range). */
+function wholeNumber(min: number, max: number, sentence: string): z.ZodNumber {
+  return z.number({ error: sentence }).int(sentence).min(min, sentence).max(max, sentence);
+}
+const profileName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'A profile name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+/** A TLS file's path on this machine (main checks that it can be read before saving). */
+function tlsFile(what: string): z.ZodString {
+  return z.string().trim().min(1, `Give the path of the ${what} file.`).max(4096, `The ${what} path is too long.`);
+}
+/** A Vault token as typed (a Buffer in main at once, wiped after the call). */
+const vaultToken = z.string().trim().min(1, 'Type a Vault token.').max(4096, 'That is longer than any Vault token.');
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
 
 // ---- backup (issue 8 section 6) ----
@@ -53,9 +64,9 @@ export const requests = {
   appInfo: z.strictObject({}),
   getSettings: z.strictObject({}),
   saveSettings: z.strictObject({
-    idleLockMinutes: z.number().int().min(1).max(240),
-    clipboardClearSeconds: z.number().int().min(5).max(600),
-    watchIntervalSeconds: z.number().int().min(2).max(3600),
+    idleLockMinutes: wholeNumber(1, 240, 'Lock after idle: give a whole number of minutes from 1 to 240.'),
+    clipboardClearSeconds: wholeNumber(5, 600, 'Clear clipboard after: give a whole number of seconds from 5 to 600.'),
+    watchIntervalSeconds: wholeNumber(2, 3600, 'Refresh status every: give a whole number of seconds from 2 to 3600.'),
   }),
   listKeys: z.strictObject({}),
   generateKey: z.strictObject({ name }),
@@ -171,6 +182,21 @@ export const requests = {
   stateRestore: z.strictObject({ identity: ageIdentity, passphrase: agePassphrase.optional(), replace: z.boolean() })
     .refine((r) => (r.identity === 'passphrase') === (r.passphrase !== undefined), { message: 'Type the passphrase the backup was made with.', path: ['passphrase'] }),
   // ---- end backup ----
+  // ---- Vault parity with the CLI (issue 9 §3): `vault profile save|delete`, `vault seal`, `vault step-down` ----
+  /** Saves (or replaces) a profile, as `custodian vault profile save`: paths of TLS files, never their content. */
+  vaultProfileSave: z.strictObject({
+    name: profileName,
+    addresses: addrs,
+    caCert: tlsFile('CA certificate').optional(),
+    clientCert: tlsFile('client certificate').optional(),
+    clientKey: tlsFile('client key').optional(),
+    tlsServerName: z.string().trim().max(253, 'A server name is at most 253 characters.')
+      .regex(/^[A-Za-z0-9.*-]+$/, 'TLS server name: give a host name such as vault.example.com.').optional(),
+  }).refine((r) => !r.clientCert === !r.clientKey, { message: 'Give both the client certificate and its key, or neither.', path: ['clientKey'] }),
+  vaultProfileDelete: z.strictObject({ name: profileName }),
+  /** `token`: a Vault token with sudo on sys/seal (or sys/step-down), typed for this call only; main wipes its copy. */
+  vaultSeal: z.strictObject({ addrs, profile, token: vaultToken }),
+  vaultStepDown: z.strictObject({ addrs, profile, token: vaultToken }),
 } satisfies Record<ActionName, z.ZodType>;
 
 export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
@@ -200,7 +226,7 @@ export interface KeyView {
 export interface RevealedKey { key: KeyView; keyText: string }
 export interface Copied { clearsAfterSeconds: number }
 
-export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; tlsServerName?: string }
+export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; clientCert?: string; clientKey?: string; tlsServerName?: string }
 export interface VaultNodeView {
   addr: string;
   reachable: boolean;
@@ -480,7 +506,14 @@ export interface Responses {
   stateBackup: SavedFile;
   stateRestore: StateRestored;
   // ---- end backup ----
+  vaultProfileSave: VaultProfileView[];
+  vaultProfileDelete: VaultProfileView[];
+  vaultSeal: VaultNodeOperationView[];
+  vaultStepDown: { address: string };
 }
+
+/** One node's outcome of a seal: sealed (or already was), or why not (a standby cannot be sealed through the API). */
+export interface VaultNodeOperationView { address: string; ok: boolean; error?: { code: string; message: string } }
 
 /** What the renderer sees of a failure: a stable code, a sentence, what to do next. Never a secret. */
 export interface ErrorView { code: string; message: string; hint?: string; details?: Record<string, unknown> }

@@ -26,6 +26,7 @@ import { Watchers, type WatchClock } from './watchers.js';
 import { keyHandlers } from './handlers/keys.js';
 import { serverHandlers } from './handlers/servers.js';
 import { vaultHandlers } from './handlers/vault.js';
+import { vaultAdminHandlers } from './handlers/vault-admin.js';
 import { settingsFile } from './settings.js';
 
 export interface AppServices {
@@ -118,6 +119,7 @@ export function createAppCore(services: AppServices): AppCore {
     },
     ...keyHandlers({ keys, audit, clipboard, clipboardClearSeconds: async () => (await settings.read()).clipboardClearSeconds }),
     ...vault.handlers,
+    ...vaultAdminHandlers({ env: services.env, home, audit }),
     ...servers,
     // The watchers see a pinned, removed or freshly unlocked server at once rather than one interval later.
     addServer: async (request) => after(await servers.addServer(request)),

@@ -5,8 +5,10 @@ import { useId, useState, type ReactNode } from 'react';
  * with `phrase`, the officer must type it (for example the holders who will not get their share) first.
  * Escape or "Keep" closes the dialog without doing anything.
  */
-export function ConfirmButton({ label, title, message, confirmLabel, onConfirm, disabled = false, phrase }: {
+export function ConfirmButton({ label, ariaLabel, title, message, confirmLabel, onConfirm, disabled = false, phrase }: {
   label: string;
+  /** The button's accessible name when the visible label alone is ambiguous (one button per table row). */
+  ariaLabel?: string;
   title: string;
   message: ReactNode;
   confirmLabel: string;
@@ -19,7 +21,7 @@ export function ConfirmButton({ label, title, message, confirmLabel, onConfirm, 
   const [typed, setTyped] = useState('');
   const matches = !phrase || normalise(typed) === normalise(phrase);
   if (!open) {
-    return <button type="button" className="danger" disabled={disabled} onClick={() => { setTyped(''); setOpen(true); }}>{label}</button>;
+    return <button type="button" className="danger" aria-label={ariaLabel} disabled={disabled} onClick={() => { setTyped(''); setOpen(true); }}>{label}</button>;
   }
   const close = (): void => { setOpen(false); setTyped(''); };
   return (

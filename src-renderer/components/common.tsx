@@ -46,9 +46,13 @@ export function Field(props: {
   autoFocus?: boolean;
   type?: string;
   name?: string;
+  /** A sentence saying what is wrong with this field (shown under it, announced, and marks it invalid). */
+  error?: string;
 }): ReactNode {
   const id = useId();
   const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy = [props.error ? errorId : undefined, props.hint ? hintId : undefined].filter(Boolean).join(' ');
   const common = {
     id,
     name: props.name,
@@ -59,7 +63,8 @@ export function Field(props: {
     spellCheck: false,
     autoCorrect: 'off',
     autoCapitalize: 'off',
-    'aria-describedby': props.hint ? hintId : undefined,
+    'aria-describedby': describedBy || undefined,
+    'aria-invalid': props.error ? true : undefined,
   };
   return (
     <div className="field">
@@ -67,6 +72,7 @@ export function Field(props: {
       {props.multiline && !props.secret
         ? <textarea {...common} rows={4} onChange={(e) => props.onChange(e.target.value)} />
         : <input {...common} type={props.secret ? 'password' : (props.type ?? 'text')} onChange={(e) => props.onChange(e.target.value)} />}
+      {props.error ? <small id={errorId} className="field-error">{props.error}</small> : null}
       {props.hint ? <small id={hintId}>{props.hint}</small> : null}
     </div>
   );
@@ -84,4 +90,15 @@ export function Meter({ label, value, max }: { label: string; value: number; max
 
 export function StateBadge({ state }: { state: 'sealed' | 'unsealed' | 'locked' | 'unlocked' | 'unreachable' | 'uninitialized' | 'unknown' }): ReactNode {
   return <span className={`badge ${state}`}>{state}</span>;
+}
+
+/** The schema's sentence for each field of an INVALID_INPUT error (dispatch.ts puts them in details.issues). */
+export function fieldErrors(error: ErrorView | undefined): Record<string, string> {
+  const issues = error?.code === 'INVALID_INPUT' ? error.details?.['issues'] : undefined;
+  const byField: Record<string, string> = {};
+  if (!Array.isArray(issues)) return byField;
+  for (const issue of issues as Array<{ path?: unknown; message?: unknown }>) {
+    if (typeof issue.path === 'string' && typeof issue.message === 'string' && !byField[issue.path]) byField[issue.path] = issue.message;
+  }
+  return byField;
 }

@@ -8,7 +8,9 @@ import { withPresence } from '../presence.js';
 
 export function Keys({ info, settings }: { info: AppInfo | undefined; settings: Settings }): ReactNode {
   const [keys, setKeys] = useState<KeyView[] | undefined>();
+  // The outcome of the last action only: any new action on this screen clears it, so it never describes an older one.
   const [notice, setNotice] = useState<string | undefined>();
+  const clearNotice = useCallback(() => setNotice(undefined), []);
   const list = useTask();
   const refresh = useCallback(() => list.run(async () => setKeys(await call('listKeys', {}))), [list.run]);
   useEffect(() => { void refresh(); }, [refresh]);
@@ -20,8 +22,8 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
       <p className="lead">Fernet data-encryption keys in the OS keychain. Only key ids leave the keychain, unless you export one.</p>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
       <div className="columns">
-        <GenerateKey onDone={(key) => { setNotice(`Generated "${key.name}" (${key.id}).`); void refresh(); }} />
-        <ImportKey onDone={(key) => { setNotice(`Imported "${key.name}" (${key.id}).`); void refresh(); }} />
+        <GenerateKey onStart={clearNotice} onDone={(key) => { setNotice(`Generated "${key.name}" (${key.id}).`); void refresh(); }} />
+        <ImportKey onStart={clearNotice} onDone={(key) => { setNotice(`Imported "${key.name}" (${key.id}).`); void refresh(); }} />
       </div>
       <section className="card" aria-labelledby="keys-title">
         <h2 id="keys-title">Keys in the keychain</h2>
@@ -33,7 +35,7 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
             <thead><tr><th scope="col">Name</th><th scope="col">Key id</th><th scope="col">Created</th><th scope="col">Origin</th><th scope="col">Backup</th><th scope="col">Actions</th></tr></thead>
             <tbody>
               {keys.map((key) => (
-                <KeyRow key={key.id} keyView={key} settings={settings} onChanged={(message) => { setNotice(message); void refresh(); }} />
+                <KeyRow key={key.id} keyView={key} settings={settings} onStart={clearNotice} onChanged={(message) => { setNotice(message); void refresh(); }} />
               ))}
             </tbody>
           </table>
@@ -43,12 +45,13 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
   );
 }
 
-function GenerateKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode {
+function GenerateKey({ onStart, onDone }: { onStart: () => void; onDone: (key: KeyView) => void }): ReactNode {
   const [name, setName] = useState('');
   const task = useTask();
   return (
     <form className="card" aria-labelledby="generate-title" onSubmit={async (e) => {
       e.preventDefault();
+      onStart();
       const key = await task.run(() => call('generateKey', { name }));
       if (key) { setName(''); onDone(key); }
     }}>
@@ -61,7 +64,7 @@ function GenerateKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode 
   );
 }
 
-function ImportKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode {
+function ImportKey({ onStart, onDone }: { onStart: () => void; onDone: (key: KeyView) => void }): ReactNode {
   const [name, setName] = useState('');
   // Uncontrolled: the key is read once on submit and cleared, never in React state or the DOM tree.
   const keyText = useRef<SecretHandle>(null);
@@ -69,6 +72,7 @@ function ImportKey({ onDone }: { onDone: (key: KeyView) => void }): ReactNode {
   return (
     <form className="card" aria-labelledby="import-title" onSubmit={async (e) => {
       e.preventDefault();
+      onStart();
       const text = keyText.current?.read().trim() ?? '';
       keyText.current?.clear();
       const key = await task.run(() => call('importKey', { name, keyText: text }));
@@ -109,10 +113,13 @@ function BackupStatus({ keyView }: { keyView: KeyView }): ReactNode {
 
 type Dialog = 'none' | 'export' | 'delete';
 
-function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: Settings; onChanged: (message: string) => void }): ReactNode {
+function KeyRow({ keyView, settings, onStart, onChanged }: {
+  keyView: KeyView; settings: Settings; onStart: () => void; onChanged: (message: string) => void;
+}): ReactNode {
   const [dialog, setDialog] = useState<Dialog>('none');
   const copy = useTask();
   const [copied, setCopied] = useState<string | undefined>();
+  const toggle = (next: Dialog): void => { onStart(); setCopied(undefined); copy.clearError(); setDialog(dialog === next ? 'none' : next); };
   return (
     <>
       <tr>
@@ -123,11 +130,13 @@ function KeyRow({ keyView, settings, onChanged }: { keyView: KeyView; settings: 
         <td><BackupStatus keyView={keyView} /></td>
         <td className="actions">
           <button type="button" aria-label={`Copy key id of ${keyView.name}`} onClick={async () => {
+            onStart();
+            setCopied(undefined);
             const done = await copy.run(() => call('copyText', { text: keyView.id }));
             if (done) setCopied(`Key id copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
           }}>Copy key id</button>
-          <button type="button" aria-label={`Export ${keyView.name}`} aria-expanded={dialog === 'export'} onClick={() => setDialog(dialog === 'export' ? 'none' : 'export')}>Export…</button>
-          <button type="button" className="danger" aria-label={`Delete ${keyView.name}`} aria-expanded={dialog === 'delete'} onClick={() => setDialog(dialog === 'delete' ? 'none' : 'delete')}>Delete…</button>
+          <button type="button" aria-label={`Export ${keyView.name}`} aria-expanded={dialog === 'export'} onClick={() => toggle('export')}>Export…</button>
+          <button type="button" className="danger" aria-label={`Delete ${keyView.name}`} aria-expanded={dialog === 'delete'} onClick={() => toggle('delete')}>Delete…</button>
           {copied ? <span role="status">{copied}</span> : null}
           <ErrorNotice error={copy.error} />
         </td>
@@ -148,6 +157,8 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
   const [revealed, setRevealed] = useState<string | undefined>();
   const [status, setStatus] = useState<string | undefined>();
   const task = useTask();
+  // The buttons wait for the exact name (main checks it again): a typo cannot reach the keychain or the presence prompt.
+  const matches = confirmName === keyView.name;
   // The revealed key disappears by itself after the clipboard delay, and when the dialog closes.
   useEffect(() => {
     if (!revealed) return;
@@ -166,11 +177,14 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
         </div>
       ) : null}
       <div className="buttons">
-        <button type="button" disabled={task.busy} onClick={async () => {
+        <button type="button" disabled={task.busy || !matches} onClick={async () => {
+          setStatus(undefined);
           const result = await task.run(() => withPresence(() => call('revealKey', { ref: keyView.id, confirmName })));
           if (result) { setRevealed(result.keyText); setConfirmName(''); }
         }}>Reveal key once</button>
-        <button type="button" disabled={task.busy} onClick={async () => {
+        <button type="button" disabled={task.busy || !matches} onClick={async () => {
+          setStatus(undefined);
+          setRevealed(undefined);
           const result = await task.run(() => withPresence(() => call('copyKey', { ref: keyView.id, confirmName })));
           if (result) { setStatus(`Key copied; the clipboard clears in ${result.clearsAfterSeconds} s.`); setConfirmName(''); }
         }}>Copy key to clipboard</button>
@@ -185,12 +199,13 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
 function DeleteDialog({ keyView, onClose, onDeleted }: { keyView: KeyView; onClose: () => void; onDeleted: () => void }): ReactNode {
   const [confirmName, setConfirmName] = useState('');
   const task = useTask();
+  const matches = confirmName === keyView.name;
   return (
     <div className="dialog danger" role="group" aria-label={`Delete ${keyView.name}`}>
       <p>Deleting removes the key from the keychain. Data encrypted with it cannot be decrypted without a backup.</p>
       <Field label={`Type "${keyView.name}" to delete it`} value={confirmName} onChange={setConfirmName} autoFocus />
       <div className="buttons">
-        <button type="button" className="danger" disabled={task.busy} onClick={async () => {
+        <button type="button" className="danger" disabled={task.busy || !matches} onClick={async () => {
           const result = await task.run(() => call('deleteKey', { ref: keyView.id, confirmName }));
           if (result) onDeleted();
         }}>Delete key</button>

@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { AppInfo, IdentityView, KeyView, ProbeView, PushResultView, ServerStatusView } from '../../src-shared/contract.js';
 import { call } from '../api.js';
+import { ConfirmButton } from '../components/Confirm.js';
 import { Busy, ErrorNotice, Field, NotAvailable, StateBadge } from '../components/common.js';
 import { useTask } from '../hooks.js';
+import { WaitForState } from './WaitForState.js';
 
 export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
   const [servers, setServers] = useState<ServerStatusView[] | undefined>();
@@ -31,6 +33,7 @@ export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
         <AddServer onAdded={() => void refresh()} />
         {servers && servers.length > 0 ? <PushForm servers={servers} onPushed={() => void refresh()} /> : null}
       </div>
+      {servers && servers.length > 0 ? <WaitForState onRound={setServers} /> : null}
     </div>
   );
 }
@@ -47,6 +50,7 @@ function Identity(): ReactNode {
         <div className="row">
           <code className="wrap" role="group" aria-label="Authorized-custodians entry">{identity.line}</code>
           <button type="button" onClick={async () => {
+            setCopied(undefined);
             const done = await task.run(() => call('copyText', { text: identity.line }));
             if (done) setCopied(`Copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
           }}>Copy entry</button>
@@ -77,8 +81,11 @@ function ServerTable({ servers, onRemoved }: { servers: ServerStatusView[]; onRe
               </td>
               <td>{server.expectedKeyIds?.map((id) => <code key={id} className="key-id">{id}</code>) ?? '—'}</td>
               <td>
-                <button type="button" className="danger" aria-label={`Remove ${server.name}`} disabled={task.busy}
-                  onClick={async () => { if (await task.run(() => call('removeServer', { name: server.name }))) onRemoved(); }}>Remove</button>
+                <ConfirmButton label="Remove" ariaLabel={`Remove ${server.name}`} disabled={task.busy}
+                  title={`Remove ${server.name}?`}
+                  message={<p>Key Custodian forgets this server and its pinned identity. To push to it again you must add it and compare its fingerprint anew. The server itself is not changed.</p>}
+                  confirmLabel={`Remove ${server.name}`}
+                  onConfirm={async () => { if (await task.run(() => call('removeServer', { name: server.name }))) onRemoved(); }} />
               </td>
             </tr>
           ))}

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import type { SessionState, Settings } from '../../src-shared/contract.js';
 import { call } from '../api.js';
-import { Busy, ErrorNotice, Field } from '../components/common.js';
+import { Busy, ErrorNotice, Field, fieldErrors } from '../components/common.js';
 import { PassphraseForm } from '../components/PassphraseForm.js';
 import { useTask } from '../hooks.js';
 
@@ -16,6 +16,7 @@ export function SettingsScreen({ settings, onSaved, session, onSession }: {
   const [watch, setWatch] = useState(String(settings.watchIntervalSeconds));
   const [saved, setSaved] = useState(false);
   const task = useTask();
+  const errors = fieldErrors(task.error);
   return (
     <div className="screen">
       <h1>Settings</h1>
@@ -29,16 +30,18 @@ export function SettingsScreen({ settings, onSaved, session, onSession }: {
         }));
         if (next) { onSaved(next); setSaved(true); }
       }}>
-        <Field label="Lock after idle (minutes)" type="number" value={idle} onChange={setIdle}
+        <Field label="Lock after idle (minutes)" type="number" value={idle} onChange={setIdle} error={errors['idleLockMinutes']}
           hint="After this long without input the window locks: revealed keys and typed shares are cleared." />
-        <Field label="Clear clipboard after (seconds)" type="number" value={clipboard} onChange={setClipboard}
+        <Field label="Clear clipboard after (seconds)" type="number" value={clipboard} onChange={setClipboard} error={errors['clipboardClearSeconds']}
           hint="Anything Key Custodian copies is removed from the clipboard after this delay (unless you copied something else)." />
-        <Field label="Refresh status every (seconds)" type="number" value={watch} onChange={setWatch}
+        <Field label="Refresh status every (seconds)" type="number" value={watch} onChange={setWatch} error={errors['watchIntervalSeconds']}
           hint="How often Key Custodian checks servers and the Vault nodes of saved profiles (also while locked, whatever screen is open)." />
         <button type="submit" disabled={task.busy}>Save settings</button>
         {task.busy ? <Busy label="Saving" /> : null}
         {saved ? <p role="status" className="notice ok">Settings saved.</p> : null}
-        <ErrorNotice error={task.error} />
+        {/* A field error is shown under its field; the notice is for everything else (a keychain or disk failure). */}
+        {task.error && Object.keys(errors).length === 0 ? <ErrorNotice error={task.error} /> : null}
+        {Object.keys(errors).length > 0 ? <p className="notice error" role="alert" data-code="INVALID_INPUT">Nothing was saved: correct the {Object.keys(errors).length === 1 ? 'field' : 'fields'} marked above.</p> : null}
       </form>
       <section className="card narrow" aria-labelledby="presence-settings">
         <h2 id="presence-settings">Unlock passphrase</h2>

@@ -6,6 +6,8 @@ import { useClusterTarget, useTask, type ClusterTarget } from '../hooks.js';
 import { UnsealCeremony } from './vault/Unseal.js';
 import { InitWizard } from './vault/Init.js';
 import { NonceCeremony } from './vault/NonceCeremony.js';
+import { NodeOperations } from './vault/Operations.js';
+import { ProfileManager } from './vault/Profiles.js';
 
 type Tab = 'unseal' | 'init' | 'rekey' | 'generate-root';
 const TABS: Array<{ id: Tab; label: string }> = [
@@ -32,11 +34,14 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
   const [ceremonies, setCeremonies] = useState<{ list: CeremonySummary[]; generation: number } | undefined>();
   const status = useTask();
   const attach = useTask();
+  const [profiles, setProfiles] = useState<VaultProfileView[]>([]);
+  const loadProfiles = useTask();
   const refresh = useCallback(() => {
     if (addrs.length > 0) void status.run(async () => setNodes(await call('vaultStatus', target)));
   }, [addrs.join(' '), target.profile, status.run]);
   const vaultOn = info?.features.vault.available === true;
   useEffect(() => { if (vaultOn) refresh(); }, [refresh, vaultOn]);
+  useEffect(() => { if (vaultOn) void loadProfiles.run(async () => setProfiles(await call('vaultProfiles', {}))); }, [vaultOn, loadProfiles.run]);
   const openTab = useCallback((next: Tab | undefined) => {
     setCeremonies(undefined);
     void attach.run(async () => {
@@ -63,7 +68,8 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
   return (
     <div className="screen">
       <h1>Vault</h1>
-      <ClusterEditor target={target} onSave={(next) => { setNodes(undefined); setTarget(next); }} />
+      <ClusterEditor target={target} profiles={profiles} onSave={(next) => { setNodes(undefined); setTarget(next); }} />
+      <ErrorNotice error={loadProfiles.error} />
       <section className="card" aria-labelledby="vault-status-title">
         <div className="row">
           <h2 id="vault-status-title">Node status</h2>
@@ -73,6 +79,7 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
         <ErrorNotice error={status.error} />
         {nodes ? <NodeTable nodes={nodes} /> : <p className="muted">Add the node addresses above to see their state.</p>}
       </section>
+      {addrs.length > 0 ? <NodeOperations target={target} onChanged={refresh} /> : null}
       {addrs.length > 0 || (ceremonies?.list.length ?? 0) > 0 ? (
         <section className="card" aria-label="Ceremonies">
           <div className="tabs" role="group" aria-label="Ceremony">
@@ -94,6 +101,7 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
           ) : <Busy label="Looking for open ceremonies" />}
         </section>
       ) : null}
+      <ProfileManager profiles={profiles} onChanged={setProfiles} />
     </div>
   );
 }
@@ -102,13 +110,10 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
  * Which cluster: a saved profile (made with `custodian vault profile save`, it carries the TLS CA), or node
  * addresses typed here (TLS then follows the VAULT_* environment the app was started with).
  */
-function ClusterEditor({ target, onSave }: { target: ClusterTarget; onSave: (target: ClusterTarget) => void }): ReactNode {
-  const [profiles, setProfiles] = useState<VaultProfileView[]>([]);
+function ClusterEditor({ target, profiles, onSave }: { target: ClusterTarget; profiles: VaultProfileView[]; onSave: (target: ClusterTarget) => void }): ReactNode {
   const [profile, setProfile] = useState(target.profile ?? '');
   const [text, setText] = useState(target.addrs.join('\n'));
   const [saved, setSaved] = useState(false);
-  const load = useTask();
-  useEffect(() => { void load.run(async () => setProfiles(await call('vaultProfiles', {}))); }, [load.run]);
   const chosen = profiles.find((p) => p.name === profile);
   return (
     <form className="card" aria-labelledby="cluster-title" onSubmit={(e) => {
@@ -123,7 +128,7 @@ function ClusterEditor({ target, onSave }: { target: ClusterTarget; onSave: (tar
           <option value="">None: type the node addresses</option>
           {profiles.map((p) => <option key={p.name} value={p.name}>{p.name} ({p.addresses.length} node{p.addresses.length === 1 ? '' : 's'})</option>)}
         </select>
-        <small>Profiles are saved with <code>custodian vault profile save NAME --addr … --ca-cert …</code>; they carry the cluster's TLS settings.</small>
+        <small>Profiles carry the cluster's TLS settings: save one under "Manage cluster profiles" below (or with <code>custodian vault profile save</code>).</small>
       </div>
       {chosen ? (
         <p className="muted">Nodes: {chosen.addresses.join(', ')}{chosen.caCert ? `; CA certificate ${chosen.caCert}` : ''}</p>
@@ -136,7 +141,6 @@ function ClusterEditor({ target, onSave }: { target: ClusterTarget; onSave: (tar
       )}
       <button type="submit">Save cluster</button>
       {saved ? <span role="status"> Saved.</span> : null}
-      <ErrorNotice error={load.error} />
     </form>
   );
 }

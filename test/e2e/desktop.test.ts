@@ -23,8 +23,9 @@ import { dashboardSpec, settingsSpec } from './specs/dashboard.js';
 import { firstRunSpec, lockedAlertSpec } from './specs/lock.js';
 import { withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey, keysSpec } from './specs/keys.js';
-import { addServerSpec, custodianEntry, pushSpec, wrongKeySpec } from './specs/push.js';
+import { addServerSpec, custodianEntry, pushSpec, removeServerSpec, waitForStateSpec, wrongKeySpec } from './specs/push.js';
 import { initSpec, unsealSpec, type VaultOutcome } from './specs/vault.js';
+import { profilesSpec, sealSpec } from './specs/vault-admin.js';
 
 let keyring: KeyringSession;
 let cluster: BaoCluster;
@@ -94,6 +95,14 @@ test('vault: generate-root with fingerprint confirmation (a changed ceremony is 
   vault.newShares = await rekeySpec(context, vault.shares, vaultCall);
 }));
 
+test('vault: profiles saved and deleted with TLS paths; step-down and seal with a typed token, then unsealed again', () => withDiagnostics(context, 'vault-admin', async () => {
+  await profilesSpec(context, { addresses: cluster.addresses, caCert: cluster.ca.caCert });
+  assert.ok(vault.newShares, 'the rekey gave new shares');
+  await sealSpec(context, {
+    rootToken: vault.rootToken, shares: vault.newShares, threshold: 2, vaultCall, addresses: cluster.addresses, caCert: cluster.ca.caCert,
+  });
+}));
+
 test('servers: pin a receiver after confirming its identity; a wrong key is refused; the right key unlocks it', () => withDiagnostics(context, 'servers', async () => {
   const entry = await custodianEntry(context);
   receiver = await startReceiver({ authorizedCustodians: `${entry}\n`, keyChecks: [key.id] });
@@ -111,6 +120,11 @@ test('dashboard: nodes unsealed, server unlocked; a server restarted while the a
   await settingsSpec(context, 2);
   await dashboardSpec(context, { nodes: 3, server: 'app-1' });
   await lockedAlertSpec(context, bridge, receiver, 'app-1');
+}));
+
+test('servers: wait for a state with a timeout (server status --watch --until); remove asks for confirmation', () => withDiagnostics(context, 'remove-server', async () => {
+  await waitForStateSpec(context, 'app-1');
+  await removeServerSpec(context, 'app-1');
 }));
 
 test('no CSP violation or page error; no share, root token or key in the bridge log or any file the app wrote', async () => {

@@ -19,6 +19,7 @@ import { Handout, type HandoutItem } from '../ceremonies/handout.js';
 import { withAppHint } from '../ceremonies/node-words.js';
 import { CeremonyRegistry, type ClusterTarget, type OpenCeremony } from '../ceremonies/registry.js';
 import { typedShareBytes } from '../ceremonies/typed-share.js';
+import { profileView } from './vault-admin.js';
 import { nodeView, unsealView } from '../ceremonies/views.js';
 import type { Handler } from '../dispatch.js';
 
@@ -73,10 +74,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
   }
 
   const handlers: VaultHandlers['handlers'] = {
-    vaultProfiles: async () => (await profiles.list()).map((p) => ({
-      name: p.name, addresses: p.addresses,
-      ...(p.caCert ? { caCert: p.caCert } : {}), ...(p.caPath ? { caPath: p.caPath } : {}), ...(p.tlsServerName ? { tlsServerName: p.tlsServerName } : {}),
-    })),
+    vaultProfiles: async () => (await profiles.list()).map(profileView),
     vaultStatus: async (target) => {
       const c = await cluster(target);
       try {

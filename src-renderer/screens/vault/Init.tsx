@@ -20,6 +20,9 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
   const [threshold, setThreshold] = useState('3');
   const [usePgp, setUsePgp] = useState(false);
   const [pgpKeys, setPgpKeys] = useState<string[]>([]);
+  // `vault init -root-token-pgp-key`: the root token is handed out encrypted to this key (public, not a secret).
+  const [useRootPgp, setUseRootPgp] = useState(false);
+  const [rootPgpKey, setRootPgpKey] = useState('');
   const [confirm, setConfirm] = useState('');
   const [handout, setHandout] = useState<CeremonySummary | undefined>(attached?.kind === 'init' ? attached : undefined);
   const [finished, setFinished] = useState<'done' | 'abandoned' | undefined>();
@@ -50,6 +53,7 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
         shares: Number(shares),
         threshold: Number(threshold),
         ...(usePgp ? { pgpKeys: pgpKeys.slice(0, count) } : {}),
+        ...(useRootPgp ? { rootTokenPgpKey: rootPgpKey } : {}),
       };
       const started = await task.run(() => call('vaultInit', request));
       if (started) { setConfirm(''); setFinished(undefined); setHandout(started); onChanged(); }
@@ -70,8 +74,16 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
             onChange={(e) => { const next = [...pgpKeys]; next[i] = e.target.value; setPgpKeys(next); }} />
         </div>
       )) : null}
+      <label className="check"><input type="checkbox" checked={useRootPgp} onChange={(e) => setUseRootPgp(e.target.checked)} /> Encrypt the root token to a PGP public key</label>
+      {useRootPgp ? (
+        <div className="field">
+          <label htmlFor="pgp-root">PGP public key for the root token</label>
+          <textarea id="pgp-root" rows={3} value={rootPgpKey} spellCheck={false} aria-describedby="pgp-root-hint" onChange={(e) => setRootPgpKey(e.target.value)} />
+          <small id="pgp-root-hint">ASCII-armoured. The root token is then shown only as a PGP message: decrypt it with the matching private key (gpg -d).</small>
+        </div>
+      ) : null}
       <Field label='Type "initialise" to confirm' value={confirm} onChange={setConfirm} />
-      <button type="submit" disabled={task.busy || confirm.trim().toLowerCase() !== 'initialise'}>Initialise cluster</button>
+      <button type="submit" disabled={task.busy || confirm.trim().toLowerCase() !== 'initialise' || (useRootPgp && rootPgpKey.trim() === '')}>Initialise cluster</button>
       {task.busy ? <Busy label="Initialising" /> : null}
       <ErrorNotice error={task.error} />
     </form>

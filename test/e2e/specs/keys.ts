@@ -31,17 +31,25 @@ export async function keysSpec(context: SpecContext): Promise<{ id: string; name
   assert.doesNotMatch(invalid, /this-is-not-a-fernet-key/, 'the error must not echo the input');
   assert.equal(await page.getByRole('table', { name: 'Keys' }).getByRole('row').filter({ hasText: 'not-a-key' }).count(), 0);
   assert.equal(await page.getByLabel('Fernet key').inputValue(), '', 'the typed key is cleared from the window once sent');
+  // The "Generated" notice belonged to the previous action: the failed import cleared it.
+  assert.equal(await page.getByRole('status').filter({ hasText: 'Generated' }).count(), 0, 'no stale success notice next to the error');
 
-  // Export asks for the key's name; a wrong name is refused.
+  // Export asks for the key's name: until it matches exactly, neither button can be pressed.
   await page.getByRole('button', { name: `Export ${name}` }).click();
   const dialog = page.getByRole('group', { name: `Export ${name}` });
+  const reveal = dialog.getByRole('button', { name: 'Reveal key once' });
+  const copy = dialog.getByRole('button', { name: 'Copy key to clipboard' });
+  assert.equal(await reveal.isDisabled(), true, 'disabled before anything is typed');
   await dialog.getByLabel(`Type "${name}" to confirm`).fill('wrong-name');
-  await dialog.getByRole('button', { name: 'Reveal key once' }).click();
-  await alertWithCode(dialog, 'CONFIRMATION_REQUIRED');
+  assert.equal(await reveal.isDisabled(), true);
+  assert.equal(await copy.isDisabled(), true);
+  await dialog.getByLabel(`Type "${name}" to confirm`).fill(name.slice(0, -1));
+  assert.equal(await reveal.isDisabled(), true, 'a prefix of the name is not the name');
   assert.equal(await dialog.getByRole('region', { name: 'Revealed key' }).count(), 0);
 
   await dialog.getByLabel(`Type "${name}" to confirm`).fill(name);
-  await dialog.getByRole('button', { name: 'Reveal key once' }).click();
+  assert.equal(await copy.isEnabled(), true);
+  await reveal.click();
   // Revealing asks for the officer's presence first (the unlock passphrase here: no Touch ID in Chromium).
   await confirmPresence(context);
   const revealed = (await dialog.getByRole('region', { name: 'Revealed key' }).locator('code').innerText()).trim();
@@ -57,14 +65,15 @@ export async function keysSpec(context: SpecContext): Promise<{ id: string; name
   return { id, name, keyText: revealed };
 }
 
-/** Delete asks for the key's name; a wrong name deletes nothing; the right one removes it from the list. */
+/** Delete asks for the key's name; with a wrong name the button stays disabled; the right one removes it from the list. */
 export async function deleteKeySpec({ page }: SpecContext, name: string): Promise<void> {
   await goTo(page, 'Keys');
   await page.getByRole('button', { name: `Delete ${name}` }).click();
   const dialog = page.getByRole('group', { name: `Delete ${name}` });
+  const remove = dialog.getByRole('button', { name: 'Delete key' });
+  assert.equal(await remove.isDisabled(), true, 'disabled before anything is typed');
   await dialog.getByLabel(`Type "${name}" to delete it`).fill(`${name}-typo`);
-  await dialog.getByRole('button', { name: 'Delete key' }).click();
-  await alertWithCode(dialog, 'CONFIRMATION_REQUIRED');
+  assert.equal(await remove.isDisabled(), true, 'disabled while the typed name differs');
   const cell = page.getByRole('table', { name: 'Keys' }).getByRole('cell', { name, exact: true });
   assert.equal(await cell.count(), 1, 'still listed');
   await dialog.getByLabel(`Type "${name}" to delete it`).fill(name);

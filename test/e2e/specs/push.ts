@@ -65,3 +65,53 @@ export async function pushSpec(context: SpecContext, keyName: string, keyId: str
   await waitForText(row, /unlocked/i, 30_000);
   await context.shot('push-result');
 }
+
+/**
+ * Remove asks first: "Keep" changes nothing, the confirmation removes the server (and its pinned identity)
+ * from the list; the receiver itself is untouched.
+ */
+export async function removeServerSpec({ page }: SpecContext, name: string): Promise<void> {
+  await goTo(page, 'Servers');
+  const table = page.getByRole('table', { name: 'Servers' });
+  const row = table.getByRole('row').filter({ hasText: name });
+  await row.waitFor();
+  await row.getByRole('button', { name: `Remove ${name}` }).click();
+  let dialog = page.getByRole('alertdialog', { name: `Remove ${name}?` });
+  await waitForText(dialog, /forgets this server and its pinned identity/);
+  await dialog.getByRole('button', { name: 'Keep' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await row.count(), 1, 'Keep removed nothing');
+  await row.getByRole('button', { name: `Remove ${name}` }).click();
+  dialog = page.getByRole('alertdialog', { name: `Remove ${name}?` });
+  await dialog.getByRole('button', { name: `Remove ${name}` }).click();
+  await page.getByText('No servers yet. Add one below.').waitFor();
+}
+
+/**
+ * `server status --watch --until STATE` with a timeout: waiting for the state the server is in ends at once;
+ * waiting for the other one times out after the timeout, naming the server, with the progress shown meanwhile.
+ */
+export async function waitForStateSpec({ page }: SpecContext, name: string): Promise<void> {
+  await goTo(page, 'Servers');
+  const row = page.getByRole('table', { name: 'Servers' }).getByRole('row').filter({ hasText: name });
+  // (The badge is upper-cased by CSS: innerText says UNLOCKED.)
+  const now = /\bunlocked\b/i.test(await waitForText(row, /\b(un)?locked\b/i, 30_000)) ? 'unlocked' : 'locked';
+  const other = now === 'unlocked' ? 'locked' : 'unlocked';
+  const form = page.getByRole('form', { name: 'Wait for a state' });
+  await form.getByLabel('Wait until every server is').selectOption(now);
+  await form.getByLabel('Timeout (seconds)').fill('10');
+  await form.getByRole('button', { name: 'Start waiting' }).click();
+  await waitForText(form.locator('[data-outcome="reached"]'), new RegExp(`Every server is ${now}`));
+
+  await form.getByLabel('Wait until every server is').selectOption(other);
+  await form.getByLabel('Timeout (seconds)').fill('0');
+  await form.getByRole('button', { name: 'Start waiting' }).click();
+  await waitForText(form, /Timeout: give a whole number of seconds from 1 to 3600\./);
+  await form.getByLabel('Timeout (seconds)').fill('3');
+  const started = Date.now();
+  await form.getByRole('button', { name: 'Start waiting' }).click();
+  await waitForText(form.getByRole('status', { name: 'Waiting' }), new RegExp(`0 of 1 server ${other}`));
+  const timedOut = await waitForText(form.locator('[data-outcome="timeout"]'), new RegExp(`Timed out after \\d+ s\\. Not ${other}: ${name}\\.`));
+  const took = Date.now() - started;
+  assert.ok(took >= 2_500 && took < 15_000, `the wait lasted about the timeout (${took} ms): ${timedOut}`);
+}

@@ -98,9 +98,10 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
       open: async (page) => {
         await goTo(page, 'Keys');
         await page.getByRole('button', { name: `Export ${keyName}` }).click();
-        await page.getByRole('group', { name: `Export ${keyName}` }).getByLabel(`Type "${keyName}" to confirm`).fill('not-the-name');
-        await page.getByRole('group', { name: `Export ${keyName}` }).getByRole('button', { name: 'Reveal key once' }).click();
-        await alertWithCode(page, 'CONFIRMATION_REQUIRED');
+        const dialog = page.getByRole('group', { name: `Export ${keyName}` });
+        await dialog.getByLabel(`Type "${keyName}" to confirm`).fill('not-the-name');
+        // The buttons stay disabled until the name matches (their disabled look is part of the screenshot).
+        if (!(await dialog.getByRole('button', { name: 'Reveal key once' }).isDisabled())) throw new Error('Reveal enabled before the name matches');
       },
     },
     {
@@ -144,6 +145,15 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
         await form.getByRole('button', { name: 'Push key' }).click();
         await page.getByRole('list', { name: 'Push results' }).waitFor({ timeout: 60_000 });
       },
+    },
+    {
+      name: 'servers-remove-confirm',
+      open: async (page) => {
+        await goTo(page, 'Servers');
+        await page.getByRole('table', { name: 'Servers' }).getByRole('button', { name: /^Remove / }).first().click();
+        await page.getByRole('alertdialog').waitFor();
+      },
+      close: (page) => page.getByRole('alertdialog').getByRole('button', { name: 'Keep' }).click(),
     },
     { name: 'settings', open: (page) => goTo(page, 'Settings') },
     // Backup screen: each task's first step (no share is shown in any of them).
@@ -205,8 +215,10 @@ export function viewsWithCluster(profile: string): View[] {
       name: 'vault-init-pgp',
       open: async (page) => {
         await openTab(page, 'Initialise');
-        await page.getByRole('checkbox', { name: /PGP public key/ }).check();
+        await page.getByRole('checkbox', { name: "Encrypt each share to its holder's PGP public key" }).check();
         await page.getByLabel('PGP public key of holder 1').waitFor();
+        await page.getByRole('checkbox', { name: 'Encrypt the root token to a PGP public key' }).check();
+        await page.getByLabel('PGP public key for the root token').waitFor();
       },
     },
     { name: 'vault-rekey', open: (page) => openTab(page, 'Rekey') },
@@ -220,6 +232,29 @@ export function viewsWithCluster(profile: string): View[] {
     },
     { name: 'vault-generate-root', open: (page) => openTab(page, 'Generate root') },
     { name: 'vault-unseal', open: (page) => openTab(page, 'Unseal') },
+    {
+      name: 'vault-profile-error',
+      open: async (page) => {
+        await goTo(page, 'Vault');
+        const form = page.getByRole('form', { name: 'Save a profile' });
+        await form.getByLabel('Profile name').fill('a11y');
+        await form.getByLabel('Profile node addresses').fill('https://127.0.0.1:1');
+        await form.getByLabel('Client certificate file').fill('/etc/hosts');
+        await form.getByRole('button', { name: 'Save profile' }).click();
+        await alertWithCode(form, 'INVALID_INPUT');
+      },
+    },
+    {
+      name: 'vault-seal-confirm',
+      open: async (page) => {
+        await goTo(page, 'Vault');
+        const card = page.getByRole('region', { name: 'Seal and step-down' });
+        await card.getByLabel('Vault token').fill('not-a-token');
+        await card.getByRole('button', { name: 'Seal…' }).click();
+        await page.getByRole('alertdialog', { name: 'Seal the cluster?' }).waitFor();
+      },
+      close: (page) => page.getByRole('alertdialog', { name: 'Seal the cluster?' }).getByRole('button', { name: 'Keep' }).click(),
+    },
     { name: 'dashboard-uninitialised', open: (page) => goTo(page, 'Dashboard') },
   ];
 }
