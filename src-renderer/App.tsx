@@ -12,15 +12,17 @@ import { Keys } from './screens/Keys.js';
 import { Servers } from './screens/Servers.js';
 import { SettingsScreen } from './screens/Settings.js';
 import { Vault } from './screens/Vault.js';
+import { useTranslation } from 'react-i18next';
+import { t, type MessageKey } from './i18n/index.js';
 
 export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings' | 'backup';
-const SCREENS: Array<{ id: Screen; label: string }> = [
-  { id: 'dashboard', label: 'Dashboard' },
-  { id: 'keys', label: 'Keys' },
-  { id: 'vault', label: 'Vault' },
-  { id: 'servers', label: 'Servers' },
-  { id: 'settings', label: 'Settings' },
-  { id: 'backup', label: 'Backup' },
+const SCREENS: Array<{ id: Screen; label: MessageKey }> = [
+  { id: 'dashboard', label: 'nav.dashboard' },
+  { id: 'keys', label: 'nav.keys' },
+  { id: 'vault', label: 'nav.vault' },
+  { id: 'servers', label: 'nav.servers' },
+  { id: 'settings', label: 'nav.settings' },
+  { id: 'backup', label: 'nav.backup' },
 ];
 
 export function App(): ReactNode {
@@ -34,6 +36,9 @@ export function App(): ReactNode {
   // Bumped on lock: screens keyed on it drop every revealed key and half-typed share.
   const [generation, setGeneration] = useState(0);
   const load = useTask();
+  // Subscribes the whole tree to the language: a change in Settings re-renders every screen in the new language.
+  const { i18n } = useTranslation();
+  useEffect(() => { document.documentElement.lang = i18n.language; }, [i18n.language]);
 
   const adopt = useCallback((next: SessionState) => {
     setSession((before) => {
@@ -89,8 +94,8 @@ export function App(): ReactNode {
 
   return (
     <div className="app">
-      <nav aria-label="Main">
-        <div className="brand" aria-hidden="true">Key Custodian</div>
+      <nav aria-label={t('app.main')}>
+        <div className="brand" aria-hidden="true">{t('app.keyCustodian')}</div>
         <ul>
           {SCREENS.map((item, index) => (
             <li key={item.id}>
@@ -101,21 +106,20 @@ export function App(): ReactNode {
                 onClick={() => setScreen(item.id)}
                 disabled={locked || needsPassphrase}
               >
-                {item.label}
+                {t(item.label)}
               </button>
             </li>
           ))}
         </ul>
-        <button type="button" className="lock-now" onClick={lock} disabled={locked || needsPassphrase}>Lock now</button>
+        <button type="button" className="lock-now" onClick={lock} disabled={locked || needsPassphrase}>{t('app.lockNow')}</button>
         {info ? <small className="version">v{info.version}</small> : null}
       </nav>
-      <main key={generation} aria-label={SCREENS.find((s) => s.id === screen)?.label}>
+      <main key={generation} aria-label={t(SCREENS.find((s) => s.id === screen)?.label ?? 'nav.dashboard')}>
         <ErrorNotice error={load.error} />
         {session === undefined ? null : needsPassphrase ? (
           <section className="card narrow" aria-labelledby="first-run-title">
-            <h1 id="first-run-title">Choose an unlock passphrase</h1>
-            <p>Key Custodian asks for it before it reveals or copies a key or a share, and to resume after the idle lock.
-              It stays on this computer: only a scrypt verifier of it is kept, in the OS keychain.</p>
+            <h1 id="first-run-title">{t('app.chooseAnUnlockPassphrase')}</h1>
+            <p>{t('app.keyCustodianAsksForIt')}</p>
             <PassphraseForm passphraseSet={false} onDone={adopt} />
           </section>
         ) : locked ? (

@@ -8,6 +8,7 @@ import type { ErrorView } from '../src-shared/contract.js';
 import { ActionError, call } from './api.js';
 import { ErrorNotice } from './components/common.js';
 import { useTask } from './hooks.js';
+import { t } from './i18n/index.js';
 
 type Asker = (why: ErrorView) => Promise<boolean>;
 let asker: Asker | undefined;
@@ -49,17 +50,17 @@ export function PresenceDialog(): ReactNode {
         const done = await task.run(() => call('confirmPresence', touchId ? {} : { passphrase }));
         if (done) close(true);
       }}>
-        <h2 id="presence-title">Confirm it is you</h2>
+        <h2 id="presence-title">{t('presence.confirmItIsYou')}</h2>
         <p>{asking.why.message}</p>
         {touchId ? null : (
           <div className="field">
-            <label htmlFor="presence-passphrase">Unlock passphrase</label>
+            <label htmlFor="presence-passphrase">{t('lockScreen.unlockPassphrase')}</label>
             <input id="presence-passphrase" ref={input} type="password" autoComplete="off" spellCheck={false} autoFocus />
           </div>
         )}
         <div className="buttons">
-          <button type="submit" disabled={task.busy}>{touchId ? 'Try Touch ID again' : 'Confirm'}</button>
-          <button type="button" onClick={() => close(false)}>Cancel</button>
+          <button type="submit" disabled={task.busy}>{touchId ? t('presence.tryTouchIdAgain') : t('presence.confirm')}</button>
+          <button type="button" onClick={() => close(false)}>{t('presence.cancel')}</button>
         </div>
         <ErrorNotice error={task.error} />
       </form>

@@ -1,4 +1,5 @@
 import { useId, useState, type ReactNode } from 'react';
+import { t } from '../i18n/index.js';
 
 /**
  * A destructive action behind a confirmation: the button opens a small dialog that says what will be lost;
@@ -31,13 +32,13 @@ export function ConfirmButton({ label, ariaLabel, title, message, confirmLabel, 
       <div id={`${id}-message`}>{message}</div>
       {phrase ? (
         <div className="field">
-          <label htmlFor={`${id}-phrase`}>Type <kbd>{phrase}</kbd> to confirm</label>
+          <label htmlFor={`${id}-phrase`}>{t('confirm.type')}<kbd>{phrase}</kbd>{t('confirm.toConfirm')}</label>
           <input id={`${id}-phrase`} value={typed} onChange={(e) => setTyped(e.target.value)} autoFocus autoComplete="off" spellCheck={false} />
         </div>
       ) : null}
       <button type="button" className="danger" disabled={!matches || disabled}
         onClick={() => { const text = typed; close(); void onConfirm(text); }}>{confirmLabel}</button>
-      <button type="button" className="secondary" autoFocus={!phrase} onClick={close}>Keep</button>
+      <button type="button" className="secondary" autoFocus={!phrase} onClick={close}>{t('confirm.keep')}</button>
     </div>
   );
 }

@@ -3,6 +3,7 @@ import type { SessionState } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { useTask } from '../hooks.js';
 import { Busy, ErrorNotice } from './common.js';
+import { t } from '../i18n/index.js';
 
 /**
  * The lock screen. The lock itself is in main: this screen only asks to lift it, with Touch ID or the unlock
@@ -14,10 +15,8 @@ export function LockScreen({ session, minutes, onUnlocked }: { session: SessionS
   const touchId = session.presence.method === 'touch-id';
   return (
     <section className="card lock" aria-labelledby="lock-title">
-      <h1 id="lock-title">Key Custodian is locked</h1>
-      <p>No activity for {minutes} minute{minutes === 1 ? '' : 's'} (or you locked it). Revealed keys, typed shares and
-        open forms were cleared from this window, and so was anything Key Custodian put on the clipboard. Ceremonies
-        open in Key Custodian keep their progress; servers and Vault nodes are still watched.</p>
+      <h1 id="lock-title">{t('lockScreen.keyCustodianIsLocked')}</h1>
+      <p>{minutes === 1 ? t('lockScreen.idleOne') : t('lockScreen.idleMany', { minutes })} {t('lockScreen.orYouLockedItRevealed')}</p>
       <form onSubmit={async (e) => {
         e.preventDefault();
         const passphrase = input.current?.value ?? '';
@@ -27,12 +26,12 @@ export function LockScreen({ session, minutes, onUnlocked }: { session: SessionS
       }}>
         {touchId ? null : (
           <div className="field">
-            <label htmlFor="unlock-passphrase">Unlock passphrase</label>
+            <label htmlFor="unlock-passphrase">{t('lockScreen.unlockPassphrase')}</label>
             <input id="unlock-passphrase" ref={input} type="password" autoComplete="off" spellCheck={false} autoFocus />
           </div>
         )}
-        <button type="submit" disabled={task.busy}>{touchId ? 'Unlock with Touch ID' : 'Unlock'}</button>
-        {task.busy ? <Busy label="Checking" /> : null}
+        <button type="submit" disabled={task.busy}>{touchId ? t('lockScreen.unlockWithTouchId') : t('lockScreen.unlock')}</button>
+        {task.busy ? <Busy label={t('lockScreen.checking')} /> : null}
       </form>
       <ErrorNotice error={task.error} />
     </section>

@@ -3,6 +3,7 @@ import type { ErrorView, SessionState } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { useTask } from '../hooks.js';
 import { ErrorNotice } from './common.js';
+import { t } from '../i18n/index.js';
 
 /**
  * Choose or change the local unlock passphrase. Main keeps only a scrypt verifier of it, in the OS keychain.
@@ -23,25 +24,25 @@ export function PassphraseForm({ passphraseSet, onDone }: { passphraseSet: boole
     </div>
   );
   return (
-    <form aria-label="Unlock passphrase" onSubmit={async (e) => {
+    <form aria-label={t('lockScreen.unlockPassphrase')} onSubmit={async (e) => {
       e.preventDefault();
       setSaved(false);
       const values = [current, next, repeat].map((ref) => ref.current?.value ?? '');
       for (const ref of [current, next, repeat]) if (ref.current) ref.current.value = '';
       const [now, passphrase, again] = values as [string, string, string];
       if (passphrase !== again) {
-        setMismatch({ code: 'INVALID_INPUT', message: 'The two new passphrases differ.', hint: 'Type the same passphrase in both fields.' });
+        setMismatch({ code: 'INVALID_INPUT', message: t('passphraseForm.differ'), hint: t('passphraseForm.differHint') });
         return;
       }
       setMismatch(undefined);
       const state = await task.run(() => call('setUnlockPassphrase', passphraseSet ? { passphrase, current: now } : { passphrase }));
       if (state) { setSaved(true); onDone(state); }
     }}>
-      {passphraseSet ? field('passphrase-current', 'Current unlock passphrase', current) : null}
-      {field('passphrase-new', 'New unlock passphrase', next, 'At least 10 characters. Asked before a key or share is revealed or copied, and to resume after a lock.')}
-      {field('passphrase-repeat', 'Repeat the new passphrase', repeat)}
-      <button type="submit" disabled={task.busy}>{passphraseSet ? 'Change passphrase' : 'Set passphrase'}</button>
-      {saved ? <p role="status" className="notice ok">Unlock passphrase saved.</p> : null}
+      {passphraseSet ? field('passphrase-current', t('passphraseForm.current'), current) : null}
+      {field('passphrase-new', t('passphraseForm.new'), next, t('passphraseForm.newHint'))}
+      {field('passphrase-repeat', t('passphraseForm.repeat'), repeat)}
+      <button type="submit" disabled={task.busy}>{passphraseSet ? t('passphraseForm.changePassphrase') : t('passphraseForm.setPassphrase')}</button>
+      {saved ? <p role="status" className="notice ok">{t('passphraseForm.unlockPassphraseSaved')}</p> : null}
       <ErrorNotice error={mismatch ?? task.error} />
     </form>
   );

@@ -1,4 +1,5 @@
 import { useId, useImperativeHandle, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { t } from '../i18n/index.js';
 
 /** What the form around a SecretField can do with it: read once on submit, then clear. */
 export interface SecretHandle {
@@ -78,7 +79,7 @@ export function SecretField({ label, hint, handle, onFilledChange, multiline = f
           ? <textarea {...common} rows={4} className={shown ? undefined : 'masked'} />
           : <input {...common} type={shown ? 'text' : 'password'} className={shown && group ? 'grouped' : undefined} />}
         <button type="button" className="toggle" aria-pressed={shown} aria-controls={id} onClick={toggle}>
-          {shown ? 'Hide' : 'Show'}<span className="visually-hidden"> {label}</span>
+          {shown ? t('secretField.hide') : t('secretField.show')}<span className="visually-hidden"> {label}</span>
         </button>
       </div>
       {hint ? <small id={`${id}-hint`}>{hint}</small> : null}

@@ -1,5 +1,6 @@
 import { useId, type ReactNode } from 'react';
 import type { ErrorView, Feature } from '../../src-shared/contract.js';
+import { t } from '../i18n/index.js';
 
 /** What went wrong and what to do next; announced to screen readers. */
 export function ErrorNotice({ error, onDismiss }: { error: ErrorView | undefined; onDismiss?: () => void }): ReactNode {
@@ -8,8 +9,8 @@ export function ErrorNotice({ error, onDismiss }: { error: ErrorView | undefined
     <div className="notice error" role="alert" data-code={error.code}>
       <p><strong>{error.message}</strong></p>
       {error.hint ? <p>{error.hint}</p> : null}
-      <p className="code">Error code: {error.code}</p>
-      {onDismiss ? <button type="button" className="link" onClick={onDismiss}>Dismiss</button> : null}
+      <p className="code">{t('common.errorCode')}{error.code}</p>
+      {onDismiss ? <button type="button" className="link" onClick={onDismiss}>{t('common.dismiss')}</button> : null}
     </div>
   );
 }
@@ -19,17 +20,17 @@ export function Busy({ label }: { label: string }): ReactNode {
   return (
     <div className="busy" role="status" aria-live="polite">
       <progress aria-label={label} />
-      <span>{label}…</span>
+      <span>{label}{t('common.ellipsis')}</span>
     </div>
   );
 }
 
 export function NotAvailable({ feature, title }: { feature: Feature | undefined; title: string }): ReactNode {
   return (
-    <section className="card not-available" role="status" aria-label={`${title} not available`}>
-      <h2>{title} is not available in this build</h2>
-      <p>{feature?.reason ?? 'The core module behind this screen is missing.'}</p>
-      <p>Nothing shown here is simulated: this screen stays empty until the module is part of the build.</p>
+    <section className="card not-available" role="status" aria-label={t('common.notAvailableLabel', { title })}>
+      <h2>{t('common.notAvailableTitle', { title })}</h2>
+      <p>{feature?.reason ?? t('common.theCoreModuleBehindThis')}</p>
+      <p>{t('common.nothingShownHereIsSimulated')}</p>
     </section>
   );
 }
@@ -89,7 +90,7 @@ export function Meter({ label, value, max }: { label: string; value: number; max
 }
 
 export function StateBadge({ state }: { state: 'sealed' | 'unsealed' | 'locked' | 'unlocked' | 'unreachable' | 'uninitialized' | 'unknown' }): ReactNode {
-  return <span className={`badge ${state}`}>{state}</span>;
+  return <span className={`badge ${state}`}>{t(`state.${state}`)}</span>;
 }
 
 /** The schema's sentence for each field of an INVALID_INPUT error (dispatch.ts puts them in details.issues). */

@@ -8,14 +8,15 @@ import { Handout } from './backup/Handout.js';
 import { RestoreWizard } from './backup/Restore.js';
 import { SplitForm } from './backup/Split.js';
 import { StateBackup } from './backup/StateBackup.js';
+import { t, type MessageKey } from '../i18n/index.js';
 
 type Tab = 'split' | 'restore' | 'drill' | 'age' | 'state';
-const TABS: Array<{ id: Tab; label: string }> = [
-  { id: 'split', label: 'Paper shares' },
-  { id: 'restore', label: 'Restore' },
-  { id: 'drill', label: 'Drill' },
-  { id: 'age', label: 'Encrypted files' },
-  { id: 'state', label: 'Custodian state' },
+const TABS: Array<{ id: Tab; label: MessageKey }> = [
+  { id: 'split', label: 'backup.tabSplit' },
+  { id: 'restore', label: 'backup.tabRestore' },
+  { id: 'drill', label: 'backup.tabDrill' },
+  { id: 'age', label: 'backup.tabAge' },
+  { id: 'state', label: 'backup.tabState' },
 ];
 
 /**
@@ -35,24 +36,24 @@ export function Backup({ info }: { info: AppInfo | undefined }): ReactNode {
   }), [load.run]);
   useEffect(() => { void refresh(); }, [refresh]);
 
-  if (info && !info.features.keys.available) return <NotAvailable feature={info.features.keys} title="Backup" />;
+  if (info && !info.features.keys.available) return <NotAvailable feature={info.features.keys} title={t('backup.backup')} />;
   const handout = handouts[0];
   return (
     <div className="screen">
-      <h1>Backup</h1>
-      <p className="lead">Paper shares any SLIP-39 tool can recover, encrypted age files, yearly drills, and this custodian's own state.</p>
+      <h1>{t('backup.backup')}</h1>
+      <p className="lead">{t('backup.paperSharesAnySlip39')}</p>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
       <ErrorNotice error={load.error} />
-      <div className="tabs" role="group" aria-label="Backup task">
-        {TABS.map((t) => (
-          <button key={t.id} type="button" aria-pressed={tab === t.id} onClick={() => { setTab(t.id); setNotice(undefined); }}>{t.label}</button>
+      <div className="tabs" role="group" aria-label={t('backup.backupTask')}>
+        {TABS.map((tabItem) => (
+          <button key={tabItem.id} type="button" aria-pressed={tab === tabItem.id} onClick={() => { setTab(tabItem.id); setNotice(undefined); }}>{t(tabItem.label)}</button>
         ))}
       </div>
       {tab === 'split' ? (
-        <section className="card" aria-label="Paper shares">
+        <section className="card" aria-label={t('backup.paperShares')}>
           {handout ? (
             <Handout key={handout.handoutId} initial={handout} onEnded={(ended, view) => {
-              setNotice(`Hand-out of "${view.keyName}" ended: ${ended.confirmed} of ${view.total} holders confirmed their share${ended.missing.length > 0 ? `; no share for ${ended.missing.join(', ')}` : ''}.${ended.backedUp ? ' The key is marked as backed up.' : ' Fewer holders than the threshold have a share: the key is NOT marked as backed up.'}`);
+              setNotice(`${t('backup.handoutEnded', { key: view.keyName, confirmed: ended.confirmed, total: view.total })}${ended.missing.length > 0 ? t('backup.handoutMissing', { names: ended.missing.join(', ') }) : ''}. ${ended.backedUp ? t('backup.handoutBackedUp') : t('backup.handoutNotBackedUp')}`);
               void refresh();
             }} />
           ) : (
@@ -61,12 +62,12 @@ export function Backup({ info }: { info: AppInfo | undefined }): ReactNode {
         </section>
       ) : null}
       {tab === 'restore' ? (
-        <section className="card" aria-label="Restore from shares">
+        <section className="card" aria-label={t('backup.restoreFromShares')}>
           <RestoreWizard key="restore" mode="restore" keys={keys} onDone={() => void refresh()} />
         </section>
       ) : null}
       {tab === 'drill' ? (
-        <section className="card" aria-label="Drills">
+        <section className="card" aria-label={t('backup.drills')}>
           <RestoreWizard key="drill" mode="drill" keys={keys} onDone={() => void refresh()} />
         </section>
       ) : null}

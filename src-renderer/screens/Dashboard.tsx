@@ -4,6 +4,7 @@ import { call } from '../api.js';
 import { ErrorNotice, StateBadge } from '../components/common.js';
 import { useInterval, useTask } from '../hooks.js';
 import type { Screen } from '../App.js';
+import { t } from '../i18n/index.js';
 
 /**
  * What main's watchers last saw (src-main/app/watchers.ts): they poll servers and the nodes of every saved Vault
@@ -26,32 +27,32 @@ export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; s
   const checked = watch?.checkedAt ? new Date(watch.checkedAt) : undefined;
   return (
     <div className="screen">
-      <h1>Dashboard</h1>
+      <h1>{t('dashboard.dashboard')}</h1>
       <p className="lead">
         {checked
-          ? `Checked at ${checked.toLocaleTimeString()}; Key Custodian checks every ${watch?.intervalSeconds ?? settings.watchIntervalSeconds} s, also while locked.`
-          : 'Checking…'}
+          ? t('dashboard.checkedAt', { time: checked.toLocaleTimeString(), seconds: watch?.intervalSeconds ?? settings.watchIntervalSeconds })
+          : t('dashboard.checking')}
       </p>
       <ErrorNotice error={state.error} />
       <div className="columns">
         <section className="card" aria-labelledby="dash-vault">
-          <h2 id="dash-vault">Vault cluster</h2>
-          {!vaultOn ? <p className="muted">{info?.features.vault.reason ?? 'Loading…'}</p> : null}
+          <h2 id="dash-vault">{t('dashboard.vaultCluster')}</h2>
+          {!vaultOn ? <p className="muted">{info?.features.vault.reason ?? t('dashboard.loading')}</p> : null}
           {vaultOn && watch && watch.vault.length === 0
-            ? <p>No saved Vault profile: the watchers follow saved profiles. <button type="button" className="link" onClick={() => go('vault')}>Open Vault</button>.</p>
+            ? <p>{t('dashboard.noSavedVaultProfileThe')}<button type="button" className="link" onClick={() => go('vault')}>{t('dashboard.openVault')}</button>.</p>
             : null}
           {vaultOn && watch ? watch.vault.map((entry) => (
             <div key={entry.profile}>
               {watch.vault.length > 1 ? <h3>{entry.profile}</h3> : null}
               <ErrorNotice error={entry.error} />
               {entry.nodes ? (
-                <ul className="status-list" aria-label={`Vault nodes of ${entry.profile}`}>
+                <ul className="status-list" aria-label={t('dashboard.vaultNodesOf', { profile: entry.profile })}>
                   {entry.nodes.map((node) => (
                     <li key={node.addr}>
                       <span className="addr">{node.addr}</span>
                       <StateBadge state={!node.reachable ? 'unreachable' : node.initialized === false ? 'uninitialized' : node.sealed ? 'sealed' : 'unsealed'} />
-                      {node.reachable && node.sealed ? <span className="muted"> {node.progress ?? 0}/{node.threshold ?? '?'} shares</span> : null}
-                      {node.isLeader ? <span className="muted">leader</span> : null}
+                      {node.reachable && node.sealed ? <span className="muted"> {node.progress ?? 0}/{node.threshold ?? '?'} {t('dashboard.shares')}</span> : null}
+                      {node.isLeader ? <span className="muted">{t('dashboard.leader')}</span> : null}
                     </li>
                   ))}
                 </ul>
@@ -60,12 +61,12 @@ export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; s
           )) : null}
         </section>
         <section className="card" aria-labelledby="dash-servers">
-          <h2 id="dash-servers">Servers</h2>
-          {!pushOn ? <p className="muted">{info?.features.push.reason ?? 'Loading…'}</p> : null}
+          <h2 id="dash-servers">{t('dashboard.servers')}</h2>
+          {!pushOn ? <p className="muted">{info?.features.push.reason ?? t('dashboard.loading')}</p> : null}
           <ErrorNotice error={watch?.serversError} />
-          {pushOn && watch?.servers && watch.servers.length === 0 ? <p>No servers pinned yet. <button type="button" className="link" onClick={() => go('servers')}>Add a server</button>.</p> : null}
+          {pushOn && watch?.servers && watch.servers.length === 0 ? <p>{t('dashboard.noServersPinnedYet')}<button type="button" className="link" onClick={() => go('servers')}>{t('dashboard.addAServer')}</button>.</p> : null}
           {pushOn && watch?.servers && watch.servers.length > 0 ? (
-            <ul className="status-list" aria-label="Servers">
+            <ul className="status-list" aria-label={t('dashboard.servers')}>
               {watch.servers.map((server) => (
                 <li key={server.name}>
                   <span className="addr">{server.name}</span>
@@ -77,16 +78,16 @@ export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; s
           ) : null}
         </section>
         <section className="card" aria-labelledby="dash-keys">
-          <h2 id="dash-keys">Keys</h2>
+          <h2 id="dash-keys">{t('dashboard.keys')}</h2>
           <ErrorNotice error={keys.error} />
-          <p>{keyCount === undefined ? '…' : `${keyCount} key${keyCount === 1 ? '' : 's'} in the keychain.`}</p>
-          <button type="button" onClick={() => go('keys')}>Open keys</button>
+          <p>{keyCount === undefined ? '…' : (keyCount === 1 ? t('dashboard.oneKey') : t('dashboard.manyKeys', { count: keyCount }))}</p>
+          <button type="button" onClick={() => go('keys')}>{t('dashboard.openKeys')}</button>
         </section>
         <section className="card" aria-labelledby="dash-history">
-          <h2 id="dash-history">Alerts and changes</h2>
-          {watch && watch.history.length === 0 ? <p className="muted">Nothing changed since Key Custodian started.</p> : null}
+          <h2 id="dash-history">{t('dashboard.alertsAndChanges')}</h2>
+          {watch && watch.history.length === 0 ? <p className="muted">{t('dashboard.nothingChangedSinceKeyCustodian')}</p> : null}
           {watch && watch.history.length > 0 ? (
-            <ol className="status-list" aria-label="Watch history">
+            <ol className="status-list" aria-label={t('dashboard.watchHistory')}>
               {watch.history.slice(0, 20).map((event) => (
                 <li key={`${event.at} ${event.kind} ${event.subject}`} className={event.kind === 'server-locked' || event.kind === 'node-sealed' ? 'alert' : undefined}>
                   <time dateTime={event.at}>{new Date(event.at).toLocaleTimeString()}</time> {event.message}

@@ -5,6 +5,7 @@ import { Busy, ErrorNotice, Field, NotAvailable } from '../components/common.js'
 import { SecretField, type SecretHandle } from '../components/SecretField.js';
 import { useTask } from '../hooks.js';
 import { withPresence } from '../presence.js';
+import { t } from '../i18n/index.js';
 
 export function Keys({ info, settings }: { info: AppInfo | undefined; settings: Settings }): ReactNode {
   const [keys, setKeys] = useState<KeyView[] | undefined>();
@@ -15,24 +16,24 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
   const refresh = useCallback(() => list.run(async () => setKeys(await call('listKeys', {}))), [list.run]);
   useEffect(() => { void refresh(); }, [refresh]);
 
-  if (info && !info.features.keys.available) return <NotAvailable feature={info.features.keys} title="Keys" />;
+  if (info && !info.features.keys.available) return <NotAvailable feature={info.features.keys} title={t('dashboard.keys')} />;
   return (
     <div className="screen">
-      <h1>Keys</h1>
-      <p className="lead">Fernet data-encryption keys in the OS keychain. Only key ids leave the keychain, unless you export one.</p>
+      <h1>{t('dashboard.keys')}</h1>
+      <p className="lead">{t('keys.fernetDataEncryptionKeysIn')}</p>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
       <div className="columns">
-        <GenerateKey onStart={clearNotice} onDone={(key) => { setNotice(`Generated "${key.name}" (${key.id}).`); void refresh(); }} />
-        <ImportKey onStart={clearNotice} onDone={(key) => { setNotice(`Imported "${key.name}" (${key.id}).`); void refresh(); }} />
+        <GenerateKey onStart={clearNotice} onDone={(key) => { setNotice(t('keys.generated', { name: key.name, id: key.id })); void refresh(); }} />
+        <ImportKey onStart={clearNotice} onDone={(key) => { setNotice(t('keys.imported', { name: key.name, id: key.id })); void refresh(); }} />
       </div>
       <section className="card" aria-labelledby="keys-title">
-        <h2 id="keys-title">Keys in the keychain</h2>
-        {list.busy && !keys ? <Busy label="Reading the keychain" /> : null}
+        <h2 id="keys-title">{t('keys.keysInTheKeychain')}</h2>
+        {list.busy && !keys ? <Busy label={t('keys.readingTheKeychain')} /> : null}
         <ErrorNotice error={list.error} />
-        {keys && keys.length === 0 ? <p>No keys yet. Generate one above.</p> : null}
+        {keys && keys.length === 0 ? <p>{t('keys.noKeysYetGenerateOne')}</p> : null}
         {keys && keys.length > 0 ? (
-          <table aria-label="Keys">
-            <thead><tr><th scope="col">Name</th><th scope="col">Key id</th><th scope="col">Created</th><th scope="col">Origin</th><th scope="col">Backup</th><th scope="col">Actions</th></tr></thead>
+          <table aria-label={t('dashboard.keys')}>
+            <thead><tr><th scope="col">{t('keys.name')}</th><th scope="col">{t('keys.keyId')}</th><th scope="col">{t('keys.created')}</th><th scope="col">{t('keys.origin')}</th><th scope="col">{t('backup.backup')}</th><th scope="col">{t('keys.actions')}</th></tr></thead>
             <tbody>
               {keys.map((key) => (
                 <KeyRow key={key.id} keyView={key} settings={settings} onStart={clearNotice} onChanged={(message) => { setNotice(message); void refresh(); }} />
@@ -55,10 +56,10 @@ function GenerateKey({ onStart, onDone }: { onStart: () => void; onDone: (key: K
       const key = await task.run(() => call('generateKey', { name }));
       if (key) { setName(''); onDone(key); }
     }}>
-      <h2 id="generate-title">Generate a key</h2>
-      <Field label="Key name" name="generate-name" value={name} onChange={setName} placeholder="mail-helper 2026" />
-      <button type="submit" disabled={task.busy}>Generate key</button>
-      {task.busy ? <Busy label="Generating and storing the key" /> : null}
+      <h2 id="generate-title">{t('keys.generateAKey')}</h2>
+      <Field label={t('keys.keyName')} name="generate-name" value={name} onChange={setName} placeholder={t('keys.mailHelper2026')} />
+      <button type="submit" disabled={task.busy}>{t('keys.generateKey')}</button>
+      {task.busy ? <Busy label={t('keys.generatingAndStoringTheKey')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );
@@ -78,11 +79,11 @@ function ImportKey({ onStart, onDone }: { onStart: () => void; onDone: (key: Key
       const key = await task.run(() => call('importKey', { name, keyText: text }));
       if (key) { setName(''); onDone(key); }
     }}>
-      <h2 id="import-title">Import a key</h2>
-      <Field label="Imported key name" name="import-name" value={name} onChange={setName} />
-      <SecretField label="Fernet key" handle={keyText} hint="44 characters of url-safe base64. It goes straight to the keychain." />
-      <button type="submit" disabled={task.busy}>Import key</button>
-      {task.busy ? <Busy label="Checking and storing the key" /> : null}
+      <h2 id="import-title">{t('keys.importAKey')}</h2>
+      <Field label={t('keys.importedKeyName')} name="import-name" value={name} onChange={setName} />
+      <SecretField label={t('keys.fernetKey')} handle={keyText} hint={t('keys.44CharactersOfUrlSafe')} />
+      <button type="submit" disabled={task.busy}>{t('keys.importKey')}</button>
+      {task.busy ? <Busy label={t('keys.checkingAndStoringTheKey')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );
@@ -90,23 +91,23 @@ function ImportKey({ onStart, onDone }: { onStart: () => void; onDone: (key: Key
 
 /** When the key was last backed up and drilled; a key with no backup gets a visible warning. */
 function BackupStatus({ keyView }: { keyView: KeyView }): ReactNode {
-  const kinds = { slip39: 'paper shares', age: 'age file', state: 'state backup' } as const;
+  const kinds = { slip39: t('keys.kindSlip39'), age: t('keys.kindAge'), state: t('keys.kindState') };
   const date = (iso: string): string => new Date(iso).toLocaleDateString();
   return (
-    <div className="backup-status" role="group" aria-label={`Backup status of ${keyView.name}`}>
+    <div className="backup-status" role="group" aria-label={t('keys.backupStatusOf', { name: keyView.name })}>
       {keyView.lastBackup ? (
-        <span>Backed up {date(keyView.lastBackup.at)} ({kinds[keyView.lastBackup.kind]})</span>
+        <span>{t('keys.backedUp')}{date(keyView.lastBackup.at)} ({kinds[keyView.lastBackup.kind]})</span>
       ) : (
         <span className="warning" role="note">{keyView.origin === 'restored' || keyView.lastDrill?.outcome === 'match'
-          ? 'No backup recorded here: the shares or file it came from may still exist, but no backup was made from this keychain. Make one on the Backup screen.'
-          : 'No backup: this keychain holds the only copy. Back it up on the Backup screen.'}</span>
+          ? t('keys.noBackupRecordedHereThe')
+          : t('keys.noBackupThisKeychainHolds')}</span>
       )}
       <br />
       {keyView.lastDrill ? (
         <span className={keyView.lastDrill.outcome === 'match' ? '' : 'warning'}>
-          Drill {date(keyView.lastDrill.at)}: {keyView.lastDrill.outcome === 'match' ? 'shares matched' : 'MISMATCH'}
+          {t('keys.drill')}{date(keyView.lastDrill.at)}: {keyView.lastDrill.outcome === 'match' ? t('keys.sharesMatched') : t('keys.mismatch')}
         </span>
-      ) : <span className="muted">Never drilled</span>}
+      ) : <span className="muted">{t('keys.neverDrilled')}</span>}
     </div>
   );
 }
@@ -129,14 +130,14 @@ function KeyRow({ keyView, settings, onStart, onChanged }: {
         <td>{keyView.origin}</td>
         <td><BackupStatus keyView={keyView} /></td>
         <td className="actions">
-          <button type="button" aria-label={`Copy key id of ${keyView.name}`} onClick={async () => {
+          <button type="button" aria-label={t('keys.copyKeyIdOf', { name: keyView.name })} onClick={async () => {
             onStart();
             setCopied(undefined);
             const done = await copy.run(() => call('copyText', { text: keyView.id }));
-            if (done) setCopied(`Key id copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
-          }}>Copy key id</button>
-          <button type="button" aria-label={`Export ${keyView.name}`} aria-expanded={dialog === 'export'} onClick={() => toggle('export')}>Export…</button>
-          <button type="button" className="danger" aria-label={`Delete ${keyView.name}`} aria-expanded={dialog === 'delete'} onClick={() => toggle('delete')}>Delete…</button>
+            if (done) setCopied(t('keys.idCopied', { seconds: done.clearsAfterSeconds }));
+          }}>{t('keys.copyKeyId')}</button>
+          <button type="button" aria-label={t('keys.exportName', { name: keyView.name })} aria-expanded={dialog === 'export'} onClick={() => toggle('export')}>{t('keys.export')}</button>
+          <button type="button" className="danger" aria-label={t('keys.deleteName', { name: keyView.name })} aria-expanded={dialog === 'delete'} onClick={() => toggle('delete')}>{t('keys.delete')}</button>
           {copied ? <span role="status">{copied}</span> : null}
           <ErrorNotice error={copy.error} />
         </td>
@@ -145,7 +146,7 @@ function KeyRow({ keyView, settings, onStart, onChanged }: {
         <tr><td colSpan={6}><ExportDialog keyView={keyView} settings={settings} onClose={() => setDialog('none')} /></td></tr>
       ) : null}
       {dialog === 'delete' ? (
-        <tr><td colSpan={6}><DeleteDialog keyView={keyView} onClose={() => setDialog('none')} onDeleted={() => onChanged(`Deleted "${keyView.name}".`)} /></td></tr>
+        <tr><td colSpan={6}><DeleteDialog keyView={keyView} onClose={() => setDialog('none')} onDeleted={() => onChanged(t('keys.deleted', { name: keyView.name }))} /></td></tr>
       ) : null}
     </>
   );
@@ -166,14 +167,14 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
     return () => clearTimeout(id);
   }, [revealed, settings.clipboardClearSeconds]);
   return (
-    <div className="dialog" role="group" aria-label={`Export ${keyView.name}`}>
-      <p>Exporting shows the Fernet key itself. Anyone who sees it can decrypt the data. Type the key's name to confirm.</p>
-      <Field label={`Type "${keyView.name}" to confirm`} value={confirmName} onChange={setConfirmName} autoFocus />
+    <div className="dialog" role="group" aria-label={t('keys.exportName', { name: keyView.name })}>
+      <p>{t('keys.exportingShowsTheFernetKey')}</p>
+      <Field label={t('keys.typeToConfirm', { name: keyView.name })} value={confirmName} onChange={setConfirmName} autoFocus />
       {revealed ? (
-        <div className="reveal" role="region" aria-label="Revealed key">
+        <div className="reveal" role="region" aria-label={t('keys.revealedKey')}>
           <code>{revealed}</code>
-          <p>Shown once. It hides itself in {settings.clipboardClearSeconds} s.</p>
-          <button type="button" onClick={() => setRevealed(undefined)}>Hide key</button>
+          <p>{t('keys.shownOnce', { seconds: settings.clipboardClearSeconds })}</p>
+          <button type="button" onClick={() => setRevealed(undefined)}>{t('keys.hideKey')}</button>
         </div>
       ) : null}
       <div className="buttons">
@@ -181,14 +182,14 @@ function ExportDialog({ keyView, settings, onClose }: { keyView: KeyView; settin
           setStatus(undefined);
           const result = await task.run(() => withPresence(() => call('revealKey', { ref: keyView.id, confirmName })));
           if (result) { setRevealed(result.keyText); setConfirmName(''); }
-        }}>Reveal key once</button>
+        }}>{t('keys.revealKeyOnce')}</button>
         <button type="button" disabled={task.busy || !matches} onClick={async () => {
           setStatus(undefined);
           setRevealed(undefined);
           const result = await task.run(() => withPresence(() => call('copyKey', { ref: keyView.id, confirmName })));
-          if (result) { setStatus(`Key copied; the clipboard clears in ${result.clearsAfterSeconds} s.`); setConfirmName(''); }
-        }}>Copy key to clipboard</button>
-        <button type="button" onClick={() => { setRevealed(undefined); onClose(); }}>Close</button>
+          if (result) { setStatus(t('keys.keyCopied', { seconds: result.clearsAfterSeconds })); setConfirmName(''); }
+        }}>{t('keys.copyKeyToClipboard')}</button>
+        <button type="button" onClick={() => { setRevealed(undefined); onClose(); }}>{t('keys.close')}</button>
       </div>
       {status ? <p role="status">{status}</p> : null}
       <ErrorNotice error={task.error} />
@@ -201,15 +202,15 @@ function DeleteDialog({ keyView, onClose, onDeleted }: { keyView: KeyView; onClo
   const task = useTask();
   const matches = confirmName === keyView.name;
   return (
-    <div className="dialog danger" role="group" aria-label={`Delete ${keyView.name}`}>
-      <p>Deleting removes the key from the keychain. Data encrypted with it cannot be decrypted without a backup.</p>
-      <Field label={`Type "${keyView.name}" to delete it`} value={confirmName} onChange={setConfirmName} autoFocus />
+    <div className="dialog danger" role="group" aria-label={t('keys.deleteName', { name: keyView.name })}>
+      <p>{t('keys.deletingRemovesTheKeyFrom')}</p>
+      <Field label={t('keys.typeToDelete', { name: keyView.name })} value={confirmName} onChange={setConfirmName} autoFocus />
       <div className="buttons">
         <button type="button" className="danger" disabled={task.busy || !matches} onClick={async () => {
           const result = await task.run(() => call('deleteKey', { ref: keyView.id, confirmName }));
           if (result) onDeleted();
-        }}>Delete key</button>
-        <button type="button" onClick={onClose}>Cancel</button>
+        }}>{t('keys.deleteKey')}</button>
+        <button type="button" onClick={onClose}>{t('presence.cancel')}</button>
       </div>
       <ErrorNotice error={task.error} />
     </div>

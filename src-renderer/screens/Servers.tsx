@@ -5,6 +5,7 @@ import { ConfirmButton } from '../components/Confirm.js';
 import { Busy, ErrorNotice, Field, NotAvailable, StateBadge } from '../components/common.js';
 import { useTask } from '../hooks.js';
 import { WaitForState } from './WaitForState.js';
+import { t } from '../i18n/index.js';
 
 export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
   const [servers, setServers] = useState<ServerStatusView[] | undefined>();
@@ -13,20 +14,20 @@ export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
   const refresh = useCallback(() => list.run(async () => setServers(await call('serverStatus', {}))), [list.run]);
   useEffect(() => { if (pushOn) void refresh(); }, [refresh, pushOn]);
 
-  if (info && !pushOn) return <NotAvailable feature={info.features.push} title="Servers" />;
+  if (info && !pushOn) return <NotAvailable feature={info.features.push} title={t('dashboard.servers')} />;
   return (
     <div className="screen">
-      <h1>Servers</h1>
-      <p className="lead">Servers boot locked and wait for their data key. Push it here after a deploy or restart.</p>
+      <h1>{t('dashboard.servers')}</h1>
+      <p className="lead">{t('servers.serversBootLockedAndWait')}</p>
       <Identity />
       <section className="card" aria-labelledby="servers-title">
         <div className="row">
-          <h2 id="servers-title">Pinned servers</h2>
-          <button type="button" onClick={() => void refresh()} disabled={list.busy}>Refresh status</button>
+          <h2 id="servers-title">{t('servers.pinnedServers')}</h2>
+          <button type="button" onClick={() => void refresh()} disabled={list.busy}>{t('servers.refreshStatus')}</button>
         </div>
-        {list.busy && !servers ? <Busy label="Asking every server" /> : null}
+        {list.busy && !servers ? <Busy label={t('servers.askingEveryServer')} /> : null}
         <ErrorNotice error={list.error} />
-        {servers && servers.length === 0 ? <p>No servers yet. Add one below.</p> : null}
+        {servers && servers.length === 0 ? <p>{t('servers.noServersYetAddOne')}</p> : null}
         {servers && servers.length > 0 ? <ServerTable servers={servers} onRemoved={() => void refresh()} /> : null}
       </section>
       <div className="columns">
@@ -44,19 +45,19 @@ function Identity(): ReactNode {
   const task = useTask();
   return (
     <section className="card" aria-labelledby="identity-title">
-      <h2 id="identity-title">This custodian's identity</h2>
-      <p>Receivers accept pushes only from custodians listed in their authorized-custodians file.</p>
+      <h2 id="identity-title">{t('servers.thisCustodianSIdentity')}</h2>
+      <p>{t('servers.receiversAcceptPushesOnlyFrom')}</p>
       {identity ? (
         <div className="row">
-          <code className="wrap" role="group" aria-label="Authorized-custodians entry">{identity.line}</code>
+          <code className="wrap" role="group" aria-label={t('servers.authorizedCustodiansEntry')}>{identity.line}</code>
           <button type="button" onClick={async () => {
             setCopied(undefined);
             const done = await task.run(() => call('copyText', { text: identity.line }));
-            if (done) setCopied(`Copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
-          }}>Copy entry</button>
+            if (done) setCopied(t('servers.copied', { seconds: done.clearsAfterSeconds }));
+          }}>{t('servers.copyEntry')}</button>
         </div>
       ) : (
-        <button type="button" disabled={task.busy} onClick={async () => { const got = await task.run(() => call('custodianIdentity', {})); if (got) setIdentity(got); }}>Show identity entry</button>
+        <button type="button" disabled={task.busy} onClick={async () => { const got = await task.run(() => call('custodianIdentity', {})); if (got) setIdentity(got); }}>{t('servers.showIdentityEntry')}</button>
       )}
       {copied ? <p role="status">{copied}</p> : null}
       <ErrorNotice error={task.error} />
@@ -68,8 +69,8 @@ function ServerTable({ servers, onRemoved }: { servers: ServerStatusView[]; onRe
   const task = useTask();
   return (
     <>
-      <table aria-label="Servers">
-        <thead><tr><th scope="col">Name</th><th scope="col">URL</th><th scope="col">State</th><th scope="col">Expects key</th><th scope="col">Actions</th></tr></thead>
+      <table aria-label={t('dashboard.servers')}>
+        <thead><tr><th scope="col">{t('keys.name')}</th><th scope="col">{t('servers.url')}</th><th scope="col">{t('servers.state')}</th><th scope="col">{t('servers.expectsKey')}</th><th scope="col">{t('keys.actions')}</th></tr></thead>
         <tbody>
           {servers.map((server) => (
             <tr key={server.name}>
@@ -81,10 +82,10 @@ function ServerTable({ servers, onRemoved }: { servers: ServerStatusView[]; onRe
               </td>
               <td>{server.expectedKeyIds?.map((id) => <code key={id} className="key-id">{id}</code>) ?? '—'}</td>
               <td>
-                <ConfirmButton label="Remove" ariaLabel={`Remove ${server.name}`} disabled={task.busy}
-                  title={`Remove ${server.name}?`}
-                  message={<p>Key Custodian forgets this server and its pinned identity. To push to it again you must add it and compare its fingerprint anew. The server itself is not changed.</p>}
-                  confirmLabel={`Remove ${server.name}`}
+                <ConfirmButton label={t('servers.remove')} ariaLabel={t('servers.removeName', { name: server.name })} disabled={task.busy}
+                  title={t('servers.removeTitle', { name: server.name })}
+                  message={<p>{t('servers.keyCustodianForgetsThisServer')}</p>}
+                  confirmLabel={t('servers.removeName', { name: server.name })}
                   onConfirm={async () => { if (await task.run(() => call('removeServer', { name: server.name }))) onRemoved(); }} />
               </td>
             </tr>
@@ -117,26 +118,25 @@ function AddServer({ onAdded }: { onAdded: () => void }): ReactNode {
       const added = await task.run(() => call('addServer', { name, url, identity: probe.identity }));
       if (added) { setName(''); setUrl(''); setProbe(undefined); setExpected(''); setCompared(false); onAdded(); }
     }}>
-      <h2 id="add-server-title">Add a server</h2>
-      <Field label="Server name" value={name} onChange={setName} placeholder="mail-helper-1" />
-      <Field label="Receiver URL" value={url} onChange={(v) => { setUrl(v); setProbe(undefined); }} placeholder="http://10.0.0.7:8443" />
+      <h2 id="add-server-title">{t('dashboard.addAServer')}</h2>
+      <Field label={t('servers.serverName')} value={name} onChange={setName} placeholder={t('servers.mailHelper1')} />
+      <Field label={t('servers.receiverUrl')} value={url} onChange={(v) => { setUrl(v); setProbe(undefined); }} placeholder={t('servers.http10007')} />
       {probe ? (
-        <div className="fingerprint" role="group" aria-label="Server identity">
-          <span>Identity fingerprint reported by the server ({probe.state})</span>
+        <div className="fingerprint" role="group" aria-label={t('servers.serverIdentity')}>
+          <span>{t('servers.identityFingerprintReportedByThe')}{probe.state})</span>
           <code data-testid="server-identity">{probe.identity}</code>
-          <Field label="Fingerprint from the deploy output (optional)" value={expected} onChange={setExpected} />
-          {typedMatches ? <p className="notice ok" role="status">The fingerprints match.</p> : null}
-          {typedDiffers ? <p className="notice error" role="alert">The fingerprints differ: do not add this server. Something may be impersonating it.</p> : null}
+          <Field label={t('servers.fingerprintFromTheDeployOutput')} value={expected} onChange={setExpected} />
+          {typedMatches ? <p className="notice ok" role="status">{t('servers.theFingerprintsMatch')}</p> : null}
+          {typedDiffers ? <p className="notice error" role="alert">{t('servers.theFingerprintsDifferDoNot')}</p> : null}
           <label className="check">
             <input type="checkbox" checked={compared} onChange={(e) => setCompared(e.target.checked)} />
-            I compared this fingerprint with the one the server's deploy printed
-          </label>
+            {t('servers.iComparedThisFingerprintWith')}</label>
         </div>
       ) : null}
       <button type="submit" disabled={task.busy || (probe !== undefined && (typedDiffers || !(compared || typedMatches)))}>
-        {probe ? 'Pin identity and add server' : 'Fetch server identity'}
+        {probe ? t('servers.pinIdentityAndAddServer') : t('servers.fetchServerIdentity')}
       </button>
-      {task.busy ? <Busy label={probe ? 'Adding' : 'Contacting the receiver'} /> : null}
+      {task.busy ? <Busy label={probe ? t('servers.adding') : t('servers.contactingTheReceiver')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );
@@ -158,23 +158,23 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
       const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}) }));
       if (done) { setResults(done); onPushed(); }
     }}>
-      <h2 id="push-title">Push a key</h2>
+      <h2 id="push-title">{t('servers.pushAKey')}</h2>
       <ErrorNotice error={load.error} />
       <div className="field">
-        <label htmlFor="push-key">Key to push</label>
+        <label htmlFor="push-key">{t('servers.keyToPush')}</label>
         <select id="push-key" value={key} onChange={(e) => setKey(e.target.value)}>
           {keys.map((k) => <option key={k.id} value={k.id}>{k.name} ({k.id})</option>)}
         </select>
       </div>
       <div className="field">
-        <label htmlFor="push-previous">Previous key (during a rotation)</label>
+        <label htmlFor="push-previous">{t('servers.previousKeyDuringARotation')}</label>
         <select id="push-previous" value={previous} onChange={(e) => setPrevious(e.target.value)}>
-          <option value="">None</option>
+          <option value="">{t('servers.none')}</option>
           {keys.filter((k) => k.id !== key).map((k) => <option key={k.id} value={k.id}>{k.name} ({k.id})</option>)}
         </select>
       </div>
       <fieldset>
-        <legend>Servers</legend>
+        <legend>{t('dashboard.servers')}</legend>
         {servers.map((server) => (
           <label className="check" key={server.name}>
             <input type="checkbox" checked={chosen.includes(server.name)}
@@ -183,16 +183,16 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
           </label>
         ))}
       </fieldset>
-      <button type="submit" disabled={task.busy || !key || chosen.length === 0}>Push key</button>
-      {task.busy ? <Busy label={`Pushing to ${chosen.length} server${chosen.length === 1 ? '' : 's'}`} /> : null}
+      <button type="submit" disabled={task.busy || !key || chosen.length === 0}>{t('servers.pushKey')}</button>
+      {task.busy ? <Busy label={chosen.length === 1 ? t('servers.pushingOne') : t('servers.pushingMany', { count: chosen.length })} /> : null}
       <ErrorNotice error={task.error} />
       {results ? (
-        <ul className="results" aria-label="Push results">
+        <ul className="results" aria-label={t('servers.pushResults')}>
           {results.map((result) => (
             <li key={result.server} className={result.ok ? 'ok' : 'failed'}>
-              <strong>{result.server}</strong>: {result.outcome === 'unlocked' ? 'unlocked' : result.outcome === 'already-unlocked' ? 'already unlocked with these keys' : result.outcome === 'refused' ? 'refused, still locked' : 'failed'}
+              <strong>{result.server}</strong>: {result.outcome === 'unlocked' ? t('servers.unlocked') : result.outcome === 'already-unlocked' ? t('servers.alreadyUnlockedWithTheseKeys') : result.outcome === 'refused' ? t('servers.refusedStillLocked') : t('servers.failed')}
               {result.receipt ? (
-                <small> — receipt: server {result.receipt.serverId}, boot {result.receipt.bootId}, keys {result.receipt.keyIds.join(', ')}, at {result.receipt.time}</small>
+                <small> {t('servers.receiptServer')}{result.receipt.serverId}{t('servers.boot')}{result.receipt.bootId}{t('servers.keys')}{result.receipt.keyIds.join(', ')}{t('servers.at')}{result.receipt.time}</small>
               ) : null}
               {result.error ? (
                 <div role="alert" data-code={result.error.code}>

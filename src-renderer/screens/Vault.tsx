@@ -8,13 +8,14 @@ import { InitWizard } from './vault/Init.js';
 import { NonceCeremony } from './vault/NonceCeremony.js';
 import { NodeOperations } from './vault/Operations.js';
 import { ProfileManager } from './vault/Profiles.js';
+import { t, type MessageKey } from '../i18n/index.js';
 
 type Tab = 'unseal' | 'init' | 'rekey' | 'generate-root';
-const TABS: Array<{ id: Tab; label: string }> = [
-  { id: 'unseal', label: 'Unseal' },
-  { id: 'init', label: 'Initialise' },
-  { id: 'rekey', label: 'Rekey' },
-  { id: 'generate-root', label: 'Generate root' },
+const TABS: Array<{ id: Tab; label: MessageKey }> = [
+  { id: 'unseal', label: 'vault.tabUnseal' },
+  { id: 'init', label: 'vault.tabInit' },
+  { id: 'rekey', label: 'vault.tabRekey' },
+  { id: 'generate-root', label: 'vault.tabGenerateRoot' },
 ];
 
 const TAB_OF: Record<CeremonySummary['kind'], Tab> = { init: 'init', unseal: 'unseal', rekey: 'rekey', 'generate-root': 'generate-root' };
@@ -62,33 +63,33 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
     void call('vaultCeremonies', {}).then((list) => setCeremonies((previous) => previous && { list, generation: previous.generation })).catch(() => undefined);
   }, [refresh]);
   const open = (kind: CeremonySummary['kind']): CeremonySummary | undefined => ceremonies?.list.find((c) => c.kind === kind);
-  const isOpen = (t: Tab): boolean => ceremonies?.list.some((c) => TAB_OF[c.kind] === t) ?? false;
+  const isOpen = (which: Tab): boolean => ceremonies?.list.some((c) => TAB_OF[c.kind] === which) ?? false;
 
-  if (info && !vaultOn) return <NotAvailable feature={info.features.vault} title="Vault" />;
+  if (info && !vaultOn) return <NotAvailable feature={info.features.vault} title={t('vault.vault')} />;
   return (
     <div className="screen">
-      <h1>Vault</h1>
+      <h1>{t('vault.vault')}</h1>
       <ClusterEditor target={target} profiles={profiles} onSave={(next) => { setNodes(undefined); setTarget(next); }} />
       <ErrorNotice error={loadProfiles.error} />
       <section className="card" aria-labelledby="vault-status-title">
         <div className="row">
-          <h2 id="vault-status-title">Node status</h2>
-          <button type="button" onClick={refresh} disabled={status.busy || addrs.length === 0}>Refresh status</button>
+          <h2 id="vault-status-title">{t('vault.nodeStatus')}</h2>
+          <button type="button" onClick={refresh} disabled={status.busy || addrs.length === 0}>{t('servers.refreshStatus')}</button>
         </div>
-        {status.busy ? <Busy label="Asking every node" /> : null}
+        {status.busy ? <Busy label={t('vault.askingEveryNode')} /> : null}
         <ErrorNotice error={status.error} />
-        {nodes ? <NodeTable nodes={nodes} /> : <p className="muted">Add the node addresses above to see their state.</p>}
+        {nodes ? <NodeTable nodes={nodes} /> : <p className="muted">{t('vault.addTheNodeAddressesAbove')}</p>}
       </section>
       {addrs.length > 0 ? <NodeOperations target={target} onChanged={refresh} /> : null}
       {addrs.length > 0 || (ceremonies?.list.length ?? 0) > 0 ? (
-        <section className="card" aria-label="Ceremonies">
-          <div className="tabs" role="group" aria-label="Ceremony">
-            {TABS.map((t) => (
-              <button key={t.id} type="button" aria-pressed={tab === t.id} data-open={isOpen(t.id) ? 'true' : undefined} onClick={() => openTab(t.id)}>{t.label}</button>
+        <section className="card" aria-label={t('vault.ceremonies')}>
+          <div className="tabs" role="group" aria-label={t('vault.ceremony')}>
+            {TABS.map((tabItem) => (
+              <button key={tabItem.id} type="button" aria-pressed={tab === tabItem.id} data-open={isOpen(tabItem.id) ? 'true' : undefined} onClick={() => openTab(tabItem.id)}>{t(tabItem.label)}</button>
             ))}
           </div>
           {ceremonies && ceremonies.list.length > 0 ? (
-            <p className="muted" data-testid="open-ceremonies">Open in Key Custodian: {ceremonies.list.map(describeOpen).join('; ')}.</p>
+            <p className="muted" data-testid="open-ceremonies">{t('vault.openInKeyCustodian')}{ceremonies.list.map(describeOpen).join('; ')}.</p>
           ) : null}
           <ErrorNotice error={attach.error} />
           {ceremonies && tab ? (
@@ -98,7 +99,7 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
               {tab === 'rekey' ? <NonceCeremony operation="rekey" target={target} attached={open('rekey')} onChanged={changed} /> : null}
               {tab === 'generate-root' ? <NonceCeremony operation="generate-root" target={target} attached={open('generate-root')} onChanged={changed} /> : null}
             </div>
-          ) : <Busy label="Looking for open ceremonies" />}
+          ) : <Busy label={t('vault.lookingForOpenCeremonies')} />}
         </section>
       ) : null}
       <ProfileManager profiles={profiles} onChanged={setProfiles} />
@@ -121,37 +122,37 @@ function ClusterEditor({ target, profiles, onSave }: { target: ClusterTarget; pr
       onSave(chosen ? { addrs: chosen.addresses, profile: chosen.name } : { addrs: text.split(/\s+/).map((line) => line.trim()).filter(Boolean) });
       setSaved(true);
     }}>
-      <h2 id="cluster-title">Cluster</h2>
+      <h2 id="cluster-title">{t('vault.cluster')}</h2>
       <div className="field">
-        <label htmlFor="cluster-profile">Saved cluster profile</label>
+        <label htmlFor="cluster-profile">{t('vault.savedClusterProfile')}</label>
         <select id="cluster-profile" value={profile} onChange={(e) => { setProfile(e.target.value); setSaved(false); }}>
-          <option value="">None: type the node addresses</option>
-          {profiles.map((p) => <option key={p.name} value={p.name}>{p.name} ({p.addresses.length} node{p.addresses.length === 1 ? '' : 's'})</option>)}
+          <option value="">{t('vault.noneTypeTheNodeAddresses')}</option>
+          {profiles.map((p) => <option key={p.name} value={p.name}>{p.name} ({p.addresses.length === 1 ? t('vault.oneNode') : t('vault.manyNodes', { count: p.addresses.length })})</option>)}
         </select>
-        <small>Profiles carry the cluster's TLS settings: save one under "Manage cluster profiles" below (or with <code>custodian vault profile save</code>).</small>
+        <small>{t('vault.profilesCarryTheClusterS')}<code>{t('vault.custodianVaultProfileSave')}</code>).</small>
       </div>
       {chosen ? (
-        <p className="muted">Nodes: {chosen.addresses.join(', ')}{chosen.caCert ? `; CA certificate ${chosen.caCert}` : ''}</p>
+        <p className="muted">{t('vault.nodes')}{chosen.addresses.join(', ')}{chosen.caCert ? t('vault.caCertificate', { path: chosen.caCert }) : ''}</p>
       ) : (
         <>
-          <label htmlFor="cluster-addrs">Node addresses, one per line</label>
-          <textarea id="cluster-addrs" rows={3} value={text} spellCheck={false} placeholder="https://vault-1.example.com:8200"
+          <label htmlFor="cluster-addrs">{t('vault.nodeAddressesOnePerLine')}</label>
+          <textarea id="cluster-addrs" rows={3} value={text} spellCheck={false} placeholder={t('vault.httpsVault1ExampleCom')}
             onChange={(e) => { setText(e.target.value); setSaved(false); }} />
         </>
       )}
-      <button type="submit">Save cluster</button>
-      {saved ? <span role="status"> Saved.</span> : null}
+      <button type="submit">{t('vault.saveCluster')}</button>
+      {saved ? <span role="status"> {t('vault.saved')}</span> : null}
     </form>
   );
 }
 
 function describeOpen(c: CeremonySummary): string {
-  const name = { init: 'initialisation', unseal: 'unseal', rekey: 'rekey', 'generate-root': 'generate-root' }[c.kind];
+  const name = t(({ init: 'vault.kindInit', unseal: 'vault.kindUnseal', rekey: 'vault.kindRekey', 'generate-root': 'vault.kindGenerateRoot' } as const)[c.kind]);
   if (c.stage === 'handout' && c.handout) {
-    const next = c.handout.items[c.handout.next]?.label ?? 'nobody';
-    return `${name} hand-out (${next} next)`;
+    const next = c.handout.items[c.handout.next]?.label ?? t('vault.nobody');
+    return t('vault.openHandout', { name, next });
   }
-  return `${name}${c.stage === 'verify' ? ' verification' : ''} (${c.progress} of ${c.required} shares)`;
+  return t(c.stage === 'verify' ? 'vault.openVerify' : 'vault.openProgress', { name, progress: c.progress, required: c.required });
 }
 
 /** A node's state as the officer should read it. */
@@ -163,8 +164,8 @@ export function NodeTable({ nodes }: { nodes: VaultNodeView[] }): ReactNode {
   const clusterInitialised = nodes.some((n) => n.initialized === true);
   const clusterThreshold = Math.max(0, ...nodes.map((n) => n.threshold ?? 0));
   return (
-    <table aria-label="Vault nodes">
-      <thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Unseal progress</th><th scope="col">Role</th><th scope="col">Version</th></tr></thead>
+    <table aria-label={t('vault.vaultNodes')}>
+      <thead><tr><th scope="col">{t('vault.node2')}</th><th scope="col">{t('servers.state')}</th><th scope="col">{t('vault.unsealProgress')}</th><th scope="col">{t('vault.role')}</th><th scope="col">{t('vault.version')}</th></tr></thead>
       <tbody>
         {nodes.map((node) => {
           const follower = clusterInitialised && node.reachable && node.initialized === false;
@@ -175,12 +176,12 @@ export function NodeTable({ nodes }: { nodes: VaultNodeView[] }): ReactNode {
               <td><code>{node.addr}</code></td>
               <td>
                 <StateBadge state={state} />
-                {follower ? <small className="node-note">Raft follower: joins the cluster once the first node is unsealed.</small> : null}
+                {follower ? <small className="node-note">{t('vault.raftFollowerJoinsTheCluster')}</small> : null}
                 {node.error ? <small className="node-note node-error" data-code={node.errorCode}>{node.error}</small> : null}
                 {node.errorHint ? <small className="node-note">{node.errorHint}</small> : null}
               </td>
-              <td>{state === 'sealed' ? `${node.progress ?? 0} of ${threshold || '?'}` : '—'}</td>
-              <td>{node.isLeader ? 'leader' : state === 'unsealed' && node.haMode ? node.haMode : '—'}</td>
+              <td>{state === 'sealed' ? t('vault.progressOf', { progress: node.progress ?? 0, threshold: threshold || '?' }) : '—'}</td>
+              <td>{node.isLeader ? t('dashboard.leader') : state === 'unsealed' && node.haMode ? node.haMode : '—'}</td>
               <td>{node.version ?? '—'}</td>
             </tr>
           );

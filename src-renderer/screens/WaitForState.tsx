@@ -3,6 +3,7 @@ import type { ServerStatusView } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ErrorNotice, Field } from '../components/common.js';
 import { useTask } from '../hooks.js';
+import { t } from '../i18n/index.js';
 
 type Goal = 'unlocked' | 'locked';
 type Outcome = { kind: 'reached' | 'timeout' | 'stopped'; seconds: number; missing: string[] };
@@ -30,7 +31,7 @@ export function WaitForState({ onRound }: { onRound: (servers: ServerStatusView[
   const start = async (): Promise<void> => {
     const limit = Number(timeout);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TIMEOUT_SECONDS) {
-      setTimeoutError(`Timeout: give a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}.`);
+      setTimeoutError(t('waitForState.timeoutInvalid', { max: MAX_TIMEOUT_SECONDS }));
       return;
     }
     setTimeoutError(undefined);
@@ -60,25 +61,25 @@ export function WaitForState({ onRound }: { onRound: (servers: ServerStatusView[
 
   return (
     <form className="card" aria-labelledby="wait-title" onSubmit={(e) => { e.preventDefault(); void start(); }}>
-      <h2 id="wait-title">Wait for a state</h2>
-      <p>Like <code>custodian server status --watch --until unlocked</code>: asks every server every {ROUND_SECONDS} s until all are in the state, or the timeout passes.</p>
+      <h2 id="wait-title">{t('waitForState.waitForAState')}</h2>
+      <p>{t('waitForState.like')}<code>{t('waitForState.custodianServerStatusWatchUntil')}</code>{t('waitForState.intro', { seconds: ROUND_SECONDS })}</p>
       <div className="field">
-        <label htmlFor="wait-goal">Wait until every server is</label>
+        <label htmlFor="wait-goal">{t('waitForState.waitUntilEveryServerIs')}</label>
         <select id="wait-goal" value={goal} disabled={running !== undefined} onChange={(e) => setGoal(e.target.value as Goal)}>
-          <option value="unlocked">unlocked</option>
-          <option value="locked">locked</option>
+          <option value="unlocked">{t('servers.unlocked')}</option>
+          <option value="locked">{t('waitForState.locked')}</option>
         </select>
       </div>
-      <Field label="Timeout (seconds)" type="number" value={timeout} onChange={setTimeoutText} error={timeoutError} />
+      <Field label={t('waitForState.timeoutSeconds')} type="number" value={timeout} onChange={setTimeoutText} error={timeoutError} />
       {running ? (
-        <button type="button" onClick={() => { stop.current = true; }}>Stop waiting</button>
+        <button type="button" onClick={() => { stop.current = true; }}>{t('waitForState.stopWaiting')}</button>
       ) : (
-        <button type="submit">Start waiting</button>
+        <button type="submit">{t('waitForState.startWaiting')}</button>
       )}
       {running && progress ? (
-        <div className="meter" role="status" aria-label="Waiting">
-          <span>{progress.reached} of {progress.total} server{progress.total === 1 ? '' : 's'} {goal}; {progress.elapsed} of {running.limit} s</span>
-          <progress aria-label="Time used" value={progress.elapsed} max={running.limit} />
+        <div className="meter" role="status" aria-label={t('waitForState.waiting')}>
+          <span>{t(progress.total === 1 ? 'waitForState.progressOne' : 'waitForState.progress', { reached: progress.reached, total: progress.total, state: t(`state.${goal}`), elapsed: progress.elapsed, limit: running.limit })}</span>
+          <progress aria-label={t('waitForState.timeUsed')} value={progress.elapsed} max={running.limit} />
         </div>
       ) : null}
       {outcome ? <p className={`notice ${outcome.kind === 'reached' ? 'ok' : 'error'}`} role={outcome.kind === 'reached' ? 'status' : 'alert'} data-outcome={outcome.kind}>{describe(outcome, goal)}</p> : null}
@@ -88,10 +89,11 @@ export function WaitForState({ onRound }: { onRound: (servers: ServerStatusView[
 }
 
 function describe(outcome: Outcome, goal: Goal): string {
-  if (outcome.kind === 'reached') return `Every server is ${goal} (after ${outcome.seconds} s).`;
-  const still = outcome.missing.length > 0 ? ` Not ${goal}: ${outcome.missing.join(', ')}.` : '';
-  if (outcome.kind === 'stopped') return `Stopped waiting after ${outcome.seconds} s.${still}`;
-  return `Timed out after ${outcome.seconds} s.${still}`;
+  const state = t(`state.${goal}`);
+  if (outcome.kind === 'reached') return t('waitForState.reached', { state, seconds: outcome.seconds });
+  const still = outcome.missing.length > 0 ? ` ${t('waitForState.notYet', { state, names: outcome.missing.join(', ') })}` : '';
+  if (outcome.kind === 'stopped') return `${t('waitForState.stopped', { seconds: outcome.seconds })}${still}`;
+  return `${t('waitForState.timedOut', { seconds: outcome.seconds })}${still}`;
 }
 
 function secondsSince(start: number): number {

@@ -4,6 +4,7 @@ import { call } from '../../api.js';
 import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import { SecretField, takeSecret } from './SecretField.js';
+import { t } from '../../i18n/index.js';
 
 /** This custodian's age recipient: what another custodian encrypts a key to, so it arrives without plaintext. */
 export function OwnRecipient({ onRecipient }: { onRecipient?: (recipient: string) => void }): ReactNode {
@@ -12,19 +13,18 @@ export function OwnRecipient({ onRecipient }: { onRecipient?: (recipient: string
   const task = useTask();
   return (
     <section className="card" aria-labelledby="recipient-title">
-      <h2 id="recipient-title">This custodian's age recipient</h2>
-      <p>Give it to another custodian: they export a key to it, and you import the file with this keychain's identity. The private half
-        never leaves this keychain.</p>
-      {recipient ? <p><code className="wrap" aria-label="Age recipient">{recipient}</code></p> : null}
+      <h2 id="recipient-title">{t('ageFiles.thisCustodianSAgeRecipient')}</h2>
+      <p>{t('ageFiles.giveItToAnotherCustodian')}</p>
+      {recipient ? <p><code className="wrap" aria-label={t('ageFiles.ageRecipient')}>{recipient}</code></p> : null}
       <button type="button" disabled={task.busy} onClick={async () => {
         const shown = await task.run(() => call('ageRecipient', {}));
         if (shown) { setRecipient(shown.recipient); onRecipient?.(shown.recipient); }
-      }}>{recipient ? 'Refresh' : 'Show recipient'}</button>
+      }}>{recipient ? t('ageFiles.refresh') : t('ageFiles.showRecipient')}</button>
       {recipient ? (
         <button type="button" className="secondary" onClick={async () => {
           const done = await task.run(() => call('copyText', { text: recipient }));
-          if (done) setCopied(`Copied; the clipboard clears in ${done.clearsAfterSeconds} s.`);
-        }}>Copy recipient</button>
+          if (done) setCopied(t('servers.copied', { seconds: done.clearsAfterSeconds }));
+        }}>{t('ageFiles.copyRecipient')}</button>
       ) : null}
       {copied ? <span role="status">{copied}</span> : null}
       <ErrorNotice error={task.error} />
@@ -44,16 +44,16 @@ export function TargetFields({ prefix, recipients, setRecipients, usePassphrase,
 }): ReactNode {
   return (
     <fieldset>
-      <legend>Who can open the file</legend>
-      <label className="check"><input type="radio" name={`${prefix}-target`} checked={!usePassphrase} onChange={() => setUsePassphrase(false)} /> Recipients (age1… or ssh-ed25519 public keys)</label>
-      <label className="check"><input type="radio" name={`${prefix}-target`} checked={usePassphrase} onChange={() => setUsePassphrase(true)} /> A passphrase</label>
+      <legend>{t('ageFiles.whoCanOpenTheFile')}</legend>
+      <label className="check"><input type="radio" name={`${prefix}-target`} checked={!usePassphrase} onChange={() => setUsePassphrase(false)} /> {t('ageFiles.recipientsAge1OrSshEd25519')}</label>
+      <label className="check"><input type="radio" name={`${prefix}-target`} checked={usePassphrase} onChange={() => setUsePassphrase(true)} /> {t('ageFiles.aPassphrase')}</label>
       {usePassphrase ? (
         <>
-          <SecretField label="Backup passphrase" inputRef={passphrase} hint="At least 10 characters; age stretches it with scrypt." />
-          <SecretField label="Backup passphrase again" inputRef={repeat} />
+          <SecretField label={t('ageFiles.backupPassphrase')} inputRef={passphrase} hint={t('ageFiles.atLeast10CharactersAge')} />
+          <SecretField label={t('ageFiles.backupPassphraseAgain')} inputRef={repeat} />
         </>
       ) : (
-        <Field label="Recipients, one per line" multiline value={recipients} onChange={setRecipients} />
+        <Field label={t('ageFiles.recipientsOnePerLine')} multiline value={recipients} onChange={setRecipients} />
       )}
     </fieldset>
   );
@@ -86,24 +86,24 @@ export function AgeExport({ keys, onExported }: { keys: KeyView[]; onExported: (
       if (!target) return;
       const saved = await task.run(() => call('ageExport', { key, ...target }));
       if (!saved) return;
-      setNotice(saved.saved ? `Saved the encrypted backup to ${saved.path}.` : 'No file chosen; nothing was saved.');
+      setNotice(saved.saved ? t('ageFiles.savedTo', { path: saved.path }) : t('stateBackup.noFile'));
       if (saved.saved) onExported();
     }}>
-      <h2 id="age-export-title">Export a key as an age file</h2>
-      <p>The file holds the key encrypted; <code>age -d</code> or any age tool opens it with the right identity or passphrase.</p>
+      <h2 id="age-export-title">{t('ageFiles.exportAKeyAsAn')}</h2>
+      <p>{t('ageFiles.theFileHoldsTheKey')}<code>{t('ageFiles.ageD')}</code> {t('ageFiles.orAnyAgeToolOpens')}</p>
       <div className="field">
-        <label htmlFor="age-export-key">Key to export</label>
+        <label htmlFor="age-export-key">{t('ageFiles.keyToExport')}</label>
         <select id="age-export-key" value={key} onChange={(e) => setKey(e.target.value)} required>
-          <option value="">Choose a key…</option>
+          <option value="">{t('ageFiles.chooseAKey')}</option>
           {keys.map((k) => <option key={k.id} value={k.id}>{k.name} ({k.id})</option>)}
         </select>
       </div>
       <TargetFields prefix="age-export" recipients={recipients} setRecipients={setRecipients} usePassphrase={usePassphrase}
         setUsePassphrase={setUsePassphrase} passphrase={passphrase} repeat={repeat} />
-      {mismatch ? <p className="notice error" role="alert">The two passphrases differ; type them again.</p> : null}
-      <button type="submit" disabled={task.busy || key === ''}>Export to a file…</button>
+      {mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
+      <button type="submit" disabled={task.busy || key === ''}>{t('ageFiles.exportToAFile')}</button>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
-      {task.busy ? <Busy label="Encrypting" /> : null}
+      {task.busy ? <Busy label={t('ageFiles.encrypting')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );
@@ -119,19 +119,19 @@ export function IdentityFields({ prefix, identity, setIdentity, passphrase }: {
   passphrase: RefObject<HTMLInputElement | null>;
 }): ReactNode {
   const choices: Array<[IdentityChoice, string]> = [
-    ['keychain', 'This custodian\'s age identity (in the keychain)'],
-    ['file', 'An identity file (chosen next)'],
-    ['passphrase', 'A passphrase'],
+    ['keychain', t('ageFiles.identityKeychain')],
+    ['file', t('ageFiles.identityFile')],
+    ['passphrase', t('ageFiles.identityPassphrase')],
   ];
   return (
     <fieldset>
-      <legend>Open it with</legend>
+      <legend>{t('ageFiles.openItWith')}</legend>
       {choices.map(([value, label]) => (
         <label className="check" key={value}>
           <input type="radio" name={`${prefix}-identity`} checked={identity === value} onChange={() => setIdentity(value)} /> {label}
         </label>
       ))}
-      {identity === 'passphrase' ? <SecretField label="Passphrase of the file" inputRef={passphrase} /> : null}
+      {identity === 'passphrase' ? <SecretField label={t('ageFiles.passphraseOfTheFile')} inputRef={passphrase} /> : null}
     </fieldset>
   );
 }
@@ -149,15 +149,15 @@ export function AgeImport({ onImported }: { onImported: (key: KeyView) => void }
       const secret = identity === 'passphrase' ? takeSecret(passphrase) ?? '' : undefined;
       const result = await task.run(() => call('ageImport', { name, identity, ...(secret !== undefined ? { passphrase: secret } : {}) }));
       if (!result) return;
-      if (result.imported) { setNotice(`Imported "${result.key.name}" (${result.key.id}).`); setName(''); onImported(result.key); }
-      else setNotice('No file chosen; nothing was imported.');
+      if (result.imported) { setNotice(t('keys.imported', { name: result.key.name, id: result.key.id })); setName(''); onImported(result.key); }
+      else setNotice(t('ageFiles.noFileImported'));
     }}>
-      <h2 id="age-import-title">Import a key from an age file</h2>
-      <Field label="Name for the imported key" value={name} onChange={setName} />
+      <h2 id="age-import-title">{t('ageFiles.importAKeyFromAn')}</h2>
+      <Field label={t('ageFiles.nameForTheImportedKey')} value={name} onChange={setName} />
       <IdentityFields prefix="age-import" identity={identity} setIdentity={setIdentity} passphrase={passphrase} />
-      <button type="submit" disabled={task.busy || name.trim() === ''}>Choose the file and import…</button>
+      <button type="submit" disabled={task.busy || name.trim() === ''}>{t('ageFiles.chooseTheFileAndImport')}</button>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
-      {task.busy ? <Busy label="Decrypting" /> : null}
+      {task.busy ? <Busy label={t('ageFiles.decrypting')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );

@@ -5,6 +5,7 @@ import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import { withPresence } from '../../presence.js';
 import { useWordFields, WordFields } from './WordFields.js';
+import { t } from '../../i18n/index.js';
 
 type Step = 'ready' | 'words' | 'check' | 'handover';
 
@@ -41,26 +42,25 @@ export function Handout({ initial, onEnded }: { initial: BackupHandoutView; onEn
     const saved = await task.run(() => call('backupHandoutSaveSheets', { handoutId: view.handoutId, ...(index ? { index } : {}) }));
     if (!saved) return;
     setSheetNotice(saved.saved
-      ? `Saved ${saved.files.length} sheet${saved.files.length === 1 ? '' : 's'} in ${saved.directory}. Print ${saved.files.length === 1 ? 'it' : 'them'}, then delete the file${saved.files.length === 1 ? '' : 's'}.`
-      : 'No folder chosen; nothing was saved.');
+      ? (saved.files.length === 1 ? t('handout.savedOneSheet', { directory: saved.directory }) : t('handout.savedSheets', { count: saved.files.length, directory: saved.directory }))
+      : t('handout.noFolder'));
     const next = await call('backupHandoutView', { handoutId: view.handoutId }).catch(() => undefined);
     if (next) setView(next);
   };
 
   return (
-    <div className="handout" role="region" aria-label={`Hand-out of ${view.keyName}`}>
-      <h2>Hand-out: {view.keyName} <code className="key-id">{view.keyId}</code></h2>
-      <p>{view.threshold} of {view.total} shares recover the key{view.passphraseProtected ? ', together with the SLIP-39 passphrase' : ''}.
-        Each holder comes to the screen alone, writes down their words, and types two of them back.</p>
-      <table aria-label="Holders">
-        <thead><tr><th scope="col">Share</th><th scope="col">Holder</th><th scope="col">Status</th></tr></thead>
+    <div className="handout" role="region" aria-label={t('handout.handoutOf', { name: view.keyName })}>
+      <h2>{t('handout.handOut')}{view.keyName} <code className="key-id">{view.keyId}</code></h2>
+      <p>{view.threshold} {t('waitForState.of')}{view.total} {t('handout.sharesRecoverTheKey')}{view.passphraseProtected ? t('handout.togetherWithTheSlip39') : ''}{t('handout.eachHolderComesToThe')}</p>
+      <table aria-label={t('handout.holders')}>
+        <thead><tr><th scope="col">{t('handout.share')}</th><th scope="col">{t('handout.holder')}</th><th scope="col">{t('handout.status')}</th></tr></thead>
         <tbody>
           {view.holders.map((h) => (
             <tr key={h.index} aria-current={h.index === view.current ? 'step' : undefined}>
-              <td>{h.index} of {view.total}</td>
+              <td>{h.index} {t('waitForState.of')}{view.total}</td>
               <td>{h.name}</td>
-              <td>{h.state === 'confirmed' ? 'has their share (checked)' : h.state === 'shown' ? 'words shown, check pending' : h.index === view.current ? 'next' : 'waiting'}
-                {h.sheet ? '; sheet saved' : ''}</td>
+              <td>{h.state === 'confirmed' ? t('handout.hasTheirShareChecked') : h.state === 'shown' ? t('handout.wordsShownCheckPending') : h.index === view.current ? t('handout.next') : t('handout.waiting')}
+                {h.sheet ? t('handout.sheetSaved') : ''}</td>
             </tr>
           ))}
         </tbody>
@@ -68,22 +68,22 @@ export function Handout({ initial, onEnded }: { initial: BackupHandoutView; onEn
       {sheetNotice ? <p className="notice ok" role="status">{sheetNotice}</p> : null}
 
       {current && step === 'ready' ? (
-        <div className="holder-turn" role="group" aria-label={`Turn of ${current.name}`}>
-          <h3>Share {current.index} of {view.total}: {current.name}</h3>
-          <p>Only {current.name} should see the screen now. The words appear when {current.name} asks for them.</p>
-          <button type="button" autoFocus onClick={show} disabled={task.busy}>Show {current.name}'s words</button>
-          <button type="button" className="secondary" onClick={() => saveSheets(current.index)} disabled={task.busy}>Save {current.name}'s sheet as PDF…</button>
+        <div className="holder-turn" role="group" aria-label={t('handout.turnOf', { name: current.name })}>
+          <h3>{t('handout.share2')}{current.index} {t('waitForState.of')}{view.total}: {current.name}</h3>
+          <p>{t('handout.only')}{current.name} {t('handout.shouldSeeTheScreenNow')}{current.name} {t('handout.asksForThem')}</p>
+          <button type="button" autoFocus onClick={show} disabled={task.busy}>{t('handout.showWords', { name: current.name })}</button>
+          <button type="button" className="secondary" onClick={() => saveSheets(current.index)} disabled={task.busy}>{t('handout.saveSheet', { name: current.name })}</button>
         </div>
       ) : null}
 
       {current && step === 'words' && words ? (
-        <div className="holder-turn" role="group" aria-label={`Words of ${words.name}`}>
-          <h3>{words.name}: share {words.index} of {view.total}</h3>
-          <p>Write the {words.words.length} words down in order, on paper. They will not be shown again after the check.</p>
-          <ol className="share-words" aria-label="Share words">
+        <div className="holder-turn" role="group" aria-label={t('handout.wordsOf', { name: words.name })}>
+          <h3>{words.name}{t('handout.share3')}{words.index} {t('waitForState.of')}{view.total}</h3>
+          <p>{t('handout.writeThe')}{words.words.length} {t('handout.wordsDownInOrderOn')}</p>
+          <ol className="share-words" aria-label={t('handout.shareWords')}>
             {words.words.map((word, i) => <li key={i}><span className="n">{i + 1}</span> <span className="w">{word}</span></li>)}
           </ol>
-          <button type="button" onClick={() => { setWords(undefined); setStep('check'); }}>{words.name} has written them down</button>
+          <button type="button" onClick={() => { setWords(undefined); setStep('check'); }}>{words.name} {t('handout.hasWrittenThemDown')}</button>
         </div>
       ) : null}
 
@@ -106,25 +106,25 @@ export function Handout({ initial, onEnded }: { initial: BackupHandoutView; onEn
       ) : null}
 
       {step === 'handover' ? (
-        <div className="handover" role="status" aria-label="Hand-over">
-          <p><strong>{lastConfirmed} has their share.</strong> {current ? `Call the next holder: ${current.name}.` : 'Every holder has their share.'}</p>
-          {current ? <button type="button" autoFocus onClick={() => { setStep('ready'); task.clearError(); }}>{current.name} is at the screen</button> : null}
+        <div className="handover" role="status" aria-label={t('handout.handOver')}>
+          <p><strong>{lastConfirmed} {t('handout.hasTheirShare')}</strong> {current ? t('handout.callNext', { name: current.name }) : t('handout.everyHolderHasTheirShare')}</p>
+          {current ? <button type="button" autoFocus onClick={() => { setStep('ready'); task.clearError(); }}>{current.name} {t('handout.isAtTheScreen')}</button> : null}
         </div>
       ) : null}
 
       <div className="buttons">
-        <button type="button" className="secondary" onClick={() => saveSheets()} disabled={task.busy}>Save all sheets as PDF…</button>
+        <button type="button" className="secondary" onClick={() => saveSheets()} disabled={task.busy}>{t('handout.saveAllSheetsAsPdf')}</button>
         {view.current === undefined ? (
           <button type="button" onClick={async () => {
             const ended = await task.run(() => call('backupHandoutEnd', { handoutId: view.handoutId }));
             if (ended) onEnded(ended, view);
-          }} disabled={task.busy}>Finish the hand-out</button>
+          }} disabled={task.busy}>{t('handout.finishTheHandOut')}</button>
         ) : (
-          <button type="button" className="danger" aria-expanded={ending} onClick={() => setEnding(!ending)}>End the hand-out early…</button>
+          <button type="button" className="danger" aria-expanded={ending} onClick={() => setEnding(!ending)}>{t('handout.endTheHandOutEarly')}</button>
         )}
       </div>
       {ending && view.current !== undefined ? <EndEarly view={view} onEnded={(ended) => onEnded(ended, view)} /> : null}
-      {task.busy ? <Busy label="Working" /> : null}
+      {task.busy ? <Busy label={t('handout.working')} /> : null}
       <ErrorNotice error={task.error} />
     </div>
   );
@@ -141,17 +141,17 @@ function TypeBack({ holder, positions, busy, onSubmit, onShowAgain }: {
   const fields = useWordFields(positions.length);
   useEffect(() => { fields.handle.focusFirst(); }, []);
   return (
-    <form className="holder-turn" aria-label={`Check of ${holder}`} onSubmit={async (e) => {
+    <form className="holder-turn" aria-label={t('handout.checkOf', { name: holder })} onSubmit={async (e) => {
       e.preventDefault();
       const typed = fields.handle.read();
       fields.handle.clear();
       await onSubmit(typed);
     }}>
-      <h3>{holder}: prove the words are written down</h3>
-      <p>From what you wrote, type word {positions.join(' and word ')}.</p>
-      <WordFields count={positions.length} label={`Words ${positions.join(' and ')} of ${holder}'s share`} fields={fields} positions={positions} />
-      <button type="submit" disabled={busy}>Check the words</button>
-      <button type="button" className="secondary" onClick={onShowAgain} disabled={busy}>Show the words again</button>
+      <h3>{holder}{t('handout.proveTheWordsAreWritten')}</h3>
+      <p>{t('handout.fromWhatYouWroteType')}{positions.join(t('handout.andWord'))}.</p>
+      <WordFields count={positions.length} label={t('handout.wordsOfShare', { positions: positions.join(t('handout.and')), name: holder })} fields={fields} positions={positions} />
+      <button type="submit" disabled={busy}>{t('handout.checkTheWords')}</button>
+      <button type="button" className="secondary" onClick={onShowAgain} disabled={busy}>{t('handout.showTheWordsAgain')}</button>
     </form>
   );
 }
@@ -164,25 +164,24 @@ function EndEarly({ view, onEnded }: { view: BackupHandoutView; onEnded: (ended:
   const expected = `no share for ${missing.join(', ')}`;
   if (missing.length === 0) {
     return (
-      <div className="dialog" role="group" aria-label="End the hand-out early">
-        <p>Every holder who has not typed back their words has a saved sheet.</p>
+      <div className="dialog" role="group" aria-label={t('handout.endTheHandOutEarly2')}>
+        <p>{t('handout.everyHolderWhoHasNot')}</p>
         <button type="button" disabled={task.busy} onClick={async () => {
           const ended = await task.run(() => call('backupHandoutEnd', { handoutId: view.handoutId }));
           if (ended) onEnded(ended);
-        }}>End the hand-out</button>
+        }}>{t('handout.endTheHandOut')}</button>
         <ErrorNotice error={task.error} />
       </div>
     );
   }
   return (
-    <div className="dialog danger" role="group" aria-label="End the hand-out early">
-      <p>{missing.join(', ')} {missing.length === 1 ? 'has' : 'have'} not confirmed their share. Once the hand-out ends, their words cannot be shown again
-        (a new split makes new shares; the old ones stay valid).</p>
-      <Field label={`Type "${expected}" to end the hand-out`} value={typed} onChange={setTyped} />
+    <div className="dialog danger" role="group" aria-label={t('handout.endTheHandOutEarly2')}>
+      <p>{missing.join(', ')} {missing.length === 1 ? t('handout.has') : t('handout.have')} {t('handout.notConfirmedTheirShareOnce')}</p>
+      <Field label={t('handout.typeToEnd', { phrase: expected })} value={typed} onChange={setTyped} />
       <button type="button" className="danger" disabled={task.busy} onClick={async () => {
         const ended = await task.run(() => call('backupHandoutEnd', { handoutId: view.handoutId, confirmation: typed }));
         if (ended) onEnded(ended);
-      }}>End the hand-out</button>
+      }}>{t('handout.endTheHandOut')}</button>
       <ErrorNotice error={task.error} />
     </div>
   );

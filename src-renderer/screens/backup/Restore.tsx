@@ -5,6 +5,7 @@ import { Busy, ErrorNotice, Field, Meter } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import { SecretField, takeSecret } from './SecretField.js';
 import { useWordFields, WordFields } from './WordFields.js';
+import { t } from '../../i18n/index.js';
 
 /** Words of a share of a 32-byte key (Key Custodian splits): 4 header + 26 value + 3 checksum words. */
 export const SHARE_WORDS = 33;
@@ -49,13 +50,13 @@ export function RestoreWizard({ mode, keys, onDone }: { mode: 'restore' | 'drill
     );
   }
   return (
-    <div className="wizard" role="region" aria-label={view.mode === 'drill' ? 'Restore drill' : 'Restore'}>
-      <h2>{view.mode === 'drill' ? `Drill: do the shares give back ${view.key?.name}?` : `Restore a key as "${view.name}"`}</h2>
-      {view.mode === 'drill' ? <p>The shares are recombined and compared with <code className="key-id">{view.key?.id}</code>. Nothing is imported.</p> : null}
-      {view.threshold ? <Meter label="Shares accepted" value={Math.min(view.accepted, view.threshold)} max={view.threshold} /> : null}
-      <p role="status" aria-label="Restore progress">
-        {view.accepted === 0 ? 'No share yet: the first share tells how many are needed.'
-          : `${view.accepted} share${view.accepted === 1 ? '' : 's'} accepted (share ${view.shareNumbers.join(', ')}), ${view.complete ? 'enough to recover the key.' : `${view.missing ?? '?'} more needed.`}`}
+    <div className="wizard" role="region" aria-label={view.mode === 'drill' ? t('restore.restoreDrill') : t('restore.restore')}>
+      <h2>{view.mode === 'drill' ? t('restore.drillTitle', { name: view.key?.name ?? '' }) : t('restore.restoreTitle', { name: view.name ?? '' })}</h2>
+      {view.mode === 'drill' ? <p>{t('restore.theSharesAreRecombinedAnd')}<code className="key-id">{view.key?.id}</code>{t('restore.nothingIsImported')}</p> : null}
+      {view.threshold ? <Meter label={t('restore.sharesAccepted')} value={Math.min(view.accepted, view.threshold)} max={view.threshold} /> : null}
+      <p role="status" aria-label={t('restore.restoreProgress')}>
+        {view.accepted === 0 ? t('restore.noShareYetTheFirst')
+          : `${t(view.accepted === 1 ? 'restore.acceptedOne' : 'restore.acceptedMany', { count: view.accepted, numbers: view.shareNumbers.join(', ') })} ${view.complete ? t('restore.enough') : t('restore.moreNeeded', { count: view.missing ?? '?' })}`}
       </p>
       {!view.complete ? (
         <ShareEntry key={view.accepted} busy={task.busy} holder={view.accepted + 1} onSubmit={async (words) => {
@@ -68,13 +69,13 @@ export function RestoreWizard({ mode, keys, onDone }: { mode: 'restore' | 'drill
           if (done) { closed(); setOutcome(done); onDone(done); }
         }} />
       )}
-      {task.busy ? <Busy label="Checking" /> : null}
+      {task.busy ? <Busy label={t('lockScreen.checking')} /> : null}
       <ErrorNotice error={task.error} />
       <button type="button" className="danger" onClick={async () => {
         await call('restoreCancel', { restoreId: view.restoreId }).catch(() => undefined);
         task.clearError();
         closed();
-      }}>Cancel and forget the shares</button>
+      }}>{t('restore.cancelAndForgetTheShares')}</button>
     </div>
   );
 }
@@ -83,8 +84,8 @@ function OutcomeNotice({ outcome }: { outcome: RestoreOutcome }): ReactNode {
   return (
     <p className="notice ok" role="status">
       {outcome.mode === 'drill'
-        ? `Drill passed: the shares give back "${outcome.key.name}" (${outcome.key.id}).`
-        : `Restored "${outcome.key.name}" (${outcome.key.id}) into the keychain. Compare this id with the one printed on the sheets.`}
+        ? t('restore.drillPassed', { name: outcome.key.name, id: outcome.key.id })
+        : t('restore.restored', { name: outcome.key.name, id: outcome.key.id })}
     </p>
   );
 }
@@ -95,7 +96,7 @@ function StartForm({ mode, keys, onStarted }: { mode: 'restore' | 'drill'; keys:
   const [key, setKey] = useState('');
   const task = useTask();
   return (
-    <form className="wizard" aria-label={mode === 'drill' ? 'Start a drill' : 'Start a restore'} onSubmit={async (e) => {
+    <form className="wizard" aria-label={mode === 'drill' ? t('restore.startADrill') : t('restore.startARestore')} onSubmit={async (e) => {
       e.preventDefault();
       const request = mode === 'drill'
         ? { mode: 'drill' as const, key }
@@ -105,26 +106,26 @@ function StartForm({ mode, keys, onStarted }: { mode: 'restore' | 'drill'; keys:
     }}>
       {mode === 'drill' ? (
         <>
-          <h2>Restore drill</h2>
-          <p>Holders type their shares; Key Custodian checks that they still recover the key. Do one a year, and after a holder changes.</p>
+          <h2>{t('restore.restoreDrill')}</h2>
+          <p>{t('restore.holdersTypeTheirSharesKey')}</p>
           <div className="field">
-            <label htmlFor="drill-key">Key to check</label>
+            <label htmlFor="drill-key">{t('restore.keyToCheck')}</label>
             <select id="drill-key" value={key} onChange={(e) => setKey(e.target.value)} required>
-              <option value="">Choose a key…</option>
+              <option value="">{t('ageFiles.chooseAKey')}</option>
               {keys.map((k) => <option key={k.id} value={k.id}>{k.name} ({k.id})</option>)}
             </select>
           </div>
         </>
       ) : (
         <>
-          <h2>Restore a key from paper shares</h2>
-          <p>Holders type their shares one at a time; each is checked as it arrives. The key goes into the keychain under the name you give.</p>
-          <Field label="Name for the restored key" value={name} onChange={setName} />
-          <Field label="Key id printed on the sheets (optional)" value={expectedId} onChange={setExpectedId} placeholder="K1-XXXX-XXXX-XXXX-XXXX"
-            hint="With it, shares or a passphrase that give another key are refused before anything is stored." />
+          <h2>{t('restore.restoreAKeyFromPaper')}</h2>
+          <p>{t('restore.holdersTypeTheirSharesOne')}</p>
+          <Field label={t('restore.nameForTheRestoredKey')} value={name} onChange={setName} />
+          <Field label={t('restore.keyIdPrintedOnThe')} value={expectedId} onChange={setExpectedId} placeholder={t('restore.k1XxxxXxxxXxxxXxxx')}
+            hint={t('restore.withItSharesOrA')} />
         </>
       )}
-      <button type="submit" disabled={task.busy || (mode === 'drill' ? key === '' : name.trim() === '')}>{mode === 'drill' ? 'Start the drill' : 'Start the restore'}</button>
+      <button type="submit" disabled={task.busy || (mode === 'drill' ? key === '' : name.trim() === '')}>{mode === 'drill' ? t('restore.startTheDrill') : t('restore.startTheRestore')}</button>
       <ErrorNotice error={task.error} />
     </form>
   );
@@ -136,18 +137,17 @@ function ShareEntry({ holder, busy, onSubmit }: { holder: number; busy: boolean;
   const [masked, setMasked] = useState(false);
   useEffect(() => { fields.handle.focusFirst(); }, []);
   return (
-    <form className="holder-turn" aria-label="Share entry" onSubmit={async (e) => {
+    <form className="holder-turn" aria-label={t('restore.shareEntry')} onSubmit={async (e) => {
       e.preventDefault();
       const words = fields.handle.read();
       fields.handle.clear();
       await onSubmit(words);
     }}>
-      <h3>Holder {holder}: type your share</h3>
-      <p className="muted">One word per field, in the order of your sheet. A space or Enter moves to the next field; Enter or Tab completes a
-        word from its first letters. A whole share can be pasted (or scanned from the sheet's QR code) into the first field.</p>
-      <label className="check"><input type="checkbox" checked={masked} onChange={(e) => setMasked(e.target.checked)} /> Hide the words while typing</label>
-      <WordFields count={SHARE_WORDS} label="Words of the share" fields={fields} masked={masked} />
-      <button type="submit" disabled={busy}>Add this share</button>
+      <h3>{t('restore.holder')}{holder}{t('restore.typeYourShare')}</h3>
+      <p className="muted">{t('restore.oneWordPerFieldIn')}</p>
+      <label className="check"><input type="checkbox" checked={masked} onChange={(e) => setMasked(e.target.checked)} /> {t('restore.hideTheWordsWhileTyping')}</label>
+      <WordFields count={SHARE_WORDS} label={t('restore.wordsOfTheShare')} fields={fields} masked={masked} />
+      <button type="submit" disabled={busy}>{t('restore.addThisShare')}</button>
     </form>
   );
 }
@@ -155,14 +155,14 @@ function ShareEntry({ holder, busy, onSubmit }: { holder: number; busy: boolean;
 function Finish({ mode, busy, onSubmit }: { mode: 'restore' | 'drill'; busy: boolean; onSubmit: (passphrase: string | undefined) => Promise<void> }): ReactNode {
   const passphrase = useRef<HTMLInputElement>(null);
   return (
-    <form className="holder-turn" aria-label="Recover the key" onSubmit={async (e) => {
+    <form className="holder-turn" aria-label={t('restore.recoverTheKey')} onSubmit={async (e) => {
       e.preventDefault();
       await onSubmit(takeSecret(passphrase));
     }}>
-      <h3>Enough shares</h3>
-      <SecretField label="SLIP-39 passphrase (only if the split used one)" inputRef={passphrase}
-        hint="A wrong passphrase gives another key without an error; the key id tells." />
-      <button type="submit" disabled={busy}>{mode === 'drill' ? 'Check the shares' : 'Restore the key'}</button>
+      <h3>{t('restore.enoughShares')}</h3>
+      <SecretField label={t('restore.slip39PassphraseOnlyIf')} inputRef={passphrase}
+        hint={t('restore.aWrongPassphraseGivesAnother')} />
+      <button type="submit" disabled={busy}>{mode === 'drill' ? t('restore.checkTheShares') : t('restore.restoreTheKey')}</button>
     </form>
   );
 }

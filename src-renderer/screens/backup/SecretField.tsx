@@ -1,4 +1,5 @@
 import { useId, useState, type ReactNode, type RefObject } from 'react';
+import { t } from '../../i18n/index.js';
 
 /**
  * A passphrase input that React does not control: the typed text stays in the input's live value (never in
@@ -14,8 +15,8 @@ export function SecretField({ label, inputRef, hint, name }: { label: string; in
       <div className="secret-row">
         <input id={id} ref={inputRef} name={name} type={shown ? 'text' : 'password'} autoComplete="off" autoCorrect="off" autoCapitalize="off"
           spellCheck={false} data-lpignore="true" data-1p-ignore="true" maxLength={1024} aria-describedby={hint ? `${id}-hint` : undefined} />
-        <button type="button" className="link" aria-pressed={shown} aria-label={`${shown ? 'Hide' : 'Show'} ${label.toLowerCase()}`} onClick={() => setShown(!shown)}>
-          {shown ? 'Hide' : 'Show'}
+        <button type="button" className="link" aria-pressed={shown} aria-label={t(shown ? 'secretField.hideLabel' : 'secretField.showLabel', { label: label.toLowerCase() })} onClick={() => setShown(!shown)}>
+          {shown ? t('secretField.hide') : t('secretField.show')}
         </button>
       </div>
       {hint ? <small id={`${id}-hint`}>{hint}</small> : null}

@@ -4,6 +4,7 @@ import { call } from '../../api.js';
 import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import { SecretField, takeSecret } from './SecretField.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * Split a key into SLIP-39 shares: which key, T of N, one name per holder, an optional SLIP-39 passphrase. The
@@ -22,7 +23,7 @@ export function SplitForm({ keys, onStarted }: { keys: KeyView[]; onStarted: (vi
   const count = Math.max(0, Math.min(16, Number.parseInt(shares, 10) || 0));
 
   return (
-    <form className="wizard" aria-label="Split a key" onSubmit={async (e) => {
+    <form className="wizard" aria-label={t('split.splitAKey')} onSubmit={async (e) => {
       e.preventDefault();
       let secret: string | undefined;
       if (usePassphrase) {
@@ -39,41 +40,38 @@ export function SplitForm({ keys, onStarted }: { keys: KeyView[]; onStarted: (vi
       const started = await task.run(() => call('backupSplitBegin', request));
       if (started) onStarted(started);
     }}>
-      <h2>Split a key into paper shares (SLIP-39)</h2>
-      <p>Any <strong>T</strong> of the <strong>N</strong> holders together recover the key; fewer learn nothing about it.
-        The shares are SLIP-39 mnemonics, so any SLIP-39 tool (Trezor's <code>shamir-mnemonic</code>) recovers the key too.</p>
+      <h2>{t('split.splitAKeyIntoPaper')}</h2>
+      <p>{t('split.any')}<strong>T</strong> {t('split.ofThe')}<strong>N</strong> {t('split.holdersTogetherRecoverTheKey')}<code>{t('split.shamirMnemonic')}</code>{t('split.recoversTheKeyToo')}</p>
       <div className="field">
-        <label htmlFor="split-key">Key to split</label>
+        <label htmlFor="split-key">{t('split.keyToSplit')}</label>
         <select id="split-key" value={key} onChange={(e) => setKey(e.target.value)} required>
-          <option value="">Choose a key…</option>
+          <option value="">{t('ageFiles.chooseAKey')}</option>
           {keys.map((k) => <option key={k.id} value={k.id}>{k.name} ({k.id})</option>)}
         </select>
       </div>
       <div className="columns">
-        <Field label="Number of shares (N)" type="number" value={shares} onChange={setShares} hint="1 to 16 holders." />
-        <Field label="Shares needed (T)" type="number" value={threshold} onChange={setThreshold} hint="2 or more (1 only for a single share)." />
+        <Field label={t('split.numberOfSharesN')} type="number" value={shares} onChange={setShares} hint={t('split.1To16Holders')} />
+        <Field label={t('split.sharesNeededT')} type="number" value={threshold} onChange={setThreshold} hint={t('split.2OrMore1Only')} />
       </div>
       <fieldset>
-        <legend>Holders, in hand-out order</legend>
+        <legend>{t('split.holdersInHandOutOrder')}</legend>
         {Array.from({ length: count }, (_, i) => (
-          <Field key={i} label={`Holder ${i + 1}`} value={holders[i] ?? ''} placeholder={`Holder ${i + 1}`}
+          <Field key={i} label={t('split.holderN', { n: i + 1 })} value={holders[i] ?? ''} placeholder={t('split.holderN', { n: i + 1 })}
             onChange={(value) => { const next = [...holders]; next[i] = value; setHolders(next); }} />
         ))}
       </fieldset>
       <label className="check">
-        <input type="checkbox" checked={usePassphrase} onChange={(e) => setUsePassphrase(e.target.checked)} /> Protect the shares with a SLIP-39 passphrase
-      </label>
+        <input type="checkbox" checked={usePassphrase} onChange={(e) => setUsePassphrase(e.target.checked)} /> {t('split.protectTheSharesWithA')}</label>
       {usePassphrase ? (
         <>
-          <p className="muted">Restoring then needs the shares <em>and</em> the passphrase. A wrong passphrase gives another key without an
-            error (that is SLIP-39's design): keep it as safely as the shares. Printable ASCII only.</p>
-          <SecretField label="SLIP-39 passphrase" inputRef={passphrase} />
-          <SecretField label="Passphrase again" inputRef={repeat} />
-          {mismatch ? <p className="notice error" role="alert">The two passphrases differ; type them again.</p> : null}
+          <p className="muted">{t('split.restoringThenNeedsTheShares')}<em>{t('split.and')}</em> {t('split.thePassphraseAWrongPassphrase')}</p>
+          <SecretField label={t('split.slip39Passphrase')} inputRef={passphrase} />
+          <SecretField label={t('split.passphraseAgain')} inputRef={repeat} />
+          {mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
         </>
       ) : null}
-      <button type="submit" disabled={task.busy || key === '' || count === 0}>Split and start the hand-out</button>
-      {task.busy ? <Busy label="Splitting the key" /> : null}
+      <button type="submit" disabled={task.busy || key === '' || count === 0}>{t('split.splitAndStartTheHand')}</button>
+      {task.busy ? <Busy label={t('split.splittingTheKey')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );

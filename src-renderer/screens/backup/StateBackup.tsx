@@ -5,6 +5,7 @@ import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import { IdentityFields, readTarget, TargetFields, type IdentityChoice } from './AgeFiles.js';
 import { takeSecret } from './SecretField.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * The custodian's own state (identities, pinned servers, Vault profiles, receipts, audit log; keys only when
@@ -38,19 +39,19 @@ function SaveState({ onSaved }: { onSaved: () => void }): ReactNode {
       const saved = await task.run(() => call('stateBackup', { ...target, withKeys }));
       if (!saved) return;
       setNotice(saved.saved
-        ? `Saved the state backup to ${saved.path}${saved.keys && saved.keys.length > 0 ? ` with ${saved.keys.length} key${saved.keys.length === 1 ? '' : 's'}` : ''}.`
-        : 'No file chosen; nothing was saved.');
+        ? `${t('stateBackup.savedTo', { path: saved.path })}${saved.keys && saved.keys.length > 0 ? (saved.keys.length === 1 ? t('stateBackup.withOneKey') : t('stateBackup.withKeys', { count: saved.keys.length })) : ''}.`
+        : t('stateBackup.noFile'));
       if (saved.saved) onSaved();
     }}>
-      <h2 id="state-save-title">Back up this custodian</h2>
-      <p>Identities, pinned servers, Vault profiles, receipts and the audit log in one encrypted file: a replacement laptop is set up in minutes.</p>
+      <h2 id="state-save-title">{t('stateBackup.backUpThisCustodian')}</h2>
+      <p>{t('stateBackup.identitiesPinnedServersVaultProfiles')}</p>
       <TargetFields prefix="state" recipients={recipients} setRecipients={setRecipients} usePassphrase={usePassphrase}
         setUsePassphrase={setUsePassphrase} passphrase={passphrase} repeat={repeat} />
-      <label className="check"><input type="checkbox" checked={withKeys} onChange={(e) => setWithKeys(e.target.checked)} /> Include the data keys</label>
-      {mismatch ? <p className="notice error" role="alert">The two passphrases differ; type them again.</p> : null}
-      <button type="submit" disabled={task.busy}>Save the state backup…</button>
+      <label className="check"><input type="checkbox" checked={withKeys} onChange={(e) => setWithKeys(e.target.checked)} /> {t('stateBackup.includeTheDataKeys')}</label>
+      {mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
+      <button type="submit" disabled={task.busy}>{t('stateBackup.saveTheStateBackup')}</button>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
-      {task.busy ? <Busy label="Encrypting the state" /> : null}
+      {task.busy ? <Busy label={t('stateBackup.encryptingTheState')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );
@@ -73,28 +74,28 @@ function RestoreState({ onRestored }: { onRestored: () => void }): ReactNode {
       setConfirm('');
       if (done.restored) onRestored();
     }}>
-      <h2 id="state-restore-title">Restore a custodian from its state backup</h2>
+      <h2 id="state-restore-title">{t('stateBackup.restoreACustodianFromIts')}</h2>
       <IdentityFields prefix="state-restore" identity={identity} setIdentity={setIdentity} passphrase={passphrase} />
-      <label className="check"><input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} /> This machine already has custodian state: replace it (the current state is moved aside, not deleted)</label>
-      {replace ? <Field label='Type "replace" to confirm' value={confirm} onChange={setConfirm} /> : null}
-      <button type="submit" disabled={task.busy || (replace && confirm.trim().toLowerCase() !== 'replace')}>Choose the backup and restore…</button>
+      <label className="check"><input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} /> {t('stateBackup.thisMachineAlreadyHasCustodian')}</label>
+      {replace ? <Field label={t('stateBackup.typeReplaceToConfirm')} value={confirm} onChange={setConfirm} /> : null}
+      <button type="submit" disabled={task.busy || (replace && confirm.trim().toLowerCase() !== 'replace')}>{t('stateBackup.chooseTheBackupAndRestore')}</button>
       {result ? <RestoredSummary result={result} /> : null}
-      {task.busy ? <Busy label="Restoring" /> : null}
+      {task.busy ? <Busy label={t('stateBackup.restoring')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );
 }
 
 function RestoredSummary({ result }: { result: StateRestored }): ReactNode {
-  if (!result.restored) return <p className="notice ok" role="status">No file chosen; nothing was changed.</p>;
+  if (!result.restored) return <p className="notice ok" role="status">{t('stateBackup.noFileChosenNothingWas')}</p>;
   return (
     <div className="notice ok" role="status">
-      <p><strong>Restored.</strong> Files: {result.files.join(', ') || 'none'}.</p>
-      {result.signingIdentity ? <p>Signing identity: <code>{result.signingIdentity}</code></p> : null}
-      {result.ageRecipient ? <p>Age recipient: <code className="wrap">{result.ageRecipient}</code></p> : null}
-      <p>{result.keys.length} key{result.keys.length === 1 ? '' : 's'} restored into the keychain.</p>
-      {result.keysNotInKeychain.length > 0 ? <p>Listed but not in the keychain (restore them from their own backups): {result.keysNotInKeychain.join(', ')}.</p> : null}
-      {result.previousHome ? <p>The previous state was moved to <code className="wrap">{result.previousHome}</code>.</p> : null}
+      <p><strong>{t('stateBackup.restored')}</strong> {t('stateBackup.files')}{result.files.join(', ') || t('stateBackup.none')}.</p>
+      {result.signingIdentity ? <p>{t('stateBackup.signingIdentity')}<code>{result.signingIdentity}</code></p> : null}
+      {result.ageRecipient ? <p>{t('stateBackup.ageRecipient')}<code className="wrap">{result.ageRecipient}</code></p> : null}
+      <p>{result.keys.length === 1 ? t('stateBackup.oneKey') : t('stateBackup.manyKeys', { count: result.keys.length })} {t('stateBackup.restoredIntoTheKeychain')}</p>
+      {result.keysNotInKeychain.length > 0 ? <p>{t('stateBackup.listedButNotInThe')}{result.keysNotInKeychain.join(', ')}.</p> : null}
+      {result.previousHome ? <p>{t('stateBackup.thePreviousStateWasMoved')}<code className="wrap">{result.previousHome}</code>.</p> : null}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useCallback, useId, useRef, useState, type Dispatch, type KeyboardEvent, type MutableRefObject, type ReactNode, type SetStateAction } from 'react';
 import { useWordList, wordState, type WordList, type WordState } from './words.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * One field per word of a SLIP-39 share, checked against the word list as the holder types, with completions.
@@ -137,7 +138,7 @@ export function WordFields({ count, label, fields, masked = false, startPosition
               id={`${id}-${i}`}
               ref={(el) => { inputs.current[i] = el; }}
               type="text"
-              aria-label={`Word ${positionOf(i)}`}
+              aria-label={t('wordFields.wordN', { n: positionOf(i) })}
               aria-invalid={states[i] === 'unknown' ? true : undefined}
               aria-describedby={focused === i && suggestions.length > 0 ? `${id}-suggestions` : undefined}
               autoComplete="off"
@@ -153,7 +154,7 @@ export function WordFields({ count, label, fields, masked = false, startPosition
               onBlur={() => { setFocused(undefined); setSuggestions([]); check([i]); }}
             />
             {focused === i && suggestions.length > 0 ? (
-              <ul className="suggestions" id={`${id}-suggestions`} aria-label={`Suggestions for word ${positionOf(i)}`}>
+              <ul className="suggestions" id={`${id}-suggestions`} aria-label={t('wordFields.suggestionsFor', { n: positionOf(i) })}>
                 {suggestions.map((word) => (
                   <li key={word}>
                     <button type="button" tabIndex={-1} onMouseDown={(event) => { event.preventDefault(); accept(i, word); }}>{word}</button>
@@ -165,8 +166,7 @@ export function WordFields({ count, label, fields, masked = false, startPosition
         ))}
       </ol>
       <p id={`${id}-summary`} className="muted" aria-live="polite">
-        {valid} of {count} word{count === 1 ? '' : 's'} recognised.
-        {unknown.length > 0 ? ` Not in the SLIP-39 word list: word ${unknown.join(', ')}.` : ''}
+        {t(count === 1 ? 'wordFields.recognisedOne' : 'wordFields.recognisedMany', { valid, count })}{unknown.length > 0 ? ` ${t('wordFields.notInList', { words: unknown.join(', ') })}` : ''}
       </p>
     </div>
   );

@@ -5,6 +5,7 @@ import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import type { ClusterTarget } from '../../hooks.js';
 import { SecretHandout } from './SecretHandout.js';
+import { t } from '../../i18n/index.js';
 
 /** The contract's limit: Vault/OpenBao split into at most 255 shares, one PGP key per share. */
 const MAX_SHARES = 255;
@@ -33,7 +34,7 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
     return (
       <SecretHandout
         ceremonyId={handout.ceremonyId}
-        title={handout.handout.encrypted ? 'Encrypted shares' : 'Unseal shares'}
+        title={handout.handout.encrypted ? t('init.encryptedShares') : t('init.unsealShares')}
         handout={handout.handout}
         onProgress={(progress) => {
           onChanged();
@@ -46,7 +47,7 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
     );
   }
   return (
-    <form className="wizard" aria-label="Initialise" onSubmit={async (e) => {
+    <form className="wizard" aria-label={t('init.initialise')} onSubmit={async (e) => {
       e.preventDefault();
       const request = {
         ...target,
@@ -58,33 +59,33 @@ export function InitWizard({ target, attached, onChanged }: { target: ClusterTar
       const started = await task.run(() => call('vaultInit', request));
       if (started) { setConfirm(''); setFinished(undefined); setHandout(started); onChanged(); }
     }}>
-      <h2>Initialise the cluster</h2>
-      {finished === 'done' ? <p className="notice ok" role="status">Initialised. Every holder has their share; unseal the cluster next.</p> : null}
-      {finished === 'abandoned' ? <p className="notice error" role="status">Hand-out abandoned: the secrets not handed out were wiped.</p> : null}
-      <p>Initialises {addrs[0]} (the other nodes join it). This is the one time the shares exist in plaintext: each holder records theirs.</p>
+      <h2>{t('init.initialiseTheCluster')}</h2>
+      {finished === 'done' ? <p className="notice ok" role="status">{t('init.initialisedEveryHolderHasTheir')}</p> : null}
+      {finished === 'abandoned' ? <p className="notice error" role="status">{t('init.handOutAbandonedTheSecrets')}</p> : null}
+      <p>{t('init.initialises')}{addrs[0]} {t('init.theOtherNodesJoinIt')}</p>
       <div className="columns">
-        <Field label="Number of shares" type="number" value={shares} onChange={setShares} />
-        <Field label="Threshold (shares needed to unseal)" type="number" value={threshold} onChange={setThreshold} />
+        <Field label={t('init.numberOfShares')} type="number" value={shares} onChange={setShares} />
+        <Field label={t('init.thresholdSharesNeededToUnseal')} type="number" value={threshold} onChange={setThreshold} />
       </div>
-      <label className="check"><input type="checkbox" checked={usePgp} onChange={(e) => setUsePgp(e.target.checked)} /> Encrypt each share to its holder's PGP public key</label>
+      <label className="check"><input type="checkbox" checked={usePgp} onChange={(e) => setUsePgp(e.target.checked)} /> {t('init.encryptEachShareToIts')}</label>
       {usePgp ? Array.from({ length: count }, (_, i) => (
         <div className="field" key={i}>
-          <label htmlFor={`pgp-${i}`}>PGP public key of holder {i + 1}</label>
+          <label htmlFor={`pgp-${i}`}>{t('init.pgpPublicKeyOfHolder')}{i + 1}</label>
           <textarea id={`pgp-${i}`} rows={3} value={pgpKeys[i] ?? ''} spellCheck={false}
             onChange={(e) => { const next = [...pgpKeys]; next[i] = e.target.value; setPgpKeys(next); }} />
         </div>
       )) : null}
-      <label className="check"><input type="checkbox" checked={useRootPgp} onChange={(e) => setUseRootPgp(e.target.checked)} /> Encrypt the root token to a PGP public key</label>
+      <label className="check"><input type="checkbox" checked={useRootPgp} onChange={(e) => setUseRootPgp(e.target.checked)} /> {t('init.encryptTheRootTokenTo')}</label>
       {useRootPgp ? (
         <div className="field">
-          <label htmlFor="pgp-root">PGP public key for the root token</label>
+          <label htmlFor="pgp-root">{t('init.pgpPublicKeyForThe')}</label>
           <textarea id="pgp-root" rows={3} value={rootPgpKey} spellCheck={false} aria-describedby="pgp-root-hint" onChange={(e) => setRootPgpKey(e.target.value)} />
-          <small id="pgp-root-hint">ASCII-armoured. The root token is then shown only as a PGP message: decrypt it with the matching private key (gpg -d).</small>
+          <small id="pgp-root-hint">{t('init.asciiArmouredTheRootToken')}</small>
         </div>
       ) : null}
-      <Field label='Type "initialise" to confirm' value={confirm} onChange={setConfirm} />
-      <button type="submit" disabled={task.busy || confirm.trim().toLowerCase() !== 'initialise' || (useRootPgp && rootPgpKey.trim() === '')}>Initialise cluster</button>
-      {task.busy ? <Busy label="Initialising" /> : null}
+      <Field label={t('init.typeInitialiseToConfirm')} value={confirm} onChange={setConfirm} />
+      <button type="submit" disabled={task.busy || confirm.trim().toLowerCase() !== 'initialise' || (useRootPgp && rootPgpKey.trim() === '')}>{t('init.initialiseCluster')}</button>
+      {task.busy ? <Busy label={t('init.initialising')} /> : null}
       <ErrorNotice error={task.error} />
     </form>
   );

@@ -7,6 +7,7 @@ import { useTask } from '../../hooks.js';
 import type { ClusterTarget } from '../../hooks.js';
 import { SecretHandout } from './SecretHandout.js';
 import { ShareInput, type ShareSubmission } from './ShareInput.js';
+import { t } from '../../i18n/index.js';
 
 type Operation = 'rekey' | 'generate-root';
 type Step = 'params' | 'confirm' | 'enter' | 'handover' | 'handout' | 'done';
@@ -48,7 +49,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
   const [threshold, setThreshold] = useState('3');
   const [matches, setMatches] = useState(false);
   const task = useTask();
-  const title = operation === 'rekey' ? 'Rekey' : 'Generate root token';
+  const title = operation === 'rekey' ? t('vault.tabRekey') : t('nonceCeremony.generateRootToken');
 
   const begin = async (): Promise<void> => {
     const started = await task.run(() => operation === 'rekey'
@@ -82,54 +83,53 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
         <form onSubmit={(e) => { e.preventDefault(); void begin(); }}>
           {operation === 'rekey' ? (
             <>
-              <p>Replaces the unseal shares. The current holders give their shares; the new shares are handed out at the end.</p>
+              <p>{t('nonceCeremony.replacesTheUnsealSharesThe')}</p>
               <div className="columns">
-                <Field label="New number of shares" type="number" value={shares} onChange={setShares} />
-                <Field label="New threshold" type="number" value={threshold} onChange={setThreshold} />
+                <Field label={t('nonceCeremony.newNumberOfShares')} type="number" value={shares} onChange={setShares} />
+                <Field label={t('nonceCeremony.newThreshold')} type="number" value={threshold} onChange={setThreshold} />
               </div>
             </>
-          ) : <p>Creates a new root token from the unseal shares. The one-time password is made in the app and the token is decoded here, so it never passes through a terminal.</p>}
-          <button type="submit" disabled={task.busy}>Start {operation === 'rekey' ? 'rekey' : 'generate-root'}</button>
+          ) : <p>{t('nonceCeremony.createsANewRootToken')}</p>}
+          <button type="submit" disabled={task.busy}>{t('nonceCeremony.start')}{operation === 'rekey' ? t('nonceCeremony.rekey') : t('nonceCeremony.generateRoot')}</button>
         </form>
       ) : null}
       {view && step !== 'params' && step !== 'done' && step !== 'handout' ? (
         <>
-          <div className="fingerprint" role="group" aria-label="Ceremony fingerprint">
-            <span>Ceremony fingerprint</span>
+          <div className="fingerprint" role="group" aria-label={t('nonceCeremony.ceremonyFingerprint')}>
+            <span>{t('nonceCeremony.ceremonyFingerprint')}</span>
             <code data-testid="ceremony-fingerprint">{view.fingerprint}</code>
-            <small>nonce {view.nonce}</small>
+            <small>{t('nonceCeremony.nonce')}{view.nonce}</small>
           </div>
-          <Meter label="Shares given" value={view.progress} max={view.required} />
+          <Meter label={t('nonceCeremony.sharesGiven')} value={view.progress} max={view.required} />
         </>
       ) : null}
       {step === 'confirm' && view ? (
         <div className="holder-turn">
-          {view.stage === 'verify' ? <p className="notice ok">Verification: holders of the <strong>new</strong> shares prove they recorded them. Until then the old shares stay in force.</p> : null}
-          <h3>{view.stage === 'verify' ? 'New-share holder' : 'Holder'} {view.progress + 1}: check the fingerprint</h3>
+          {view.stage === 'verify' ? <p className="notice ok">{t('nonceCeremony.verificationHoldersOfThe')}<strong>{t('nonceCeremony.new')}</strong> {t('nonceCeremony.sharesProveTheyRecordedThem')}</p> : null}
+          <h3>{view.stage === 'verify' ? t('nonceCeremony.newShareHolder') : t('handout.holder')} {view.progress + 1}{t('nonceCeremony.checkTheFingerprint')}</h3>
           <label className="check">
             <input type="checkbox" checked={matches} onChange={(e) => setMatches(e.target.checked)} autoFocus />
-            The fingerprint above matches the one the ceremony lead announced
-          </label>
-          <button type="button" disabled={!matches} onClick={() => setStep('enter')}>Continue to my share</button>
+            {t('nonceCeremony.theFingerprintAboveMatchesThe')}</label>
+          <button type="button" disabled={!matches} onClick={() => setStep('enter')}>{t('nonceCeremony.continueToMyShare')}</button>
         </div>
       ) : null}
       {step === 'enter' && view ? (
         <div className="holder-turn">
-          <h3>{view.stage === 'verify' ? 'New-share holder' : 'Holder'} {view.progress + 1} of {view.required}: your share</h3>
-          <ShareInput key={`h-${view.stage}-${view.progress}`} label={`${view.stage === 'verify' ? 'New unseal share' : 'Unseal share'} of holder ${view.progress + 1}`} busy={task.busy} onSubmit={submit} allowPgp={false} />
+          <h3>{view.stage === 'verify' ? t('nonceCeremony.newShareHolder') : t('handout.holder')} {view.progress + 1} {t('waitForState.of')}{view.required}{t('nonceCeremony.yourShare')}</h3>
+          <ShareInput key={`h-${view.stage}-${view.progress}`} label={t(view.stage === 'verify' ? 'nonceCeremony.newShareOfHolder' : 'unseal.shareOfHolder', { n: view.progress + 1 })} busy={task.busy} onSubmit={submit} allowPgp={false} />
         </div>
       ) : null}
       {step === 'handover' && view ? (
-        <div className="handover" role="region" aria-label="Hand over">
-          <h3>Share accepted ({view.progress} of {view.required})</h3>
-          <p><strong>Hand the keyboard to the next holder.</strong> They check the fingerprint first.</p>
-          <button type="button" autoFocus onClick={() => setStep('confirm')}>Next holder is ready</button>
+        <div className="handover" role="region" aria-label={t('nonceCeremony.handOver')}>
+          <h3>{t('nonceCeremony.shareAccepted')}{view.progress} {t('waitForState.of')}{view.required})</h3>
+          <p><strong>{t('nonceCeremony.handTheKeyboardToThe')}</strong> {t('nonceCeremony.theyCheckTheFingerprintFirst')}</p>
+          <button type="button" autoFocus onClick={() => setStep('confirm')}>{t('nonceCeremony.nextHolderIsReady')}</button>
         </div>
       ) : null}
       {step === 'handout' && view?.handout ? (
         <SecretHandout
           ceremonyId={view.ceremonyId}
-          title={operation === 'rekey' ? 'New unseal shares' : 'New root token'}
+          title={operation === 'rekey' ? t('nonceCeremony.newUnsealShares') : t('nonceCeremony.newRootToken')}
           handout={view.handout}
           onProgress={(progress) => {
             onChanged();
@@ -149,19 +149,18 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
       ) : null}
       {step === 'done' ? (
         <div className="notice ok" role="status">
-          <p>{operation === 'rekey' ? 'Rekey complete and verified: the new shares are in force; the old shares no longer work.' : 'Root token handed over. Revoke it when the work is done.'}</p>
-          <button type="button" onClick={() => setStep('params')}>Done</button>
+          <p>{operation === 'rekey' ? t('nonceCeremony.rekeyCompleteAndVerifiedThe') : t('nonceCeremony.rootTokenHandedOverRevoke')}</p>
+          <button type="button" onClick={() => setStep('params')}>{t('nonceCeremony.done')}</button>
         </div>
       ) : null}
-      {task.busy ? <Busy label={step === 'params' ? 'Starting the ceremony' : 'Sending the share'} /> : null}
+      {task.busy ? <Busy label={step === 'params' ? t('nonceCeremony.startingTheCeremony') : t('nonceCeremony.sendingTheShare')} /> : null}
       <ErrorNotice error={task.error} onDismiss={task.clearError} />
       {view && (step === 'confirm' || step === 'enter' || step === 'handover') ? (
         <ConfirmButton
-          label="Cancel ceremony"
-          title={`Cancel the ${operation === 'rekey' ? 'rekey' : 'generate-root'} ceremony?`}
-          message={<p>The attempt is cancelled on the server and {view.progress === 1 ? 'the 1 share given so far is' : `the ${view.progress} shares given so far are`} discarded.
-            {view.stage === 'verify' ? ' The new shares never come into force; the old shares stay valid.' : ''} Every holder would start again.</p>}
-          confirmLabel="Yes, cancel the ceremony"
+          label={t('nonceCeremony.cancelCeremony')}
+          title={t(operation === 'rekey' ? 'nonceCeremony.cancelRekey' : 'nonceCeremony.cancelGenerateRoot')}
+          message={<p>{t('nonceCeremony.theAttemptIsCancelledOn')}{view.progress === 1 ? t('nonceCeremony.the1ShareGivenSo') : t('nonceCeremony.theSharesGiven', { count: view.progress })} {t('nonceCeremony.discarded')}{view.stage === 'verify' ? t('nonceCeremony.theNewSharesNeverCome') : ''} {t('nonceCeremony.everyHolderWouldStartAgain')}</p>}
+          confirmLabel={t('nonceCeremony.yesCancelTheCeremony')}
           disabled={task.busy}
           onConfirm={cancel}
         />

@@ -5,6 +5,7 @@ import { ConfirmButton } from '../../components/Confirm.js';
 import { Busy, ErrorNotice } from '../../components/common.js';
 import { SecretField, type SecretHandle } from '../../components/SecretField.js';
 import { useTask, type ClusterTarget } from '../../hooks.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * `custodian vault seal` and `vault step-down`. Both need a Vault token with sudo: it is typed into an
@@ -29,30 +30,30 @@ export function NodeOperations({ target, onChanged }: { target: ClusterTarget; o
   const request = target.profile ? { addrs: target.addrs, profile: target.profile } : { addrs: target.addrs };
   return (
     <section className="card" aria-labelledby="operations-title">
-      <h2 id="operations-title">Seal and step-down</h2>
-      <p>Both need a Vault token with <code>sudo</code> on <code>sys/seal</code> or <code>sys/step-down</code>. The token is used for this one request and then cleared.</p>
-      <SecretField label="Vault token" handle={token} onFilledChange={setFilled} hint="Not kept anywhere: type it again for every operation." />
+      <h2 id="operations-title">{t('operations.sealAndStepDown')}</h2>
+      <p>{t('operations.bothNeedAVaultToken')}<code>{t('operations.sudo')}</code> {t('operations.on')}<code>{t('operations.sysSeal')}</code> {t('operations.or')}<code>{t('operations.sysStepDown')}</code>{t('operations.theTokenIsUsedFor')}</p>
+      <SecretField label={t('operations.vaultToken')} handle={token} onFilledChange={setFilled} hint={t('operations.notKeptAnywhereTypeIt')} />
       <div className="buttons">
-        <ConfirmButton label="Seal…" disabled={task.busy || !filled || target.addrs.length === 0}
-          title="Seal the cluster?"
-          message={<p>Sealed nodes stop serving every application until the holders unseal them again with their shares. A standby node cannot be sealed through the API: restart it instead.</p>}
-          confirmLabel="Seal now"
+        <ConfirmButton label={t('operations.seal')} disabled={task.busy || !filled || target.addrs.length === 0}
+          title={t('operations.sealTheCluster')}
+          message={<p>{t('operations.sealedNodesStopServingEvery')}</p>}
+          confirmLabel={t('operations.sealNow')}
           onConfirm={async () => {
             const results = await withToken((typed) => call('vaultSeal', { ...request, token: typed }));
             if (results) setSealed(results);
           }} />
         <button type="button" disabled={task.busy || !filled || target.addrs.length === 0} onClick={async () => {
           const done = await withToken((typed) => call('vaultStepDown', { ...request, token: typed }));
-          if (done) setNotice(`${done.address} stepped down; a standby takes over as the active node.`);
-        }}>Step down the active node</button>
+          if (done) setNotice(t('operations.steppedDown', { address: done.address }));
+        }}>{t('operations.stepDownTheActiveNode')}</button>
       </div>
-      {task.busy ? <Busy label="Asking the cluster" /> : null}
+      {task.busy ? <Busy label={t('operations.askingTheCluster')} /> : null}
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
       {sealed ? (
-        <ul className="results" aria-label="Seal results">
+        <ul className="results" aria-label={t('operations.sealResults')}>
           {sealed.map((r) => (
             <li key={r.address} className={r.ok ? 'ok' : 'failed'}>
-              <code>{r.address}</code>: {r.ok ? 'sealed' : r.error?.message ?? 'not sealed'}
+              <code>{r.address}</code>: {r.ok ? t('operations.sealed') : r.error?.message ?? t('operations.notSealed')}
             </li>
           ))}
         </ul>

@@ -4,6 +4,7 @@ import { call } from '../../api.js';
 import { ConfirmButton } from '../../components/Confirm.js';
 import { Busy, ErrorNotice, Field, fieldErrors } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * Saved cluster profiles, as `custodian vault profile save|delete`: the node addresses and the paths of the TLS
@@ -24,11 +25,11 @@ export function ProfileManager({ profiles, onChanged }: { profiles: VaultProfile
   const optional = (value: string): string | undefined => (value.trim() === '' ? undefined : value.trim());
   return (
     <section className="card" aria-labelledby="profiles-title">
-      <h2 id="profiles-title">Manage cluster profiles</h2>
+      <h2 id="profiles-title">{t('profiles.manageClusterProfiles')}</h2>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
-      {profiles.length === 0 ? <p className="muted">No profiles yet.</p> : (
-        <table aria-label="Cluster profiles">
-          <thead><tr><th scope="col">Profile</th><th scope="col">Nodes</th><th scope="col">TLS</th><th scope="col">Actions</th></tr></thead>
+      {profiles.length === 0 ? <p className="muted">{t('profiles.noProfilesYet')}</p> : (
+        <table aria-label={t('profiles.clusterProfiles')}>
+          <thead><tr><th scope="col">{t('profiles.profile')}</th><th scope="col">{t('profiles.nodes')}</th><th scope="col">{t('profiles.tls')}</th><th scope="col">{t('keys.actions')}</th></tr></thead>
           <tbody>
             {profiles.map((p) => (
               <tr key={p.name}>
@@ -36,14 +37,14 @@ export function ProfileManager({ profiles, onChanged }: { profiles: VaultProfile
                 <td>{p.addresses.map((a) => <code key={a} className="wrap">{a} </code>)}</td>
                 <td>{describeTls(p)}</td>
                 <td>
-                  <ConfirmButton label="Delete" ariaLabel={`Delete profile ${p.name}`} disabled={remove.busy}
-                    title={`Delete profile ${p.name}?`}
-                    message={<p>Only the saved addresses and file paths go; the cluster and the TLS files are not touched.</p>}
-                    confirmLabel={`Delete profile ${p.name}`}
+                  <ConfirmButton label={t('profiles.delete')} ariaLabel={t('profiles.deleteName', { name: p.name })} disabled={remove.busy}
+                    title={t('profiles.deleteTitle', { name: p.name })}
+                    message={<p>{t('profiles.onlyTheSavedAddressesAnd')}</p>}
+                    confirmLabel={t('profiles.deleteName', { name: p.name })}
                     onConfirm={async () => {
                       setNotice(undefined);
                       const next = await remove.run(() => call('vaultProfileDelete', { name: p.name }));
-                      if (next) { setNotice(`Deleted profile ${p.name}.`); onChanged(next); }
+                      if (next) { setNotice(t('profiles.deleted', { name: p.name })); onChanged(next); }
                     }} />
                 </td>
               </tr>
@@ -52,7 +53,7 @@ export function ProfileManager({ profiles, onChanged }: { profiles: VaultProfile
         </table>
       )}
       <ErrorNotice error={remove.error} />
-      <form aria-label="Save a profile" onSubmit={async (e) => {
+      <form aria-label={t('profiles.saveAProfile')} onSubmit={async (e) => {
         e.preventDefault();
         setNotice(undefined);
         remove.clearError();
@@ -66,27 +67,27 @@ export function ProfileManager({ profiles, onChanged }: { profiles: VaultProfile
         };
         const next = await save.run(() => call('vaultProfileSave', request));
         if (next) {
-          setNotice(`Saved profile ${request.name}.`);
+          setNotice(t('profiles.saved', { name: request.name }));
           setName(''); setAddresses(''); setCaCert(''); setClientCert(''); setClientKey(''); setServerName('');
           onChanged(next);
         }
       }}>
-        <h3>Save a profile</h3>
-        <Field label="Profile name" value={name} onChange={setName} placeholder="prod" error={errors['name']}
-          hint="Saving under an existing name replaces that profile." />
-        <Field label="Profile node addresses" multiline value={addresses} onChange={setAddresses} placeholder="https://vault-1.example.com:8200"
-          error={errors['addresses'] ?? errors['addresses.0']} hint="One per line." />
-        <Field label="CA certificate file" value={caCert} onChange={setCaCert} placeholder="/etc/vault/ca.pem" error={errors['caCert']}
-          hint="Full path of the PEM file that signed the nodes' certificates." />
-        <Field label="Client certificate file" value={clientCert} onChange={setClientCert} error={errors['clientCert']}
-          hint="Only if the cluster asks for client certificates (TLS client auth)." />
-        <Field label="Client key file" value={clientKey} onChange={setClientKey} error={errors['clientKey']} />
-        <Field label="TLS server name" value={serverName} onChange={setServerName} placeholder="vault.example.com" error={errors['tlsServerName']}
-          hint="The name to check in the nodes' certificates when it differs from the addresses." />
-        <button type="submit" disabled={save.busy}>Save profile</button>
-        {save.busy ? <Busy label="Saving the profile" /> : null}
+        <h3>{t('profiles.saveAProfile')}</h3>
+        <Field label={t('profiles.profileName')} value={name} onChange={setName} placeholder={t('profiles.prod')} error={errors['name']}
+          hint={t('profiles.savingUnderAnExistingName')} />
+        <Field label={t('profiles.profileNodeAddresses')} multiline value={addresses} onChange={setAddresses} placeholder={t('vault.httpsVault1ExampleCom')}
+          error={errors['addresses'] ?? errors['addresses.0']} hint={t('profiles.onePerLine')} />
+        <Field label={t('profiles.caCertificateFile')} value={caCert} onChange={setCaCert} placeholder={t('profiles.etcVaultCaPem')} error={errors['caCert']}
+          hint={t('profiles.fullPathOfThePem')} />
+        <Field label={t('profiles.clientCertificateFile')} value={clientCert} onChange={setClientCert} error={errors['clientCert']}
+          hint={t('profiles.onlyIfTheClusterAsks')} />
+        <Field label={t('profiles.clientKeyFile')} value={clientKey} onChange={setClientKey} error={errors['clientKey']} />
+        <Field label={t('profiles.tlsServerName')} value={serverName} onChange={setServerName} placeholder={t('profiles.vaultExampleCom')} error={errors['tlsServerName']}
+          hint={t('profiles.theNameToCheckIn')} />
+        <button type="submit" disabled={save.busy}>{t('profiles.saveProfile')}</button>
+        {save.busy ? <Busy label={t('profiles.savingTheProfile')} /> : null}
         {save.error && Object.keys(errors).length === 0 ? <ErrorNotice error={save.error} /> : null}
-        {Object.keys(errors).length > 0 ? <p className="notice error" role="alert" data-code="INVALID_INPUT">Nothing was saved: correct the marked fields.</p> : null}
+        {Object.keys(errors).length > 0 ? <p className="notice error" role="alert" data-code="INVALID_INPUT">{t('profiles.nothingWasSavedCorrectThe')}</p> : null}
       </form>
     </section>
   );
@@ -94,10 +95,10 @@ export function ProfileManager({ profiles, onChanged }: { profiles: VaultProfile
 
 function describeTls(p: VaultProfileView): string {
   const parts: string[] = [];
-  if (p.caCert) parts.push(`CA ${p.caCert}`);
-  if (p.caPath) parts.push(`CA directory ${p.caPath}`);
-  if (p.clientCert) parts.push(`client certificate ${p.clientCert}`);
-  if (p.clientKey) parts.push(`client key ${p.clientKey}`);
-  if (p.tlsServerName) parts.push(`server name ${p.tlsServerName}`);
-  return parts.length > 0 ? parts.join('; ') : 'system CAs';
+  if (p.caCert) parts.push(t('profiles.tlsCa', { path: p.caCert }));
+  if (p.caPath) parts.push(t('profiles.tlsCaDir', { path: p.caPath }));
+  if (p.clientCert) parts.push(t('profiles.tlsClientCert', { path: p.clientCert }));
+  if (p.clientKey) parts.push(t('profiles.tlsClientKey', { path: p.clientKey }));
+  if (p.tlsServerName) parts.push(t('profiles.tlsServerNameIs', { name: p.tlsServerName }));
+  return parts.length > 0 ? parts.join('; ') : t('profiles.systemCas');
 }

@@ -5,6 +5,7 @@ import { ConfirmButton } from '../../components/Confirm.js';
 import { Busy, ErrorNotice } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
 import { withPresence } from '../../presence.js';
+import { t } from '../../i18n/index.js';
 
 /**
  * Hands out the secrets a ceremony made (init shares and root token, rekeyed shares, a new root token). They
@@ -28,8 +29,8 @@ export function SecretHandout({ ceremonyId, title, handout, onProgress, onAbando
   const shown = secret?.index === index ? secret : undefined;
   const remaining = handout.items.filter((i) => !i.handedOut).length;
   const turn = item.kind === 'share'
-    ? `${item.label} (share ${item.shareNumber} of ${handout.shareCount})`
-    : `${item.label} (the root token, not a share)`;
+    ? t('secretHandout.turnShare', { label: item.label, n: item.shareNumber ?? '?', count: handout.shareCount })
+    : t('secretHandout.turnRoot', { label: item.label });
   const waiting = handout.items.filter((i) => !i.handedOut).map((i) => i.label);
 
   const reveal = async (): Promise<void> => {
@@ -50,33 +51,32 @@ export function SecretHandout({ ceremonyId, title, handout, onProgress, onAbando
   return (
     <div className="handout" role="region" aria-label={title}>
       <h3>{title}: {turn}</h3>
-      <ol className="handout-list" aria-label="Hand-out progress">
+      <ol className="handout-list" aria-label={t('secretHandout.handOutProgress')}>
         {handout.items.map((i, n) => (
           <li key={i.label} className={i.handedOut ? 'done' : n === index ? 'current' : 'waiting'}>
-            {i.label}: {i.handedOut ? 'recorded' : n === index ? 'now' : 'waiting'}
+            {i.label}: {i.handedOut ? t('secretHandout.recorded') : n === index ? t('secretHandout.now') : t('handout.waiting')}
           </li>
         ))}
       </ol>
-      <p>Only {item.label.toLowerCase()} should see the screen now. Record it, then continue; it will not be shown again.</p>
+      <p>{t('handout.only')}{item.label.toLowerCase()} {t('secretHandout.shouldSeeTheScreenNow')}</p>
       {shown ? (
-        <div className="reveal" role="region" aria-label={`Secret for ${item.label}`}>
+        <div className="reveal" role="region" aria-label={t('secretHandout.secretFor', { label: item.label })}>
           <code className={item.kind === 'share' && !shown.encrypted ? 'grouped' : 'wrap'}>{item.kind === 'share' && !shown.encrypted ? groups(shown.secret) : shown.secret}</code>
-          {item.kind === 'share' && !shown.encrypted ? <small>Shown in groups of 4 for reading; the spaces are not part of the share.</small> : null}
+          {item.kind === 'share' && !shown.encrypted ? <small>{t('secretHandout.shownInGroupsOf4')}</small> : null}
         </div>
       ) : (
-        <button type="button" autoFocus onClick={reveal} disabled={task.busy}>Reveal for {item.label}</button>
+        <button type="button" autoFocus onClick={reveal} disabled={task.busy}>{t('secretHandout.revealFor')}{item.label}</button>
       )}
       <button type="button" disabled={!shown || task.busy} onClick={recorded}>
-        {remaining === 1 ? 'I have recorded it: finish' : 'I have recorded it: next holder'}
+        {remaining === 1 ? t('secretHandout.iHaveRecordedItFinish') : t('secretHandout.iHaveRecordedItNext')}
       </button>
-      {task.busy ? <Busy label="Asking Key Custodian" /> : null}
+      {task.busy ? <Busy label={t('secretHandout.askingKeyCustodian')} /> : null}
       <ErrorNotice error={task.error} onDismiss={task.clearError} />
       <ConfirmButton
-        label="Abandon hand-out…"
-        title="Abandon the hand-out?"
-        message={<p>{listed(waiting)} {waiting.length === 1 ? 'has' : 'have'} not received {waiting.length === 1 ? 'their secret' : 'their secrets'}.
-          Key Custodian wipes {waiting.length === 1 ? 'it' : 'them'} now and can never show {waiting.length === 1 ? 'it' : 'them'} again.</p>}
-        confirmLabel="Abandon and wipe"
+        label={t('secretHandout.abandonHandOut')}
+        title={t('secretHandout.abandonTheHandOut')}
+        message={<p>{listed(waiting)} {waiting.length === 1 ? t('handout.has') : t('handout.have')} {t('secretHandout.notReceived')}{waiting.length === 1 ? t('secretHandout.theirSecret') : t('secretHandout.theirSecrets')}{t('secretHandout.keyCustodianWipes')}{waiting.length === 1 ? t('secretHandout.it') : t('secretHandout.them')} {t('secretHandout.nowAndCanNeverShow')}{waiting.length === 1 ? t('secretHandout.it') : t('secretHandout.them')} {t('secretHandout.again')}</p>}
+        confirmLabel={t('secretHandout.abandonAndWipe')}
         phrase={handout.abandonPhrase}
         disabled={task.busy}
         onConfirm={abandon}
@@ -87,7 +87,7 @@ export function SecretHandout({ ceremonyId, title, handout, onProgress, onAbando
 
 /** "Holder 4, Holder 5 and Root token holder" */
 function listed(labels: string[]): string {
-  return labels.length <= 1 ? labels.join('') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
+  return labels.length <= 1 ? labels.join('') : `${labels.slice(0, -1).join(', ')}${t('handout.and')}${labels[labels.length - 1]}`;
 }
 
 /** "AbCdEfGh…" -> "AbCd EfGh …", as holders read and write a share. */

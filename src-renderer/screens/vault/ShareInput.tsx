@@ -1,5 +1,6 @@
 import { useRef, useState, type ReactNode } from 'react';
 import { SecretField, type SecretHandle } from '../../components/SecretField.js';
+import { t } from '../../i18n/index.js';
 
 export interface ShareSubmission { share: string; pgpPrivateKey?: string; pgpPassphrase?: string }
 
@@ -8,7 +9,7 @@ export interface ShareSubmission { share: string; pgpPrivateKey?: string; pgpPas
  * state or the DOM tree: the fields are uncontrolled, read once on submit, cleared at once, and the text goes
  * straight to main (the caller sends it and keeps no copy).
  */
-export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel = 'Submit share' }: {
+export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel = t('shareInput.submitShare') }: {
   label: string;
   busy: boolean;
   onSubmit: (submission: ShareSubmission) => void;
@@ -21,7 +22,7 @@ export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel
   const [pgp, setPgp] = useState(false);
   const [filled, setFilled] = useState(false);
   return (
-    <form className="share-input" aria-label="Share entry" onSubmit={(e) => {
+    <form className="share-input" aria-label={t('restore.shareEntry')} onSubmit={(e) => {
       e.preventDefault();
       const submission: ShareSubmission = { share: share.current?.read() ?? '' };
       if (pgp) {
@@ -36,18 +37,17 @@ export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel
     }}>
       {pgp ? (
         <>
-          <SecretField key="enc" handle={share} multiline autoFocus onFilledChange={setFilled} label={`${label} (PGP-encrypted, as printed at init)`} />
-          <SecretField key="pk" handle={privateKey} multiline label="Your PGP private key (ASCII armour)" />
-          <SecretField key="pass" handle={passphrase} label="Passphrase of the private key" />
+          <SecretField key="enc" handle={share} multiline autoFocus onFilledChange={setFilled} label={t('shareInput.pgpLabel', { label })} />
+          <SecretField key="pk" handle={privateKey} multiline label={t('shareInput.yourPgpPrivateKeyAscii')} />
+          <SecretField key="pass" handle={passphrase} label={t('shareInput.passphraseOfThePrivateKey')} />
         </>
       ) : (
         <SecretField key="plain" handle={share} autoFocus group={4} onFilledChange={setFilled} label={label}
-          hint="Base64 or hex, as printed at init; spaces between groups are ignored. It is sent to the app's core and cleared from this window." />
+          hint={t('shareInput.base64OrHexAsPrinted')} />
       )}
       {allowPgp ? (
         <label className="check">
-          <input type="checkbox" checked={pgp} onChange={(e) => { setPgp(e.target.checked); setFilled(false); }} /> My share is PGP-encrypted
-        </label>
+          <input type="checkbox" checked={pgp} onChange={(e) => { setPgp(e.target.checked); setFilled(false); }} /> {t('shareInput.myShareIsPgpEncrypted')}</label>
       ) : null}
       <button type="submit" disabled={busy || !filled}>{submitLabel}</button>
     </form>

@@ -6,6 +6,7 @@ import { Busy, ErrorNotice, Meter, StateBadge } from '../../components/common.js
 import { useTask } from '../../hooks.js';
 import type { ClusterTarget } from '../../hooks.js';
 import { ShareInput, type ShareSubmission } from './ShareInput.js';
+import { t } from '../../i18n/index.js';
 
 type Step = 'start' | 'enter' | 'handover' | 'done';
 
@@ -47,45 +48,44 @@ export function UnsealCeremony({ target, attached, onChanged }: { target: Cluste
 
   const holder = (view?.submitted ?? 0) + 1;
   return (
-    <div className="ceremony" role="group" aria-label="Unseal ceremony">
-      <h2>Unseal ceremony</h2>
+    <div className="ceremony" role="group" aria-label={t('unseal.unsealCeremony')}>
+      <h2>{t('unseal.unsealCeremony')}</h2>
       {step === 'start' ? (
         <>
-          <p>Each key holder types their share once; Key Custodian applies it to every sealed node of the cluster
-            ({addrs.length} node{addrs.length === 1 ? '' : 's'}). Holders take turns at this keyboard.</p>
-          <button type="button" onClick={begin} disabled={task.busy}>Start unseal ceremony</button>
+          <p>{t('unseal.eachKeyHolderTypesTheir')}{addrs.length === 1 ? t('vault.oneNode') : t('vault.manyNodes', { count: addrs.length })}{t('unseal.holdersTakeTurnsAtThis')}</p>
+          <button type="button" onClick={begin} disabled={task.busy}>{t('unseal.startUnsealCeremony')}</button>
         </>
       ) : null}
       {view ? <Progress view={view} /> : null}
       {step === 'enter' && view ? (
         <div className="holder-turn" aria-live="polite">
-          <h3>Holder {holder} of {view.threshold}: your turn</h3>
-          <ShareInput key={`holder-${holder}-${view.submitted}`} label={`Unseal share of holder ${holder}`} busy={task.busy} onSubmit={submit} />
+          <h3>{t('restore.holder')}{holder} {t('waitForState.of')}{view.threshold}{t('unseal.yourTurn')}</h3>
+          <ShareInput key={`holder-${holder}-${view.submitted}`} label={t('unseal.shareOfHolder', { n: holder })} busy={task.busy} onSubmit={submit} />
         </div>
       ) : null}
       {step === 'handover' && view ? (
-        <div className="handover" role="region" aria-label="Hand over">
-          <h3>Share {view.submitted} accepted</h3>
-          <p>{view.submitted} of {view.threshold} shares given. The share was sent and cleared from this window.</p>
-          <p><strong>Hand the keyboard to the next holder.</strong> Nothing of the previous share is on screen.</p>
-          <button type="button" autoFocus onClick={() => setStep('enter')}>Next holder is ready</button>
+        <div className="handover" role="region" aria-label={t('nonceCeremony.handOver')}>
+          <h3>{t('handout.share2')}{view.submitted} {t('unseal.accepted')}</h3>
+          <p>{view.submitted} {t('waitForState.of')}{view.threshold} {t('unseal.sharesGivenTheShareWas')}</p>
+          <p><strong>{t('nonceCeremony.handTheKeyboardToThe')}</strong> {t('unseal.nothingOfThePreviousShare')}</p>
+          <button type="button" autoFocus onClick={() => setStep('enter')}>{t('nonceCeremony.nextHolderIsReady')}</button>
         </div>
       ) : null}
       {step === 'done' ? (
         <div className="notice ok" role="status">
-          <h3>Cluster unsealed</h3>
-          <p>Every reachable node is unsealed. The shares given were wiped from memory.</p>
-          <button type="button" onClick={() => { setView(undefined); setStep('start'); }}>Finish</button>
+          <h3>{t('unseal.clusterUnsealed')}</h3>
+          <p>{t('unseal.everyReachableNodeIsUnsealed')}</p>
+          <button type="button" onClick={() => { setView(undefined); setStep('start'); }}>{t('unseal.finish')}</button>
         </div>
       ) : null}
-      {task.busy ? <Busy label={step === 'start' ? 'Reading every node' : 'Applying the share to every sealed node'} /> : null}
+      {task.busy ? <Busy label={step === 'start' ? t('unseal.readingEveryNode') : t('unseal.applyingTheShareToEvery')} /> : null}
       <ErrorNotice error={task.error} onDismiss={task.clearError} />
       {view && step !== 'done' ? (
         <ConfirmButton
-          label="Reset ceremony (discard shares given so far)"
-          title="Reset the unseal ceremony?"
-          message={<p>Every sealed node discards the {view.submitted} share{view.submitted === 1 ? '' : 's'} given so far; all {view.threshold} holders must give their shares again.</p>}
-          confirmLabel="Yes, discard the shares given"
+          label={t('unseal.resetCeremonyDiscardSharesGiven')}
+          title={t('unseal.resetTheUnsealCeremony')}
+          message={<p>{t('unseal.everySealedNodeDiscardsThe')}{t(view.submitted === 1 ? 'unseal.discardOne' : 'unseal.discardMany', { count: view.submitted, threshold: view.threshold })}</p>}
+          confirmLabel={t('unseal.yesDiscardTheSharesGiven')}
           disabled={task.busy}
           onConfirm={reset}
         />
@@ -96,14 +96,14 @@ export function UnsealCeremony({ target, attached, onChanged }: { target: Cluste
 
 function Progress({ view }: { view: UnsealView }): ReactNode {
   return (
-    <div className="node-progress" role="group" aria-label="Progress per node">
-      <Meter label="Shares given" value={view.submitted} max={view.threshold} />
+    <div className="node-progress" role="group" aria-label={t('unseal.progressPerNode')}>
+      <Meter label={t('nonceCeremony.sharesGiven')} value={view.submitted} max={view.threshold} />
       <ul>
         {view.nodes.map((node) => (
           <li key={node.addr}>
             <Meter label={node.addr} value={node.sealed === false ? node.threshold : node.progress} max={node.threshold || view.threshold} />
             <StateBadge state={node.sealed === false ? 'unsealed' : node.sealed === null ? 'unreachable' : 'sealed'} />
-            {node.joining && node.sealed !== false ? <small className="node-note">Raft follower: takes the shares once the first node is unsealed.</small> : null}
+            {node.joining && node.sealed !== false ? <small className="node-note">{t('unseal.raftFollowerTakesTheShares')}</small> : null}
             {node.error ? <small className="node-note node-error" data-code={node.errorCode}>{node.error}</small> : null}
           </li>
         ))}

@@ -24,6 +24,8 @@ export interface Window {
 export interface WindowOptions {
   /** The OS colour scheme the page sees (prefers-color-scheme); Chromium's default is light. */
   colorScheme?: 'light' | 'dark';
+  /** The OS/browser language the page sees (navigator.language); en-US unless a test asks for another. */
+  locale?: string;
 }
 
 export async function openWindow(bridge: Bridge, options: WindowOptions = {}): Promise<Window> {
@@ -36,6 +38,7 @@ export async function openWindow(bridge: Bridge, options: WindowOptions = {}): P
       '--disable-sync', '--no-first-run', '--disable-quic'],
     viewport: { width: 1280, height: 860 },
     colorScheme: options.colorScheme ?? 'light',
+    locale: options.locale ?? 'en-US',
   });
   const console: string[] = [];
   try {
