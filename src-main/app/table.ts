@@ -97,7 +97,9 @@ export function createAppCore(services: AppServices): AppCore {
     badge: services.badge ?? (() => {}),
     ...(services.watchClock ? { clock: services.watchClock } : {}),
   });
-  const sessionState = async (): Promise<SessionState> => ({ locked: session.locked, presence: await presence.view(), openCeremonies: vault.openCount() + backup.openHandouts() });
+  /** Vault ceremonies and backup hand-outs that would lose something if the window went now. */
+  const openCeremonies = (): number => vault.openCount() + backup.openHandouts();
+  const sessionState = async (): Promise<SessionState> => ({ locked: session.locked, presence: await presence.view(), openCeremonies: openCeremonies() });
   /** A passphrase from the window becomes a Buffer at once and is wiped after the check (the JS string cannot be). */
   const withBytes = async <T>(text: string | undefined, use: (bytes: Buffer | undefined) => Promise<T>): Promise<T> => {
     const bytes = text === undefined ? undefined : Buffer.from(text, 'utf8');
@@ -167,7 +169,7 @@ export function createAppCore(services: AppServices): AppCore {
   watchers.start();
   return {
     table: guardTable(table, session, presence, started),
-    openCeremonies: () => vault.openCount() + backup.openHandouts(),
+    openCeremonies,
     lock: () => session.lock(),
     clearClipboard: () => clipboard.clearNow(),
     async dispose() {

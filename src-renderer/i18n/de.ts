@@ -30,7 +30,7 @@ export const de: Record<keyof typeof en, string> = {
   'ageFiles.openItWith': 'Öffnen mit',
   'ageFiles.orAnyAgeToolOpens': 'oder jedes andere age-Werkzeug öffnet sie mit der passenden Identität oder Passphrase.',
   'ageFiles.passphraseOfTheFile': 'Passphrase der Datei',
-  'ageFiles.recipientsAge1OrSshEd25519': 'Empfänger (age1… oder öffentliche ssh-ed25519-Schlüssel)',
+  'ageFiles.recipientsAge1': 'Empfänger (öffentliche X25519-Schlüssel age1…; SSH-Schlüssel werden nicht unterstützt)',
   'ageFiles.recipientsOnePerLine': 'Empfänger, einer pro Zeile',
   'ageFiles.refresh': 'Aktualisieren',
   'ageFiles.savedTo': 'Die verschlüsselte Sicherung wurde unter {{path}} gespeichert.',

@@ -27,7 +27,7 @@ export const en = {
   'ageFiles.openItWith': 'Open it with',
   'ageFiles.orAnyAgeToolOpens': 'or any age tool opens it with the right identity or passphrase.',
   'ageFiles.passphraseOfTheFile': 'Passphrase of the file',
-  'ageFiles.recipientsAge1OrSshEd25519': 'Recipients (age1… or ssh-ed25519 public keys)',
+  'ageFiles.recipientsAge1': 'Recipients (age1… X25519 public keys; SSH keys are not supported)',
   'ageFiles.recipientsOnePerLine': 'Recipients, one per line',
   'ageFiles.refresh': 'Refresh',
   'ageFiles.savedTo': 'Saved the encrypted backup to {{path}}.',

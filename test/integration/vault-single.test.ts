@@ -1,7 +1,7 @@
 // Ceremonies against one real OpenBao node (file storage, TLS with a per-run CA), through the CLI as a user runs
 // it and through the core. One node serves the whole file; the tests run in order and build on each other.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,8 @@ import { CustodianError } from '../../src-main/core/errors.js';
 import { FileAuditLog } from '../../src-main/core/audit.js';
 import { decodeRootToken, GenerateRootCeremony, generateOtp, RekeyCeremony, resolveConnection, UnsealCeremony, VaultCluster } from '../../src-main/core/vault/index.js';
 import { assertNoSecrets, baoBinary, custodianEnv, filesUnder, startSingleNode, type BaoCluster } from '../support/openbao.js';
-import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { runInTerminal } from '../support/terminal.js';
 
 let server: BaoCluster;
 let home: string;
@@ -281,37 +282,10 @@ test('TLS: the per-run CA works from VAULT_CACERT; a wrong CA, or a wrong VAULT_
   await assertNothingLeaked();
 });
 
-/**
- * Runs the CLI on a real pseudo-terminal (util-linux `script`), answering each prompt only once it is shown, as
- * a person would (input sent before the prompt switches the terminal to no-echo would be echoed by the tty).
- */
-function runInTerminal(args: string[], steps: Array<{ after: RegExp; send: string }>): Promise<{ status: number | null; output: string }> {
-  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  let seen = 0;
-  let step = 0;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`terminal session timed out at step ${step}; output:\n${output}`)); }, 90_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('latin1');
-      const next = steps[step];
-      if (next && next.after.test(output.slice(seen))) {
-        seen = output.length;
-        step++;
-        child.stdin.write(`${next.send}\r`);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('close', (status) => { clearTimeout(timer); resolve({ status, output }); });
-  });
-}
-
 test('on a terminal: a hidden prompt per holder, a hand-over between holders, and a mistake lets the same holder retry', async () => {
   await sealWithCli();
   const prompt = /your share \(input hidden; empty line to stop\): $/;
-  const session = await runInTerminal(['vault', 'unseal', ...conn()], [
+  const session = await runInTerminal(['vault', 'unseal', ...conn()], env, [
     { after: prompt, send: 'oops-not-a-share' },
     { after: prompt, send: shares[0]!.toString('base64') },
     { after: prompt, send: shares[0]!.toString('hex') },

@@ -43,7 +43,7 @@ export function ageHandlers(deps: AgeHandlerDeps): { [A in AgeActions]: Handler<
   async function openingKey(identity: 'keychain' | 'file' | 'passphrase', passphrase: string | undefined): Promise<AgeKey | undefined> {
     if (identity === 'passphrase') return { kind: 'passphrase', passphrase: Buffer.from(passphrase ?? '', 'utf8') };
     if (identity === 'file') {
-      const path = await deps.dialogs.chooseOpenFile({ title: 'Choose the age identity file (AGE-SECRET-KEY-1… or an ssh-ed25519 private key)' });
+      const path = await deps.dialogs.chooseOpenFile({ title: 'Choose the age identity file (AGE-SECRET-KEY-1…; SSH keys are not supported)' });
       if (!path) return undefined;
       const file = await readLimited(path, MAX_KEY_FILE_BYTES, 'identity file');
       try {

@@ -33,8 +33,6 @@ export interface VaultHandlers {
   openCount(): number;
   /** Ends every open ceremony (wiping what it remembers) and closes the connections. */
   closeAll(): Promise<void>;
-  /** Ceremonies open right now (main asks before the window closes or reloads while this is above 0). */
-  openCount(): number;
 }
 
 export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audit: AuditLog }): VaultHandlers {

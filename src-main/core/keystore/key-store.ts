@@ -16,6 +16,8 @@ export interface KeyStoreOptions {
 
 /** Shortest id prefix accepted as a reference, after "K1-": short enough to type, long enough to be unlikely to clash. */
 const MIN_PREFIX_CHARS = 4;
+/** A Fernet key is 16 bytes of signing key and 16 of encryption key. */
+const RAW_KEY_BYTES = 32;
 
 /**
  * The custodian's keys: key material in a SecretStore (the OS keychain), one item per key under its key id, and
@@ -71,12 +73,12 @@ export class KeyStore {
 
   /** Stores 32 raw key bytes recovered from a backup (origin `restored`). The caller wipes rawKey. */
   async importRaw(name: string, rawKey: Uint8Array, origin: 'imported' | 'restored' = 'restored'): Promise<KeyRecord> {
-    checkKeyName(name);
-    const text = encodeFernetKey(Buffer.from(rawKey));
+    if (rawKey.length !== RAW_KEY_BYTES) throw new CustodianError('INVALID_KEY', 'invalid Fernet key', { hint: 'A Fernet key is 32 bytes.' });
+    const raw = Buffer.from(rawKey);
     try {
-      return await this.import(name, text, origin);
+      return await this.store(checkKeyName(name), raw, origin);
     } finally {
-      text.fill(0);
+      raw.fill(0);
     }
   }
 

@@ -45,7 +45,7 @@ export function TargetFields({ prefix, recipients, setRecipients, usePassphrase,
   return (
     <fieldset>
       <legend>{t('ageFiles.whoCanOpenTheFile')}</legend>
-      <label className="check"><input type="radio" name={`${prefix}-target`} checked={!usePassphrase} onChange={() => setUsePassphrase(false)} /> {t('ageFiles.recipientsAge1OrSshEd25519')}</label>
+      <label className="check"><input type="radio" name={`${prefix}-target`} checked={!usePassphrase} onChange={() => setUsePassphrase(false)} /> {t('ageFiles.recipientsAge1')}</label>
       <label className="check"><input type="radio" name={`${prefix}-target`} checked={usePassphrase} onChange={() => setUsePassphrase(true)} /> {t('ageFiles.aPassphrase')}</label>
       {usePassphrase ? (
         <>
@@ -59,32 +59,48 @@ export function TargetFields({ prefix, recipients, setRecipients, usePassphrase,
   );
 }
 
-/** Reads the target fields: recipients, or the passphrase (both inputs cleared). Undefined when the passphrases differ. */
-export function readTarget(usePassphrase: boolean, recipients: string, passphrase: RefObject<HTMLInputElement | null>, repeat: RefObject<HTMLInputElement | null>):
-  { recipients: string[] } | { passphrase: string } | undefined {
-  if (!usePassphrase) return { recipients: recipients.split(/\r?\n/).map((line) => line.trim()).filter(Boolean) };
-  const first = takeSecret(passphrase) ?? '';
-  const second = takeSecret(repeat) ?? '';
-  return first === second ? { passphrase: first } : undefined;
+type AgeTarget = { recipients: string[] } | { passphrase: string };
+
+/**
+ * The state behind TargetFields, for key export and the state backup: `read()` returns the recipients, or the
+ * passphrase (both inputs cleared), and undefined when the two passphrases differ (`mismatch` then says so).
+ */
+export function useAgeTarget(passphraseFirst: boolean): {
+  fields: Omit<Parameters<typeof TargetFields>[0], 'prefix'>;
+  mismatch: boolean;
+  read: () => AgeTarget | undefined;
+} {
+  const [recipients, setRecipients] = useState('');
+  const [usePassphrase, setUsePassphrase] = useState(passphraseFirst);
+  const passphrase = useRef<HTMLInputElement>(null);
+  const repeat = useRef<HTMLInputElement>(null);
+  const [mismatch, setMismatch] = useState(false);
+  const read = (): AgeTarget | undefined => {
+    let target: AgeTarget | undefined;
+    if (!usePassphrase) target = { recipients: recipients.split(/\r?\n/).map((line) => line.trim()).filter(Boolean) };
+    else {
+      const first = takeSecret(passphrase) ?? '';
+      const second = takeSecret(repeat) ?? '';
+      target = first === second ? { passphrase: first } : undefined;
+    }
+    setMismatch(target === undefined);
+    return target;
+  };
+  return { fields: { recipients, setRecipients, usePassphrase, setUsePassphrase, passphrase, repeat }, mismatch, read };
 }
 
 export function AgeExport({ keys, onExported }: { keys: KeyView[]; onExported: () => void }): ReactNode {
   const [key, setKey] = useState('');
-  const [recipients, setRecipients] = useState('');
-  const [usePassphrase, setUsePassphrase] = useState(false);
-  const passphrase = useRef<HTMLInputElement>(null);
-  const repeat = useRef<HTMLInputElement>(null);
+  const target = useAgeTarget(false);
   const [notice, setNotice] = useState<string | undefined>();
-  const [mismatch, setMismatch] = useState(false);
   const task = useTask();
   return (
     <form className="card" aria-labelledby="age-export-title" onSubmit={async (e) => {
       e.preventDefault();
       setNotice(undefined);
-      const target = readTarget(usePassphrase, recipients, passphrase, repeat);
-      setMismatch(target === undefined);
-      if (!target) return;
-      const saved = await task.run(() => call('ageExport', { key, ...target }));
+      const chosen = target.read();
+      if (!chosen) return;
+      const saved = await task.run(() => call('ageExport', { key, ...chosen }));
       if (!saved) return;
       setNotice(saved.saved ? t('ageFiles.savedTo', { path: saved.path }) : t('stateBackup.noFile'));
       if (saved.saved) onExported();
@@ -98,9 +114,8 @@ export function AgeExport({ keys, onExported }: { keys: KeyView[]; onExported: (
           {keys.map((k) => <option key={k.id} value={k.id}>{k.name} ({k.id})</option>)}
         </select>
       </div>
-      <TargetFields prefix="age-export" recipients={recipients} setRecipients={setRecipients} usePassphrase={usePassphrase}
-        setUsePassphrase={setUsePassphrase} passphrase={passphrase} repeat={repeat} />
-      {mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
+      <TargetFields prefix="age-export" {...target.fields} />
+      {target.mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
       <button type="submit" disabled={task.busy || key === ''}>{t('ageFiles.exportToAFile')}</button>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
       {task.busy ? <Busy label={t('ageFiles.encrypting')} /> : null}

@@ -3,7 +3,7 @@ import type { StateRestored } from '../../../src-shared/contract.js';
 import { call } from '../../api.js';
 import { Busy, ErrorNotice, Field } from '../../components/common.js';
 import { useTask } from '../../hooks.js';
-import { IdentityFields, readTarget, TargetFields, type IdentityChoice } from './AgeFiles.js';
+import { IdentityFields, TargetFields, useAgeTarget, type IdentityChoice } from './AgeFiles.js';
 import { takeSecret } from './SecretField.js';
 import { t } from '../../i18n/index.js';
 
@@ -21,22 +21,17 @@ export function StateBackup({ onChanged }: { onChanged: () => void }): ReactNode
 }
 
 function SaveState({ onSaved }: { onSaved: () => void }): ReactNode {
-  const [recipients, setRecipients] = useState('');
-  const [usePassphrase, setUsePassphrase] = useState(true);
+  const target = useAgeTarget(true);
   const [withKeys, setWithKeys] = useState(false);
-  const passphrase = useRef<HTMLInputElement>(null);
-  const repeat = useRef<HTMLInputElement>(null);
   const [notice, setNotice] = useState<string | undefined>();
-  const [mismatch, setMismatch] = useState(false);
   const task = useTask();
   return (
     <form className="card" aria-labelledby="state-save-title" onSubmit={async (e) => {
       e.preventDefault();
       setNotice(undefined);
-      const target = readTarget(usePassphrase, recipients, passphrase, repeat);
-      setMismatch(target === undefined);
-      if (!target) return;
-      const saved = await task.run(() => call('stateBackup', { ...target, withKeys }));
+      const chosen = target.read();
+      if (!chosen) return;
+      const saved = await task.run(() => call('stateBackup', { ...chosen, withKeys }));
       if (!saved) return;
       setNotice(saved.saved
         ? `${t('stateBackup.savedTo', { path: saved.path })}${saved.keys && saved.keys.length > 0 ? (saved.keys.length === 1 ? t('stateBackup.withOneKey') : t('stateBackup.withKeys', { count: saved.keys.length })) : ''}.`
@@ -45,10 +40,9 @@ function SaveState({ onSaved }: { onSaved: () => void }): ReactNode {
     }}>
       <h2 id="state-save-title">{t('stateBackup.backUpThisCustodian')}</h2>
       <p>{t('stateBackup.identitiesPinnedServersVaultProfiles')}</p>
-      <TargetFields prefix="state" recipients={recipients} setRecipients={setRecipients} usePassphrase={usePassphrase}
-        setUsePassphrase={setUsePassphrase} passphrase={passphrase} repeat={repeat} />
+      <TargetFields prefix="state" {...target.fields} />
       <label className="check"><input type="checkbox" checked={withKeys} onChange={(e) => setWithKeys(e.target.checked)} /> {t('stateBackup.includeTheDataKeys')}</label>
-      {mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
+      {target.mismatch ? <p className="notice error" role="alert">{t('ageFiles.theTwoPassphrasesDifferType')}</p> : null}
       <button type="submit" disabled={task.busy}>{t('stateBackup.saveTheStateBackup')}</button>
       {notice ? <p className="notice ok" role="status">{notice}</p> : null}
       {task.busy ? <Busy label={t('stateBackup.encryptingTheState')} /> : null}
