@@ -24,6 +24,8 @@ const debianPackages = {
   'age': '/usr/bin/age',
   'zbar-tools': '/usr/bin/zbarimg',
   'poppler-utils': '/usr/bin/pdftoppm',
+  // production receivers: a real Redis broker for the example app's Celery worker (host agent tests)
+  'redis-server': '/usr/bin/redis-server',
 };
 
 function log(message) {
