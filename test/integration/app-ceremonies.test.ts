@@ -129,6 +129,23 @@ test('rekey: no share and no cancel while new shares are not all handed out; aba
   assert.equal(vault.openCount(), 0);
 });
 
+test('rekey: Cancel with the typed phrase during the hand-out is the same abandon: rekey cancelled, one audit line naming who waits', async () => {
+  const started = await vault.handlers.rekeyBegin({ ...target, shares: 2, threshold: 2 });
+  for (const share of shares.slice(0, 3)) await vault.handlers.rekeySubmit({ ceremonyId: started.ceremonyId, share, confirmedFingerprint: started.fingerprint });
+  await rejectsWith(vault.handlers.rekeyCancel({ ceremonyId: started.ceremonyId, confirmation: 'wrong words' }), 'HANDOUT_OPEN');
+  const abandonLines = async () => (await readFile(join(home, 'audit.log'), 'utf8')).trim().split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['action'] === 'vault.handout.abandon');
+  const before = (await abandonLines()).length;
+  await vault.handlers.rekeyCancel({ ceremonyId: started.ceremonyId, confirmation: 'Abandon holders 1-2' });
+  assert.equal(vault.openCount(), 0);
+  const after = await abandonLines();
+  assert.equal(after.length, before + 1, 'the cancel wrote one vault.handout.abandon line');
+  assert.equal(after.at(-1)?.['ceremony'], 'rekey');
+  assert.equal((after.at(-1)?.['waiting'] as string[]).length, 2);
+  const status = await vault.handlers.vaultStatus(target);
+  assert.deepEqual([status[0]?.shares, status[0]?.threshold], [5, 3], 'the abandoned rekey never came into force');
+});
+
 test('rekey: once every new share is handed out the verification stays open in main; its Cancel ends it and the old shares stay', async () => {
   const started = await vault.handlers.rekeyBegin({ ...target, shares: 2, threshold: 2 });
   for (const share of shares.slice(0, 3)) await vault.handlers.rekeySubmit({ ceremonyId: started.ceremonyId, share, confirmedFingerprint: started.fingerprint });

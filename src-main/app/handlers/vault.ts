@@ -66,6 +66,20 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
     return undefined;
   }
 
+  /**
+   * Ends a hand-out that some holders never received, after the typed phrase. Rekeyed shares not all handed out
+   * must never come into force, so a rekey is cancelled on the server too (the old shares stay valid); a root
+   * token nobody received is simply dropped. One audit line either way, naming who is still waiting.
+   */
+  async function abandonHandout(entry: OpenCeremony, confirmation: string | undefined): Promise<Record<string, never>> {
+    openHandout(entry).checkAbandon(confirmation);
+    const waiting = waitingLabels(entry);
+    if (entry.kind === 'rekey') await RekeyCeremony.cancel(entry.cluster!, deps.audit);
+    await deps.audit.record({ action: 'vault.handout.abandon', outcome: 'ok', ceremony: entry.kind, waiting });
+    await registry.close(entry.id);
+    return {};
+  }
+
   function checkFingerprint(entry: OpenCeremony, confirmed: string): void {
     const current = entry.fingerprint?.fingerprint ?? '';
     if (current !== confirmed) throw fingerprintChanged(confirmed, current);
@@ -228,7 +242,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
     rekeyCancel: async ({ ceremonyId, confirmation }) => {
       const entry = registry.get(ceremonyId, 'rekey');
       // New shares not yet with every holder: cancelling throws them away, so it needs the typed phrase.
-      if (entry.stage === 'handout') entry.handout!.checkAbandon(confirmation);
+      if (entry.stage === 'handout') return abandonHandout(entry, confirmation);
       await RekeyCeremony.cancel(entry.cluster!, deps.audit);
       await registry.close(ceremonyId);
       return {};
@@ -266,13 +280,9 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
     },
     generateRootCancel: async ({ ceremonyId, confirmation }) => {
       const entry = registry.get(ceremonyId, 'generate-root');
-      if (entry.stage === 'handout') {
-        // The attempt is over on the server; what is left is the token nobody has received yet.
-        entry.handout!.checkAbandon(confirmation);
-        await deps.audit.record({ action: 'vault.handout.abandon', outcome: 'ok', ceremony: 'generate-root', waiting: waitingLabels(entry) });
-      } else {
-        await GenerateRootCeremony.cancel(entry.cluster!, deps.audit);
-      }
+      // The attempt is over on the server once the token exists; what is left is the token nobody has received yet.
+      if (entry.stage === 'handout') return abandonHandout(entry, confirmation);
+      await GenerateRootCeremony.cancel(entry.cluster!, deps.audit);
       await registry.close(ceremonyId);
       return {};
     },
@@ -293,16 +303,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
       const next = await afterHandout(entry);
       return next ? { ceremony: next, finished: false } : { finished: true };
     },
-    handoutAbandon: async ({ ceremonyId, confirmation }) => {
-      const entry = registry.get(ceremonyId);
-      openHandout(entry).checkAbandon(confirmation);
-      const waiting = waitingLabels(entry);
-      // Rekeyed shares not all handed out must never come into force: cancel the rekey (the old shares stay valid).
-      if (entry.kind === 'rekey') await RekeyCeremony.cancel(entry.cluster!, deps.audit);
-      await deps.audit.record({ action: 'vault.handout.abandon', outcome: 'ok', ceremony: entry.kind, waiting });
-      await registry.close(ceremonyId);
-      return {};
-    },
+    handoutAbandon: async ({ ceremonyId, confirmation }) => abandonHandout(registry.get(ceremonyId), confirmation),
   };
 
   return {
