@@ -3,6 +3,7 @@
  * identities (an identity file, or the custodian's keychain identity), and passphrases (a hidden prompt or a
  * file, never an argument). Passphrases stay in Buffers here; the caller wipes them.
  */
+import { withoutLineEnding } from '../../core/line-ending.js';
 import { readFile, stat } from 'node:fs/promises';
 import { keychainAgeKey } from '../../core/backup/age-identity.js';
 import { corrupt, MIN_PASSPHRASE_CHARS, shortPassphrase, type AgeKey, type AgeTarget } from '../../core/backup/age-file.js';
@@ -99,10 +100,7 @@ async function readNewPassphrase(io: CliIO, file: string | undefined): Promise<B
 async function readPassphrase(io: CliIO, file: string | undefined, prompt: string): Promise<Buffer> {
   if (file) {
     const bytes = await readSmallFile(file, 'passphrase file', MAX_PASSPHRASE + 2);
-    let end = bytes.length;
-    if (end > 0 && bytes[end - 1] === 0x0a) end -= 1;
-    if (end > 0 && bytes[end - 1] === 0x0d) end -= 1;
-    const passphrase = Buffer.from(bytes.subarray(0, end));
+    const passphrase = Buffer.from(withoutLineEnding(bytes));
     bytes.fill(0);
     if (passphrase.length === 0) throw new CustodianError('INVALID_INPUT', 'The passphrase file is empty.', { hint: 'Put the passphrase on the first line of the file.' });
     return passphrase;

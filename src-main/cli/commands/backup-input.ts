@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { withoutLineEnding } from '../../core/line-ending.js';
 import { CustodianError, isCustodianError } from '../../core/errors.js';
 import { ShareCollector, type ShareProgress } from '../../core/backup/slip39.js';
 import type { CliIO, Output } from '../io.js';
@@ -36,7 +37,7 @@ export async function readPassphrase(io: CliIO, flags: PassphraseFlags, options:
     const raw = flags.passphraseFile === '-' ? await readStdin(io) : await readFile(flags.passphraseFile).catch(() => {
       throw new CustodianError('INVALID_INPUT', `Cannot read the passphrase file ${flags.passphraseFile}.`, { hint: 'Check the path and its permissions.' });
     });
-    const passphrase = withoutLineEnding(raw);
+    const passphrase = Buffer.from(withoutLineEnding(raw));
     raw.fill(0);
     if (passphrase.length === 0) {
       throw new CustodianError('INVALID_INPUT', 'The passphrase file is empty.', { hint: 'Leave out --passphrase-file for a split without a passphrase.' });
@@ -67,13 +68,6 @@ export async function hiddenLine(io: CliIO, prompt: string, cancelled = 'Cancell
   const line = await readHiddenLine(io, prompt, MAX_LINE);
   if (line.outcome !== 'line') throw new CustodianError('CONFIRMATION_REQUIRED', cancelled, { hint: 'Run the command again when ready.' });
   return line.bytes;
-}
-
-function withoutLineEnding(raw: Buffer): Buffer {
-  let end = raw.length;
-  if (end > 0 && raw[end - 1] === 0x0a) end--;
-  if (end > 0 && raw[end - 1] === 0x0d) end--;
-  return Buffer.from(raw.subarray(0, end));
 }
 
 async function readStdin(io: CliIO): Promise<Buffer> {

@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditLog } from '../audit.js';
+import { withoutLineEnding } from '../line-ending.js';
 import { decodeFernetKey, encodeFernetKey, generateFernetKey, keyId } from '../crypto/index.js';
 import { CustodianError } from '../errors.js';
 import type { JsonFile } from '../storage/json-file.js';
@@ -63,7 +64,7 @@ export class KeyStore {
   /** Stores existing Fernet key text (44 characters; one trailing newline is tolerated). The caller wipes keyText. */
   async import(name: string, keyText: Uint8Array, origin: 'imported' | 'restored' = 'imported'): Promise<KeyRecord> {
     checkKeyName(name);
-    const raw = decodeFernetKey(withoutTrailingNewline(keyText));
+    const raw = decodeFernetKey(withoutLineEnding(keyText));
     try {
       return await this.store(name, raw, origin);
     } finally {
@@ -245,13 +246,6 @@ export function resolveIn(keys: KeyRecord[], ref: string): KeyRecord {
   throw new CustodianError('KEY_NOT_FOUND', 'No key matches that id or name.', {
     hint: 'Refer to a key by its id (K1-...), a unique id prefix, or its name; `custodian key list` shows them.',
   });
-}
-
-function withoutTrailingNewline(text: Uint8Array): Uint8Array {
-  let end = text.length;
-  if (end > 0 && text[end - 1] === 0x0a) end -= 1;
-  if (end > 0 && text[end - 1] === 0x0d) end -= 1;
-  return text.subarray(0, end);
 }
 
 function alreadyStored(existing: KeyRecord): CustodianError {
