@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { lazyRequire } from '../lazy.js';
 
 /**
  * The npm `slip39` package (0.1.9, MIT), typed. It passes the 45 official SLIP-39 vectors (our tests check that),
@@ -39,20 +39,15 @@ interface Slip39Helper {
   WORD_LIST: readonly string[];
 }
 
-const require = createRequire(import.meta.url);
-
 // Loaded on first use, not at import: every CLI command imports the core (the backup commands included), and
 // loading the library costs ~30 ms and patches Array/String prototypes (see above) in processes that never need
 // it (docs/benchmarks.md, test/unit/cli-startup.test.ts).
-let library: Slip39Class | undefined;
+const loadLibrary = lazyRequire<Slip39Class>('slip39');
+const loadHelper = lazyRequire<Slip39Helper>('slip39/src/slip39_helper.js');
 let words: string[] | undefined;
 
-function loadLibrary(): Slip39Class {
-  return library ??= require('slip39') as Slip39Class;
-}
-
 function loadWords(): string[] {
-  return words ??= [...(require('slip39/src/slip39_helper.js') as Slip39Helper).WORD_LIST];
+  return words ??= [...loadHelper().WORD_LIST];
 }
 
 /** The library's class; its static methods load the library when first called. */
