@@ -135,9 +135,15 @@ function RotateFile({ keys }: { keys: KeyView[] }): ReactNode {
         <div className="notice ok" role="status">
           {done.saved ? (
             <>
-              <p>{t('fernetFiles.rotated', { tokens: done.tokens, input: done.input, name: done.key.name, id: done.key.id, output: done.output })}</p>
+              <p>{done.tokens === 1
+                ? t('fernetFiles.rotatedOne', { input: done.input, name: done.key.name, id: done.key.id, output: done.output })
+                : t('fernetFiles.rotated', { tokens: done.tokens, input: done.input, name: done.key.name, id: done.key.id, output: done.output })}</p>
               <ul aria-label={t('fernetFiles.openedBy')}>
-                {done.decryptedBy.map((entry) => <li key={entry.id}>{t('fernetFiles.openedByKey', { name: entry.name, id: entry.id, tokens: entry.tokens })}</li>)}
+                {done.decryptedBy.map((entry) => (
+                  <li key={entry.id}>{entry.tokens === 1
+                    ? t('fernetFiles.openedByKeyOne', { name: entry.name, id: entry.id })
+                    : t('fernetFiles.openedByKey', { name: entry.name, id: entry.id, tokens: entry.tokens })}</li>
+                ))}
               </ul>
             </>
           ) : <p>{NOTHING_WRITTEN()}</p>}
