@@ -70,6 +70,10 @@ export const ACTIONS = [
   'vaultProfileDelete',
   'vaultSeal',
   'vaultStepDown',
+  // Fernet on files, as `custodian fernet encrypt|decrypt|rotate` (issue 9 §3).
+  'fernetEncrypt',
+  'fernetDecrypt',
+  'fernetRotate',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

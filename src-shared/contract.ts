@@ -8,6 +8,10 @@
  * ceremony (init, rekey, generate-root) stay in main and cross only in `handoutReveal`'s answer: ONE secret, for
  * the holder whose turn it is. A SLIP-39 share crosses it towards the renderer only in `backupHandoutWords`: the
  * words of the one holder whose turn it is in a backup hand-out held in main.
+ *
+ * File contents never cross it: the Fernet file actions (fernetEncrypt, fernetDecrypt, fernetRotate) name keys
+ * by id; main chooses, reads and writes the files in its own dialogs and answers with a summary (paths, sizes,
+ * key ids).
  */
 import { z } from 'zod';
 import type { ActionName } from './actions.js';
@@ -43,6 +47,8 @@ function tlsFile(what: string): z.ZodString {
 }
 /** A Vault token as typed (a Buffer in main at once, wiped after the call). */
 const vaultToken = z.string().trim().min(1, 'Type a Vault token.').max(4096, 'That is longer than any Vault token.');
+/** `fernet decrypt --ttl`: the oldest token accepted, in seconds (the CLI's bounds). */
+const tokenTtl = wholeNumber(1, 9_999_999_999, 'Maximum token age: give a whole number of seconds greater than 0.');
 const serverName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'A server name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
 
 // ---- backup (issue 8 section 6) ----
@@ -197,6 +203,12 @@ export const requests = {
   /** `token`: a Vault token with sudo on sys/seal (or sys/step-down), typed for this call only; main wipes its copy. */
   vaultSeal: z.strictObject({ addrs, profile, token: vaultToken }),
   vaultStepDown: z.strictObject({ addrs, profile, token: vaultToken }),
+  // ---- Fernet on files (issue 9 §3): `custodian fernet encrypt|decrypt|rotate`, files chosen in main's dialogs ----
+  fernetEncrypt: z.strictObject({ key: keyRef }),
+  /** `key` absent: the keys in the keychain are tried one by one, and the answer names the one that opened it. */
+  fernetDecrypt: z.strictObject({ key: keyRef.optional(), ttl: tokenTtl.optional() }),
+  /** `key` encrypts; `previous` absent: every other key in the keychain may have made the tokens. */
+  fernetRotate: z.strictObject({ key: keyRef, previous: z.array(keyRef).min(1, 'Choose a previous key.').max(8, 'At most 8 previous keys.').optional() }),
 } satisfies Record<ActionName, z.ZodType>;
 
 export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
@@ -510,7 +522,27 @@ export interface Responses {
   vaultProfileDelete: VaultProfileView[];
   vaultSeal: VaultNodeOperationView[];
   vaultStepDown: { address: string };
+  fernetEncrypt: FernetEncrypted;
+  fernetDecrypt: FernetDecrypted;
+  fernetRotate: FernetRotated;
 }
+
+// ---- Fernet on files ----
+/** A key named in a Fernet file summary: its id and name, never its bytes. */
+export interface FernetKeyUsed { id: string; name: string }
+/** What main read and wrote: the paths chosen in its dialogs and the sizes in bytes (never the contents). */
+export interface FernetFileWritten { input: string; output: string; inputBytes: number; outputBytes: number }
+/** `saved: false`: a dialog was cancelled and nothing was written. */
+export type FernetEncrypted = { saved: false } | (FernetFileWritten & { saved: true; key: FernetKeyUsed });
+/** `decryptedBy`: the key that opened the token; `created`: the time written in the token. */
+export type FernetDecrypted = { saved: false } | (FernetFileWritten & { saved: true; decryptedBy: FernetKeyUsed; created: string });
+/** `key`: the key the tokens are now under; `decryptedBy`: which key opened how many of them. */
+export type FernetRotated = { saved: false } | (FernetFileWritten & {
+  saved: true;
+  key: FernetKeyUsed;
+  tokens: number;
+  decryptedBy: Array<FernetKeyUsed & { tokens: number }>;
+});
 
 /** One node's outcome of a seal: sealed (or already was), or why not (a standby cannot be sealed through the API). */
 export interface VaultNodeOperationView { address: string; ok: boolean; error?: { code: string; message: string } }

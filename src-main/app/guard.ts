@@ -12,8 +12,11 @@ import type { SessionLock } from './presence/session-lock.js';
 /** What the lock screen (and the badge/notification history) needs; nothing here reveals a secret. */
 export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['appInfo', 'getSettings', 'sessionState', 'lock', 'unlock', 'watchState']);
 
-/** Actions that put a key, a share or a root token in front of a person or on the clipboard. */
-export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords']);
+/**
+ * Actions that put a key, a share or a root token in front of a person or on the clipboard, and fernetDecrypt,
+ * which writes what a key protects to disk as plaintext (as revealing the key would let anyone do).
+ */
+export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords', 'fernetDecrypt']);
 
 /** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
 export function guardTable(table: HandlerTable, lock: SessionLock, presence: Presence, started: Promise<void> = Promise.resolve()): HandlerTable {
@@ -40,5 +43,6 @@ function reasonFor(action: ActionName): string {
   if (action === 'revealKey') return 'reveal a data key';
   if (action === 'handoutReveal') return 'show a holder their share';
   if (action === 'backupHandoutWords') return 'show a holder their backup share';
+  if (action === 'fernetDecrypt') return 'decrypt a file';
   return 'reveal a secret';
 }

@@ -18,6 +18,7 @@ import { AutoClearClipboard, type ClipboardPort } from './clipboard.js';
 import { NO_DIALOGS, type DialogPort } from './dialogs.js';
 import type { HandlerTable } from './dispatch.js';
 import { backupHandlers } from './handlers/backup.js';
+import { fernetHandlers } from './handlers/fernet.js';
 import { guardTable } from './guard.js';
 import { keychainVerifierStore, Presence, PRESENCE_GRACE_MS, type TouchIdPort, type VerifierStore } from './presence/presence.js';
 import { SessionLock } from './presence/session-lock.js';
@@ -120,6 +121,7 @@ export function createAppCore(services: AppServices): AppCore {
       return { clearsAfterSeconds: clipboardClearSeconds };
     },
     ...keyHandlers({ keys, audit, clipboard, clipboardClearSeconds: async () => (await settings.read()).clipboardClearSeconds }),
+    ...fernetHandlers({ keys, audit, dialogs: services.dialogs ?? NO_DIALOGS }),
     ...vault.handlers,
     ...vaultAdminHandlers({ env: services.env, home, audit }),
     ...servers,

@@ -6,6 +6,7 @@ import { SecretField, type SecretHandle } from '../components/SecretField.js';
 import { useTask } from '../hooks.js';
 import { withPresence } from '../presence.js';
 import { t } from '../i18n/index.js';
+import { FernetFiles } from './keys/FernetFiles.js';
 
 export function Keys({ info, settings }: { info: AppInfo | undefined; settings: Settings }): ReactNode {
   const [keys, setKeys] = useState<KeyView[] | undefined>();
@@ -42,6 +43,7 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
           </table>
         ) : null}
       </section>
+      <FernetFiles keys={keys ?? []} />
     </div>
   );
 }

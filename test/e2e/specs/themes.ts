@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { expectAxeClean, focusRingSpec, unlockWith } from './accessibility.js';
+import { fernetForm } from './fernet.js';
 import { alertWithCode, E2E_UNLOCK_PASSPHRASE, goTo, type SpecContext } from './helpers.js';
 
 export type Scheme = 'light' | 'dark';
@@ -110,6 +111,16 @@ export function viewsWithoutCluster(keyName: string, receiverUrl: string): View[
         await goTo(page, 'Keys');
         await page.getByRole('button', { name: `Delete ${keyName}` }).click();
         await page.getByRole('group', { name: `Delete ${keyName}` }).waitFor();
+      },
+    },
+    {
+      name: 'keys-fernet-decrypt',
+      open: async (page) => {
+        // The Keys screen's file section, decrypt form, with a field error and its alert (no dialog, no presence).
+        const form = await fernetForm(page, 'Decrypt');
+        await form.getByLabel('Maximum token age in seconds (optional)').fill('0');
+        await form.getByRole('button', { name: 'Choose a token file and decrypt…' }).click();
+        await alertWithCode(form, 'INVALID_INPUT');
       },
     },
     { name: 'vault-no-cluster', open: (page) => goTo(page, 'Vault') },

@@ -1,0 +1,114 @@
+/**
+ * The file side of the Keys screen's Fernet operations (handlers/fernet.ts): reading the file the officer chose,
+ * writing the output all-or-nothing with mode 0600, and the token-file format the CLI uses (one token per line,
+ * a trailing LF or CRLF ignored). Paths always come from main's own dialogs, never from the window.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { writePrivateFile } from '../../core/backup/output-file.js';
+import { CustodianError } from '../../core/errors.js';
+
+const MIB = 1024 * 1024;
+/**
+ * The largest file encrypted into one token. Fernet has no streaming form, so the file, its token and the
+ * base64 text are all in memory at once; the CLI has the same shape without a cap.
+ */
+export const MAX_PLAINTEXT_BYTES = 64 * MIB;
+/** The largest token file read: one token of MAX_PLAINTEXT_BYTES is about 85.4 MiB of base64. */
+export const MAX_TOKEN_FILE_BYTES = 96 * MIB;
+
+/** Reads a file chosen in an open dialog, refusing (without reading) anything but a regular file up to `max` bytes. */
+export async function readChosenFile(path: string, max: number): Promise<Buffer> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error('not a regular file');
+    size = info.size;
+  } catch {
+    throw unreadable();
+  }
+  if (size > max) {
+    throw new CustodianError('INVALID_INPUT', `The chosen file is larger than ${max / MIB} MiB, the most the app handles in one go; nothing was written.`, {
+      hint: 'Split it into smaller files, or use the `custodian fernet` command.',
+      details: { bytes: size, maxBytes: max },
+    });
+  }
+  try {
+    return await readFile(path);
+  } catch {
+    throw unreadable();
+  }
+}
+
+function unreadable(): CustodianError {
+  return new CustodianError('INVALID_INPUT', 'The chosen file cannot be read; nothing was written.', {
+    hint: 'Choose a regular file you can read.',
+  });
+}
+
+/**
+ * Writes `bytes` to `output` with mode 0600 through a temp file and a rename, so a failure leaves neither a
+ * partial output nor a temp file. An existing file is replaced: the save dialog chose it and asked first.
+ * Refuses to write over the input itself (the same path, or a link to the same file).
+ */
+export async function writeChosenFile(output: string, input: string, bytes: Uint8Array): Promise<void> {
+  if (await sameFile(output, input)) {
+    throw new CustodianError('OUTPUT_UNWRITABLE', 'The output would replace the file being read; nothing was written.', {
+      hint: 'Save the result under another name and keep the original until you have checked it.',
+    });
+  }
+  try {
+    await writePrivateFile(output, bytes, { force: true });
+  } catch (error) {
+    throw new CustodianError('OUTPUT_UNWRITABLE', 'The output file cannot be written there; nothing was written.', {
+      hint: 'Choose a directory that exists and that you can write to.',
+      cause: error,
+    });
+  }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [x, y] = await Promise.all([stat(a), stat(b)]);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false; // the output does not exist yet
+  }
+}
+
+/** The bytes without one trailing LF or CRLF (a token file as `custodian fernet encrypt` writes it). */
+export function withoutLineEnd(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end -= 1;
+  if (end > 0 && bytes[end - 1] === 0x0d) end -= 1;
+  return bytes.subarray(0, end);
+}
+
+/** Lines without their LF / CRLF; a final line end does not start another (empty) line. As the CLI's rotate. */
+export function tokenLines(input: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  while (start < input.length) {
+    let end = input.indexOf(0x0a, start);
+    if (end < 0) end = input.length;
+    lines.push(withoutLineEnd(input.subarray(start, end)));
+    start = end + 1;
+  }
+  return lines;
+}
+
+/** Tokens, one per line, each followed by a newline (the CLI's output format). */
+export function joinTokens(tokens: Buffer[]): Buffer {
+  return Buffer.concat(tokens.flatMap((token) => [token, NEWLINE]));
+}
+const NEWLINE = Buffer.from('\n');
+
+/** The name the save dialog suggests for the output of `operation` on `input`. */
+export function suggestedName(input: string, operation: 'encrypt' | 'decrypt' | 'rotate'): string {
+  const name = basename(input);
+  const stem = name.endsWith('.token') && name.length > '.token'.length ? name.slice(0, -'.token'.length) : undefined;
+  if (operation === 'encrypt') return `${name}.token`;
+  if (operation === 'decrypt') return stem ?? `${name}.decrypted`;
+  return stem ? `${stem}.rotated.token` : `${name}.rotated`;
+}
