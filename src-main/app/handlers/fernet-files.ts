@@ -1,7 +1,7 @@
 /**
  * The file side of the Keys screen's Fernet operations (handlers/fernet.ts): reading the file the officer chose,
- * writing the output all-or-nothing with mode 0600, and the token-file format the CLI uses (one token per line,
- * a trailing LF or CRLF ignored). Paths always come from main's own dialogs, never from the window.
+ * writing the output all-or-nothing with mode 0600, and the names the save dialog suggests. The token-file
+ * format is core/token-file.ts, shared with the CLI. Paths always come from main's own dialogs, never from the window.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -77,32 +77,6 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   }
 }
 
-/** The bytes without one trailing LF or CRLF (a token file as `custodian fernet encrypt` writes it). */
-export function withoutLineEnd(bytes: Buffer): Buffer {
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 0x0a) end -= 1;
-  if (end > 0 && bytes[end - 1] === 0x0d) end -= 1;
-  return bytes.subarray(0, end);
-}
-
-/** Lines without their LF / CRLF; a final line end does not start another (empty) line. As the CLI's rotate. */
-export function tokenLines(input: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
-  let start = 0;
-  while (start < input.length) {
-    let end = input.indexOf(0x0a, start);
-    if (end < 0) end = input.length;
-    lines.push(withoutLineEnd(input.subarray(start, end)));
-    start = end + 1;
-  }
-  return lines;
-}
-
-/** Tokens, one per line, each followed by a newline (the CLI's output format). */
-export function joinTokens(tokens: Buffer[]): Buffer {
-  return Buffer.concat(tokens.flatMap((token) => [token, NEWLINE]));
-}
-const NEWLINE = Buffer.from('\n');
 
 /** The name the save dialog suggests for the output of `operation` on `input`. */
 export function suggestedName(input: string, operation: 'encrypt' | 'decrypt' | 'rotate'): string {

@@ -7,6 +7,7 @@
  * The work is done before the save dialog opens, so a wrong key or a damaged file is reported with nothing
  * written and no dialog in between. Decrypting writes plaintext to disk, so it needs presence (guard.ts).
  */
+import { joinTokens, singleToken, tokenLines } from '../../core/token-file.js';
 import type { FernetKeyUsed } from '../../../src-shared/contract.js';
 import type { AuditLog } from '../../core/audit.js';
 import { Fernet, MultiFernet } from '../../core/crypto/index.js';
@@ -15,7 +16,7 @@ import type { KeyRecord, KeyStore } from '../../core/keystore/index.js';
 import type { DialogPort } from '../dialogs.js';
 import type { Handler } from '../dispatch.js';
 import {
-  joinTokens, MAX_PLAINTEXT_BYTES, MAX_TOKEN_FILE_BYTES, readChosenFile, suggestedName, tokenLines, withoutLineEnd, writeChosenFile,
+  MAX_PLAINTEXT_BYTES, MAX_TOKEN_FILE_BYTES, readChosenFile, suggestedName, writeChosenFile,
 } from './fernet-files.js';
 
 type FernetActions = 'fernetEncrypt' | 'fernetDecrypt' | 'fernetRotate';
@@ -67,7 +68,7 @@ export function fernetHandlers(deps: FernetHandlerDeps): { [A in FernetActions]:
       const input = await deps.dialogs.chooseOpenFile({ title: 'Choose the Fernet token file to decrypt', extensions: TOKEN_FILES });
       if (!input) return { saved: false };
       const file = await readChosenFile(input, MAX_TOKEN_FILE_BYTES);
-      const opened = await openWithAny(deps.keys(), candidates, withoutLineEnd(file), ttl);
+      const opened = await openWithAny(deps.keys(), candidates, singleToken(file), ttl);
       try {
         const output = await deps.dialogs.chooseSaveFile({ title: 'Save the decrypted file', defaultName: suggestedName(input, 'decrypt'), extensions: [] });
         if (!output) return { saved: false };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { joinTokens, singleToken, tokenLines } from '../../core/token-file.js';
 import { Fernet, MultiFernet } from '../../core/crypto/index.js';
 import { CustodianError } from '../../core/errors.js';
 import type { KeyStore } from '../../core/keystore/index.js';
@@ -30,7 +31,7 @@ export function registerFernetCommands(program: Command, context: CommandContext
       try {
         const token = await store().withKey(options.key, (raw) => withFernet(raw, (f) => f.encrypt(plaintext)), { purpose: 'fernet.encrypt' });
         if (output.json) output.result({ token: token.toString('latin1') });
-        else await output.bytes(Buffer.concat([token, NEWLINE]));
+        else await output.bytes(joinTokens([token]));
       } finally {
         plaintext.fill(0);
       }
@@ -46,7 +47,7 @@ export function registerFernetCommands(program: Command, context: CommandContext
       const output = context.output();
       if (context.io.stdin.isTTY) output.note('Paste the token, then press Enter and Ctrl-D.');
       const input = await readAll(context.io.stdin);
-      const token = withoutLineEnd(input);
+      const token = singleToken(input);
       let plaintext: Buffer | undefined;
       try {
         const opened = await store().withKey(options.key, (raw) => withFernet(raw, (f) => ({
@@ -73,7 +74,7 @@ export function registerFernetCommands(program: Command, context: CommandContext
       const output = context.output();
       if (context.io.stdin.isTTY) output.note('Paste the tokens, one per line, then press Ctrl-D.');
       const input = await readAll(context.io.stdin);
-      const lines = splitLines(input);
+      const lines = tokenLines(input);
       const refs = [options.key, ...options.previous];
       const rotated = await withKeys(store(), refs, (raws) => withFernets(raws, (fernets) => {
         const multi = new MultiFernet(fernets);
@@ -95,12 +96,10 @@ export function registerFernetCommands(program: Command, context: CommandContext
         return out;
       }));
       if (output.json) output.result({ count: rotated.length, tokens: rotated.map((token) => token.toString('latin1')) });
-      else await output.bytes(Buffer.concat(rotated.flatMap((token) => [token, NEWLINE])));
+      else await output.bytes(joinTokens(rotated));
       input.fill(0);
     });
 }
-
-const NEWLINE = Buffer.from('\n');
 
 /** Loads each key in turn (nested withKey calls), so every raw key is wiped when `use` returns. */
 async function withKeys<T>(store: KeyStore, refs: string[], use: (raws: Buffer[]) => T, loaded: Buffer[] = []): Promise<T> {
@@ -119,26 +118,6 @@ function withFernets<T>(raws: Buffer[], use: (fernets: Fernet[]) => T): T {
   } finally {
     for (const fernet of fernets) fernet.wipe();
   }
-}
-
-/** Lines without their LF / CRLF; a final line end does not start another (empty) line. */
-function splitLines(input: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
-  let start = 0;
-  while (start < input.length) {
-    let end = input.indexOf(0x0a, start);
-    if (end < 0) end = input.length;
-    lines.push(withoutLineEnd(input.subarray(start, end)));
-    start = end + 1;
-  }
-  return lines;
-}
-
-function withoutLineEnd(bytes: Buffer): Buffer {
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 0x0a) end -= 1;
-  if (end > 0 && bytes[end - 1] === 0x0d) end -= 1;
-  return bytes.subarray(0, end);
 }
 
 function parseTtl(value: string): number {
