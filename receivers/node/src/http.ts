@@ -39,7 +39,7 @@ export function createHandler(core: ReceiverCore, options: HandlerOptions, onAns
       if (next) return next();
       return send(response, errorAnswer('NOT_FOUND'));
     }
-    if (request.headers.host === undefined || framingProblem(request)) {
+    if (framingProblem(request)) {
       return send(response, errorAnswer('BAD_REQUEST'), { Connection: 'close' }, () => request.socket.destroy());
     }
     const method = METHODS[route];
@@ -101,18 +101,24 @@ export function createHandler(core: ReceiverCore, options: HandlerOptions, onAns
 }
 
 /**
- * §12.8 framing, checked on the raw headers (node:http already refuses some of these itself; this covers what
- * it lets through, e.g. behind another parser): two Content-Length headers, a non-digit Content-Length, a
- * Transfer-Encoding other than one `chunked`, or both Transfer-Encoding and Content-Length.
+ * §12.8 framing, checked on the raw headers: exactly one Host; at most one Content-Length, digits only; a
+ * Transfer-Encoding only as one `chunked`; not both. node:http's parser already refuses two Content-Length
+ * headers, a Content-Length with a comma or sign, and Transfer-Encoding with Content-Length (tested in
+ * receiver-node-http.test.ts); it lets `Transfer-Encoding: gzip, chunked` and a second Host through, and this
+ * check also covers the handler used as middleware behind another server.
  */
 export function framingProblem(request: IncomingMessage): boolean {
   const lengths: string[] = [];
   const encodings: string[] = [];
+  let hosts = 0;
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i]!.toLowerCase();
     if (name === 'content-length') lengths.push(request.rawHeaders[i + 1]!);
     else if (name === 'transfer-encoding') encodings.push(request.rawHeaders[i + 1]!);
+    else if (name === 'host') hosts++;
   }
+  // RFC 9112 §3.2: a request with more than one Host header is answered 400.
+  if (hosts !== 1) return true;
   if (lengths.length > 1 || (lengths.length === 1 && !/^[0-9]{1,15}$/.test(lengths[0]!.trim()))) return true;
   if (encodings.length > 1 || (encodings.length === 1 && encodings[0]!.trim().toLowerCase() !== 'chunked')) return true;
   return lengths.length > 0 && encodings.length > 0;

@@ -22,7 +22,8 @@ export function receiverServerOptions(): ServerOptions {
     requestTimeout: REQUEST_DEADLINE_MS,
     headersTimeout: REQUEST_DEADLINE_MS,
     keepAliveTimeout: 5_000,
-    requireHostHeader: true,
+    // The handler refuses a missing Host itself, with the protocol's JSON answer (and for HTTP/1.0 too).
+    requireHostHeader: false,
     // Refuse what llhttp would otherwise tolerate (e.g. Transfer-Encoding with Content-Length).
     insecureHTTPParser: false,
   };
