@@ -46,8 +46,9 @@ class ChallengeBook:
         return b64u_encode(head + self._tag(head)), now + CHALLENGE_TTL_SECONDS
 
     def spend(self, challenge: str, now: int) -> None:
-        """Step 11 of §6 as revision 2 defines it. Marks the challenge spent before the expiry check, so a
-        request that fails afterwards (expired, or a later step) has used it up all the same."""
+        """Step 11 of §6 as revision 2 defines it: a forged or future challenge is unknown, an expired one is
+        expired (it can never be used again, so it need not be remembered), a spent one is unknown; otherwise it
+        is spent now, so a request that fails at a later step has used it up all the same."""
         raw = b64u_decode(challenge, CHALLENGE_BYTES)
         if raw is None:
             raise Refusal("UNKNOWN_CHALLENGE")
@@ -55,12 +56,12 @@ class ChallengeBook:
         issued_at = int.from_bytes(head[:8], "big")
         if not hmac.compare_digest(tag, self._tag(head)) or issued_at > now:
             raise Refusal("UNKNOWN_CHALLENGE")
+        if now > issued_at + CHALLENGE_TTL_SECONDS:
+            raise Refusal("CHALLENGE_EXPIRED")
         if challenge in self._spent:
             raise Refusal("UNKNOWN_CHALLENGE")
         self._drop_expired(now)
         self._spent[challenge] = issued_at
-        if now > issued_at + CHALLENGE_TTL_SECONDS:
-            raise Refusal("CHALLENGE_EXPIRED")
 
     @property
     def spent_count(self) -> int:
@@ -75,6 +76,6 @@ class ChallengeBook:
         return hmac.new(self._secret, _DOMAIN + self._boot_id + b"\x00" + head, sha256).digest()[:16]
 
     def _drop_expired(self, now: int) -> None:
-        # An expired challenge fails the expiry check anyway, so it need not be remembered as spent.
+        # An expired challenge fails the expiry check before the spent set is consulted.
         for challenge in [c for c, issued_at in self._spent.items() if now > issued_at + CHALLENGE_TTL_SECONDS]:
             del self._spent[challenge]

@@ -36,7 +36,14 @@ from .jws import raw_public_key, sign_jws
 from .key_id import key_id
 from .metrics import Metrics
 from .secret_memory import SecretKey, scrub_bytes
-from .signed_messages import BoundRequest, parse_lock_payload, parse_signed, parse_unlock_payload, read_envelope
+from .signed_messages import (
+    BoundRequest,
+    check_media_and_size,
+    parse_lock_payload,
+    parse_signed,
+    parse_unlock_payload,
+    read_envelope,
+)
 from .statements import CustodianRegistry, StatementsFile, replay_statements
 from .wire import KEY_BYTES, PROTOCOL, b64u_decode, b64u_encode, fingerprint_of, is_fingerprint, is_key_id_value, is_server_id
 
@@ -535,6 +542,7 @@ class Receiver:
         return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), event
 
     def _check_and_apply(self, body: bytes, content_type: str | None) -> tuple[Answer, None]:
+        check_media_and_size(body, content_type)
         if self._statements is None:
             raise Refusal("STATEMENTS_DISABLED")
         token = read_envelope(body, content_type, "statement")

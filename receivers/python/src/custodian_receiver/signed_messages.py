@@ -38,12 +38,17 @@ def is_json_media_type(content_type: str | None) -> bool:
     return (content_type or "").split(";")[0].strip().lower() == MEDIA_TYPE
 
 
-def read_envelope(body: bytes, content_type: str | None, member: Literal["request", "statement"]) -> str:
-    """Steps 1-2: media type, size, and an envelope of exactly ``protocol`` and ``member`` (both strings)."""
+def check_media_and_size(body: bytes, content_type: str | None) -> None:
+    """Step 1 (the HTTP layer has already refused other methods and paths)."""
     if not is_json_media_type(content_type):
         raise Refusal("UNSUPPORTED_MEDIA_TYPE")
     if len(body) > MAX_BODY_BYTES:
         raise Refusal("BODY_TOO_LARGE")
+
+
+def read_envelope(body: bytes, content_type: str | None, member: Literal["request", "statement"]) -> str:
+    """Steps 1-2: media type, size, and an envelope of exactly ``protocol`` and ``member`` (both strings)."""
+    check_media_and_size(body, content_type)
     envelope = parse_json_object(body)
     if envelope is None:
         raise Refusal("BAD_REQUEST")
