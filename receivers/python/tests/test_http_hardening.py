@@ -274,7 +274,7 @@ def test_lock_statements_and_metrics_over_http_with_one_log_line_each(tmp_path: 
         code, answer = running.post("custodians", build_revocation(running.custodian, fingerprint(stranger)))
         assert (code, answer) == (200, {"protocol": PROTOCOL, "applied": True})
         assert running.child.next_json() == {"event": "statement", "ok": True, "type": "revocation", "applied": True,
-                                             "custodian": fingerprint(running.custodian)}
+                                             "custodian": fingerprint(running.custodian), "subject": fingerprint(stranger)}
         code, answer = running.post("lock", b"{}")
         assert running.child.next_json() == {"event": "lock", "ok": False, "error": "BAD_REQUEST"}
         with urllib.request.urlopen(running.url + "/metrics", timeout=10) as response:

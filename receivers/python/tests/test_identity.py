@@ -79,7 +79,7 @@ def test_the_identity_key_credential_is_read_from_the_credentials_directory_and_
     [
         (["--identity-key-credential", "receiver-identity"], {}, "INVALID_CONFIG", "needs $CREDENTIALS_DIRECTORY"),
         (["--identity-key-credential", "other-name"], {"CREDENTIALS_DIRECTORY": "{dir}"}, "INVALID_CONFIG", "is missing from $CREDENTIALS_DIRECTORY"),
-        (["--identity-key-credential", "../receiver-identity"], {"CREDENTIALS_DIRECTORY": "{dir}"}, "USAGE", "a credential name"),
+        (["--identity-key-credential", "../receiver-identity"], {"CREDENTIALS_DIRECTORY": "{dir}"}, "INVALID_CONFIG", "a plain credential name"),
         (["--identity-key-credential", "receiver-identity", "--identity-key", "{tmp}/k"], {"CREDENTIALS_DIRECTORY": "{dir}"}, "USAGE", "not both"),
     ],
 )
@@ -134,6 +134,7 @@ def test_rotate_identity_creates_the_new_key_and_prints_a_handover_signed_by_the
         (["--identity-key", "{tmp}/missing.key", "--new-identity-key", "{tmp}/new.key", "--server-id", "app-1"], "does not exist"),
         (["--identity-key", "{tmp}/old.key", "--new-identity-key", "{tmp}/old.key", "--server-id", "app-1"], "another file"),
         (["--identity-key", "{tmp}/old.key", "--new-identity-key", "{tmp}/new.key"], "--server-id ID are required"),
+        (["--new-identity-key", "{tmp}/new.key", "--server-id", "app-1"], "exactly one of"),
         (["--identity-key", "{tmp}/old.key", "--new-identity-key", "{tmp}/new.key", "--server-id", "bad id"], "server id"),
     ],
 )
@@ -152,3 +153,14 @@ def test_a_handovers_file_with_a_bad_line_stops_the_start_naming_the_line(tmp_pa
     result = _run(tmp_path, "--port", "0", "--authorized-custodians", str(_custodians(tmp_path)), "--key-check", KEY_CHECK, "--server-id", "app-1",
                   "--identity-key", str(tmp_path / "new.key"), "--identity-handovers", str(tmp_path / "handovers"))
     assert result.returncode == 2 and "line 3 is not a valid receiver hand-over" in result.stderr  # blank line 2 skipped
+
+
+def test_rotate_identity_can_sign_with_the_identity_key_credential(tmp_path: Path) -> None:
+    directory, old_key = _credential_directory(tmp_path)
+    env = {**child_env(tmp_path), "CREDENTIALS_DIRECTORY": str(directory)}
+    result = _run(tmp_path, "rotate-identity", "--identity-key-credential", "receiver-identity", "--new-identity-key", str(tmp_path / "new.key"),
+                  "--server-id", "app-1", env=env)
+    assert result.returncode == 0, result.stderr
+    new_key, _ = load_or_create_identity_key(tmp_path / "new.key")
+    handover = parse_receiver_handover(result.stdout.strip())
+    assert (handover.old_identity, handover.new_identity) == (fingerprint(old_key), fingerprint(new_key))

@@ -90,7 +90,8 @@ def attempt_line(attempt: Attempt) -> dict[str, Any]:
         return {"event": "unlock", "ok": True, "key_ids": list(attempt.key_ids), "custodian": attempt.custodian}
     if attempt.event == "lock":
         return {"event": "lock", "ok": True, "custodian": attempt.custodian, "boot_id": attempt.boot_id}
-    return {"event": "statement", "ok": True, "type": attempt.statement_type, "applied": attempt.applied, "custodian": attempt.custodian}
+    return {"event": "statement", "ok": True, "type": attempt.statement_type, "custodian": attempt.custodian, "subject": attempt.subject,
+            "applied": attempt.applied}
 
 
 def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ssl.SSLContext | None, int]:

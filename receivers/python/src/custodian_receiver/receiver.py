@@ -76,6 +76,7 @@ class Attempt:
     boot_id: str | None = None
     event: Event = "unlock"
     statement_type: str | None = None  # "handover" or "revocation"
+    subject: str | None = None  # statements: the new custodian of a hand-over, the revoked one of a revocation
     applied: bool | None = None  # statements: False when it was already applied
 
 
@@ -551,7 +552,13 @@ class Receiver:
             statement = outcome.statement
             name = self._registry.label_of(statement.signer)
         attempt = Attempt(
-            ok=True, custodian=statement.signer, custodian_name=name, event="statement", statement_type=statement.type, applied=outcome.applied
+            ok=True,
+            custodian=statement.signer,
+            custodian_name=name,
+            event="statement",
+            statement_type=statement.type,
+            subject=statement.subject,
+            applied=outcome.applied,
         )
         return Answer(200, {"protocol": PROTOCOL, "applied": outcome.applied}, attempt), None
 

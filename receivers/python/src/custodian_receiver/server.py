@@ -75,6 +75,7 @@ class ReceiverHttpServer:
         self.base_path = base_path
         self.tls = tls
         self.metrics = metrics
+        self.max_connections = min(self.max_connections, _descriptor_budget())
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._socket = socket.create_server(address, family=family, backlog=128)
         self._socket.setblocking(False)
@@ -312,6 +313,17 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         if await reader.readexactly(2) != b"\r\n":
             raise BadHead()
     return bytes(body)
+
+
+def _descriptor_budget() -> int:
+    """Connections the process can hold open: its file descriptor limit minus a margin for everything else."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 1024
+    return 1024 if soft == resource.RLIM_INFINITY else max(16, soft - 64)
 
 
 def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
