@@ -58,6 +58,16 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     assert running.child.stderr == b"", running.child.stderr.decode(errors="replace")
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One server for the many small refusal cases that change nothing (process starts are the slow part)."""
+    running = Server(tmp_path_factory.mktemp("shared"))
+    yield running
+    assert running.child.stop() == 0
+    assert running.child.stderr == b"", running.child.stderr.decode(errors="replace")
+    assert running.child.stdout[1:] == []  # none of them reached the receiver as an attempt
+
+
 def exchange(port: int, data: bytes, *, source: str = "127.0.0.1", timeout: float = 10) -> bytes:
     """Sends ``data`` and reads until the server closes (or the timeout): everything the server answered."""
     with socket.socket() as connection:
@@ -167,27 +177,27 @@ _ALL = str(len(_BODY)).encode()
     ],
     ids=lambda f: f.decode().replace("\r\n", "|"),
 )
-def test_ambiguous_framing_is_refused_with_400_and_the_connection_closed(server: Server, framing: bytes) -> None:
-    answer = exchange(server.port, _POST + framing + b"\r\n" + _BODY)
+def test_ambiguous_framing_is_refused_with_400_and_the_connection_closed(shared: Server, framing: bytes) -> None:
+    answer = exchange(shared.port, _POST + framing + b"\r\n" + _BODY)
     assert responses(answer) == [400], answer  # one answer: nothing after it was read as a second request
     assert b"Connection: close" in answer and b'"BAD_REQUEST"' in answer
-    assert server.child.lines.empty()  # no unlock attempt was even made
+    assert shared.child.lines.empty()  # no unlock attempt was even made
 
 
-def test_a_request_without_host_is_refused(server: Server) -> None:
+def test_a_request_without_host_is_refused(shared: Server) -> None:
     for request in (b"GET /custodian/status HTTP/1.1\r\n\r\n", b"GET /custodian/status HTTP/1.0\r\n\r\n",
                     b"GET /custodian/status HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"):
-        answer = exchange(server.port, request)
+        answer = exchange(shared.port, request)
         assert responses(answer) == [400] and b'"BAD_REQUEST"' in answer
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "HEAD", "BREW", "GET"])
-def test_other_methods_get_405_with_allow_never_501(server: Server, method: str) -> None:
+def test_other_methods_get_405_with_allow_never_501(shared: Server, method: str) -> None:
     for path, allowed in (("/custodian/status", "GET"), ("/custodian/unlock", "POST"), ("/custodian/lock", "POST"),
                           ("/custodian/custodians", "POST"), ("/custodian/identity", "GET")):
         if method == allowed:
             continue
-        answer = exchange(server.port, f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        answer = exchange(shared.port, f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         assert responses(answer) == [405], (method, path, answer)
         assert f"\r\nAllow: {allowed}\r\n".encode() in answer
         if method == "HEAD":
@@ -201,8 +211,8 @@ def test_other_methods_get_405_with_allow_never_501(server: Server, method: str)
     "//h/custodian/status", "http://127.0.0.1/custodian/status", "/custodian/status#x", "/custodian/status/", "/CUSTODIAN/status", "*",
     "/custodian/metrics",  # only with --metrics
 ])
-def test_only_the_exact_route_paths_are_routed(server: Server, target: str) -> None:
-    answer = exchange(server.port, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+def test_only_the_exact_route_paths_are_routed(shared: Server, target: str) -> None:
+    answer = exchange(shared.port, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert responses(answer) == [404] and b'"NOT_FOUND"' in answer
 
 

@@ -92,10 +92,6 @@ class ReceiverHttpServer:
     def port(self) -> int:
         return int(self._socket.getsockname()[1])
 
-    @property
-    def open_connections(self) -> int:
-        return self._open
-
     def serve_forever(self) -> None:
         """Serves until ``shutdown()`` (from another thread)."""
         try:
@@ -167,6 +163,7 @@ class ReceiverHttpServer:
             reader, writer = await self._open_streams(connection)
             while await self._exchange(reader, writer):
                 pass
+            await _close_gracefully(writer)
         except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ssl.SSLError, _Timeout):
             pass  # a client that went away, stalled or failed its handshake is normal
         except asyncio.CancelledError:
@@ -175,7 +172,7 @@ class ReceiverHttpServer:
             sys.stderr.write(f"error [INTERNAL]: a connection failed: {type(error).__name__}\n")
         finally:
             if writer is not None:
-                writer.transport.abort()
+                writer.transport.abort()  # a no-op after a graceful close; otherwise nothing is left behind
             else:
                 connection.close()
             self._open -= 1
@@ -280,6 +277,13 @@ class ReceiverHttpServer:
                 if not chunk:
                     break
                 discarded += len(chunk)
+
+
+async def _close_gracefully(writer: asyncio.StreamWriter) -> None:
+    """FIN (and TLS close_notify) after the last answer, waiting a moment for it to go out."""
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError, asyncio.TimeoutError):
+        await asyncio.wait_for(writer.wait_closed(), _LINGER_SECONDS)
 
 
 class _BufferedBody:
