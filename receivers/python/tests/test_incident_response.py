@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 
 from custodian_client import build_handover, build_lock, build_revocation, verify_receipt
-from custodian_receiver import ConfigError, LockEvent, Receiver, ReceiverLocked, key_id
+from custodian_receiver import ConfigError, LockEvent, Receiver, ReceiverLocked, UnlockEvent, key_id
 from custodian_receiver.flask_blueprint import get_fernet, init_app
 from helpers import NOW, error_of, fernet_text, fingerprint, make_world
 
@@ -193,3 +194,21 @@ def test_metrics_count_unlocks_locks_and_refusals_and_show_nothing_secret() -> N
     assert f"custodian_receiver_boot_time_seconds {NOW + 100}\n" in text
     for secret in (world.current, world.previous):
         assert fernet_text(secret) not in text and secret.hex() not in text and key_id(secret) not in text
+
+
+def test_on_unlock_is_told_before_the_answer_and_listeners_can_be_removed() -> None:
+    world = make_world()
+    seen: list[Any] = []
+
+    def on_unlock(event: UnlockEvent) -> None:
+        with world.receiver.borrow_keys() as keys:  # the keys are installed when the listener runs
+            seen.append((event, [bytes(view) for _, view in keys]))
+
+    remove = world.receiver.on_unlock(on_unlock)
+    assert world.send(world.request())[0] == 200
+    assert seen == [(UnlockEvent(world.receiver.boot_id, (key_id(world.current), key_id(world.previous)), fingerprint(world.custodian)),
+                     [world.current, world.previous])]
+    remove()
+    world.receiver.lock()
+    assert world.send(world.request())[0] == 200
+    assert len(seen) == 1

@@ -95,6 +95,15 @@ class LockEvent:
 
 
 @dataclass(frozen=True)
+class UnlockEvent:
+    """The receiver was unlocked in boot ``boot_id`` with ``key_ids`` (current first) by ``custodian``."""
+
+    boot_id: str
+    key_ids: tuple[str, ...]
+    custodian: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """An HTTP-independent answer: status code and JSON body; ``attempt`` is set for signed requests."""
 
@@ -186,6 +195,7 @@ class Receiver:
         self._unlocked_event = threading.Event()
         self._listeners: list[Callable[[Attempt], None]] = []
         self._lock_listeners: list[Callable[[LockEvent], None]] = []
+        self._unlock_listeners: list[Callable[[UnlockEvent], None]] = []
         self._metrics = Metrics()
         self._keys: list[SecretKey] = []
         self._installed_ids: tuple[str, ...] = ()
@@ -308,14 +318,21 @@ class Receiver:
         """Blocks until the receiver is unlocked (or the timeout passes); returns whether it is."""
         return self._unlocked_event.wait(timeout)
 
-    def add_listener(self, listener: Callable[[Attempt], None]) -> None:
-        """Called after every signed request (unlock, lock, statement), accepted or refused; no key material."""
-        self._listeners.append(listener)
+    def add_listener(self, listener: Callable[[Attempt], None]) -> Callable[[], None]:
+        """Called after every signed request (unlock, lock, statement), accepted or refused; no key material.
+        Returns a function that removes the listener."""
+        return _subscribe(self._listeners, listener)
 
-    def on_lock(self, listener: Callable[[LockEvent], None]) -> None:
+    def on_lock(self, listener: Callable[[LockEvent], None]) -> Callable[[], None]:
         """Called after every lock, remote or local, once the keys are wiped (so ``get_fernet()`` already raises
-        ``ReceiverLocked``); a host agent uses it to cut its clients off at once."""
-        self._lock_listeners.append(listener)
+        ``ReceiverLocked``) and before a remote lock is answered; a host agent uses it to cut its clients off at
+        once. Returns a function that removes the listener."""
+        return _subscribe(self._lock_listeners, listener)
+
+    def on_unlock(self, listener: Callable[[UnlockEvent], None]) -> Callable[[], None]:
+        """Called after a push installed the keys, before it is answered (``borrow_keys()`` works from here).
+        Returns a function that removes the listener."""
+        return _subscribe(self._unlock_listeners, listener)
 
     # ---- protocol -----------------------------------------------------------------------------------------
 
@@ -388,16 +405,18 @@ class Receiver:
     def _now(self) -> int:
         return int(self._clock())
 
-    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | None]]) -> Answer:
-        lock_event = None
+    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | UnlockEvent | None]]) -> Answer:
+        happened = None
         try:
-            answer, lock_event = run()
+            answer, happened = run()
         except Refusal as refusal:
             answer = refusal_answer(refusal.code, attempt=True, event=event)
         except Exception:  # a bug must not leak details or take the receiver down
             answer = refusal_answer("INTERNAL", attempt=True, event=event)
-        if lock_event is not None:
-            self._tell_lock(lock_event)
+        if isinstance(happened, LockEvent):
+            self._tell_lock(happened)
+        elif isinstance(happened, UnlockEvent):
+            _tell(self._unlock_listeners, happened)
         return self._notify(answer)
 
     def _notify(self, answer: Answer) -> Answer:
@@ -411,15 +430,11 @@ class Receiver:
                 self._metrics.count_lock()
             elif attempt.applied:
                 self._metrics.count_statement()
-            for listener in list(self._listeners):
-                with contextlib.suppress(Exception):  # a broken listener must not change the answer
-                    listener(attempt)
+            _tell(self._listeners, attempt)
         return answer
 
     def _tell_lock(self, event: LockEvent) -> None:
-        for listener in list(self._lock_listeners):
-            with contextlib.suppress(Exception):
-                listener(event)
+        _tell(self._lock_listeners, event)
 
     def _new_boot(self, boot: BootState | None) -> None:
         if self._challenges is not None:
@@ -470,7 +485,7 @@ class Receiver:
         self._challenges.spend(challenge, now)
         return now
 
-    def _check_and_install(self, body: bytes, content_type: str | None) -> tuple[Answer, None]:
+    def _check_and_install(self, body: bytes, content_type: str | None) -> tuple[Answer, UnlockEvent]:
         token = read_envelope(body, content_type, "request")  # 1-2
         jws = parse_signed(token, "custodian-unlock+jws")  # 3-7: shape, alg, typ, header, signature
         with self._mutex:
@@ -513,7 +528,7 @@ class Receiver:
             self._identity_key,
         )
         attempt = Attempt(ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id)
-        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), None
+        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), UnlockEvent(boot_id, request.key_ids, jws.signer)
 
     def _check_and_lock(self, body: bytes, content_type: str | None) -> tuple[Answer, LockEvent]:
         token = read_envelope(body, content_type, "request")
@@ -561,6 +576,22 @@ class Receiver:
             applied=outcome.applied,
         )
         return Answer(200, {"protocol": PROTOCOL, "applied": outcome.applied}, attempt), None
+
+
+def _subscribe(listeners: list[Any], listener: Any) -> Callable[[], None]:
+    listeners.append(listener)
+
+    def remove() -> None:
+        with contextlib.suppress(ValueError):
+            listeners.remove(listener)
+
+    return remove
+
+
+def _tell(listeners: list[Any], event: object) -> None:
+    for listener in list(listeners):
+        with contextlib.suppress(Exception):  # a broken listener must not change the answer
+            listener(event)
 
 
 def _request_hash(token: str) -> str:
