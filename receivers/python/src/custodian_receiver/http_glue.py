@@ -94,7 +94,8 @@ def handle_request(
         return to_http(receiver.identity_handovers())
     if route == "metrics":
         body = receiver.metrics_text().encode("utf-8")
-        return HttpResponse(200, (("Content-Type", METRICS_CONTENT_TYPE), ("Cache-Control", "no-store"), ("Content-Length", str(len(body)))), body)
+        headers = (("Content-Type", METRICS_CONTENT_TYPE), ("Cache-Control", "no-store"), ("Content-Length", str(len(body))))
+        return HttpResponse(200, headers, body)
     assert event is not None
     return _signed_request(receiver, event, content_type, content_length, read)
 

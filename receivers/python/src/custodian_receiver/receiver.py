@@ -391,7 +391,9 @@ class Receiver:
         """``GET {base}/metrics`` (§12.7) in the Prometheus text format; nothing secret."""
         with self._mutex:
             unlocked, boot_time = self.state == "unlocked", self._boot_time
-        return self._metrics.render(server_id=self._server_id, identity=self._identity, protocol=PROTOCOL, unlocked=unlocked, boot_time=boot_time)
+        return self._metrics.render(
+            server_id=self._server_id, identity=self._identity, protocol=PROTOCOL, unlocked=unlocked, boot_time=boot_time
+        )
 
     def lock(self) -> None:
         """Wipes the installed keys, revokes the MultiFernet handed out, and starts a new boot."""

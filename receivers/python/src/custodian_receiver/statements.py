@@ -121,7 +121,9 @@ class StatementsFile:
         if not stat.S_ISREG(info.st_mode):
             raise ConfigError("INVALID_CONFIG", f"the custodian statements file {name} is not a regular file")
         if info.st_mode & 0o077:
-            raise ConfigError("INSECURE_FILE", f"the custodian statements file {name} is accessible by group or others; run: chmod 600 {name}")
+            raise ConfigError(
+                "INSECURE_FILE", f"the custodian statements file {name} is accessible by group or others; run: chmod 600 {name}"
+            )
         if info.st_size > _MAX_STATEMENTS_FILE_BYTES:
             raise ConfigError("INVALID_CONFIG", f"the custodian statements file {name} is too large")
         return info
