@@ -91,17 +91,18 @@ def test_flask_get_fernet_answers_locked_right_after_a_remote_lock() -> None:
     assert locked.status_code == 503 and locked.json["error"] == "locked"
 
 
-def test_borrow_keys_gives_the_raw_keys_inside_the_block_only() -> None:
+def test_copy_keys_gives_copies_the_caller_wipes_and_a_lock_does_not_touch() -> None:
     world = make_world()
-    with pytest.raises(ReceiverLocked), world.receiver.borrow_keys():
-        pass
+    with pytest.raises(ReceiverLocked):
+        world.receiver.copy_keys()
     world.send(world.request())
-    with world.receiver.borrow_keys() as keys:
-        assert [(kid, bytes(view)) for kid, view in keys] == [(key_id(world.current), world.current), (key_id(world.previous), world.previous)]
-        assert all(view.readonly for _, view in keys)
-        views = [view for _, view in keys]
-    with pytest.raises(ValueError):
-        bytes(views[0])  # released at the end of the block
+    copies = world.receiver.copy_keys()
+    assert [bytes(key.buffer) for key in copies] == [world.current, world.previous]
+    world.receiver.lock()
+    assert [bytes(key.buffer) for key in copies] == [world.current, world.previous]  # the caller's to wipe
+    for key in copies:
+        key.wipe()
+    assert all(key.wiped for key in copies)
 
 
 # ---- custodian statements --------------------------------------------------------------------------------------
@@ -201,8 +202,10 @@ def test_on_unlock_is_told_before_the_answer_and_listeners_can_be_removed() -> N
     seen: list[Any] = []
 
     def on_unlock(event: UnlockEvent) -> None:
-        with world.receiver.borrow_keys() as keys:  # the keys are installed when the listener runs
-            seen.append((event, [bytes(view) for _, view in keys]))
+        copies = world.receiver.copy_keys()  # the keys are installed when the listener runs
+        seen.append((event, [bytes(key.buffer) for key in copies]))
+        for key in copies:
+            key.wipe()
 
     remove = world.receiver.on_unlock(on_unlock)
     assert world.send(world.request())[0] == 200

@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Literal
@@ -298,21 +298,15 @@ class Receiver:
                 raise ReceiverLocked()
             return self._fernet
 
-    @contextlib.contextmanager
-    def borrow_keys(self) -> Iterator[tuple[tuple[str, memoryview], ...]]:
-        """The installed raw keys as ``(key_id, read-only memoryview)`` pairs, current first, valid inside the
-        ``with`` block only; raises ``ReceiverLocked`` while locked. For a host agent that hands the keys to
-        its workers: copy them into your own buffer and leave the block (it holds the receiver's lock, so a
-        lock waits for it, and the views are released at its end). Never turn them into ``str``."""
+    def copy_keys(self) -> list[SecretKey]:
+        """Copies of the installed keys, current first (ids in ``installed_key_ids``), each in its own
+        ``SecretKey`` that the caller MUST ``wipe()`` when done; raises ``ReceiverLocked`` while locked. For the
+        host agent, which hands the keys to the application's processes; an application in this process uses
+        ``get_fernet()``. Never turn them into ``str``."""
         with self._mutex:
             if not self._keys:
                 raise ReceiverLocked()
-            views = tuple((kid, memoryview(key.buffer).toreadonly()) for kid, key in zip(self._installed_ids, self._keys))
-            try:
-                yield views
-            finally:
-                for _kid, view in views:
-                    view.release()
+            return [SecretKey(key.buffer) for key in self._keys]
 
     def wait_unlocked(self, timeout: float | None = None) -> bool:
         """Blocks until the receiver is unlocked (or the timeout passes); returns whether it is."""
@@ -330,7 +324,7 @@ class Receiver:
         return _subscribe(self._lock_listeners, listener)
 
     def on_unlock(self, listener: Callable[[UnlockEvent], None]) -> Callable[[], None]:
-        """Called after a push installed the keys, before it is answered (``borrow_keys()`` works from here).
+        """Called after a push installed the keys, before it is answered (``copy_keys()`` works from here).
         Returns a function that removes the listener."""
         return _subscribe(self._unlock_listeners, listener)
 
