@@ -233,8 +233,10 @@ class Receiver:
         key_checks = list(key_checks)
         check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=custodians)
         handovers = read_handovers_file(identity_handovers_file) if identity_handovers_file is not None else []
+        check_handover_chain(handovers, server_id, None)  # all but the last link's target, which needs the key
         if custodian_statements_file is not None:
-            StatementsFile(custodian_statements_file).check()
+            statements = StatementsFile(custodian_statements_file)
+            replay_statements(CustodianRegistry(custodians), statements.read_lines(create=False), statements.path)
         if identity_key_credential is not None:
             identity_key = load_identity_key_credential(identity_key_credential)
         else:
