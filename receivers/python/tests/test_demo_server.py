@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -234,6 +235,17 @@ def test_tls_with_a_pinned_self_signed_certificate(setup: Setup) -> None:
         assert http(start["url"] + "/unlock", request.body, context=pinned)[0] == 200
         with pytest.raises(urllib.error.URLError):
             http(start["url"] + "/status", context=ssl.create_default_context())  # not trusted without the pin
+        # A client that never finishes its TLS handshake is dropped after the request deadline (10 s).
+        stalled = socket.create_connection(("127.0.0.1", urlparse(start["url"]).port), timeout=15)
+        started = time.monotonic()
+        stalled.sendall(b"\x16\x03\x01")  # the first bytes of a ClientHello, then nothing
+        assert http(start["url"] + "/status", context=pinned)[0] == 200  # others are served meanwhile
+        try:
+            assert stalled.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        assert 9 <= time.monotonic() - started <= 13
+        stalled.close()
     finally:
         assert child.stop() == 0
 
