@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_start_line_status_unlock_receipt_and_no_key_anywhere(setup: Setup) -> N
         status = verify_status(json.dumps(body), start["identity"], "app-1")
         assert status["state"] == "locked" and status["boot_id"] == start["boot_id"]
 
-        wrong = build_unlock(status, setup.custodian, [os.urandom(32)])
+        wrong = build_unlock(status, setup.custodian, [setup.current, os.urandom(32)])
         code, body, _ = http(start["url"] + "/unlock", wrong.body)
         assert (code, body["error"]["code"]) == (422, "KEY_CHECK_FAILED")
         assert child.next_json() == {"event": "unlock", "ok": False, "error": "KEY_CHECK_FAILED"}
@@ -234,6 +235,17 @@ def test_tls_with_a_pinned_self_signed_certificate(setup: Setup) -> None:
         assert http(start["url"] + "/unlock", request.body, context=pinned)[0] == 200
         with pytest.raises(urllib.error.URLError):
             http(start["url"] + "/status", context=ssl.create_default_context())  # not trusted without the pin
+        # A client that never finishes its TLS handshake is dropped after the request deadline (10 s).
+        stalled = socket.create_connection(("127.0.0.1", urlparse(start["url"]).port), timeout=15)
+        started = time.monotonic()
+        stalled.sendall(b"\x16\x03\x01")  # the first bytes of a ClientHello, then nothing
+        assert http(start["url"] + "/status", context=pinned)[0] == 200  # others are served meanwhile
+        try:
+            assert stalled.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        assert 9 <= time.monotonic() - started <= 13
+        stalled.close()
     finally:
         assert child.stop() == 0
 
@@ -273,5 +285,5 @@ def test_help_names_every_flag_and_an_example() -> None:
 
     result = subprocess.run([sys.executable, "-m", "custodian_receiver", "--help"], capture_output=True, timeout=30)
     assert result.returncode == 0
-    for flag in ("--host", "--port", "--identity-key", "--authorized-custodians", "--key-check", "--server-id", "--tls-cert", "--tls-key", "Example:"):
+    for flag in ("--host", "--port", "--identity-key", "--authorized-custodians", "--key-check", "--server-id", "--tls-cert", "--tls-key", "--identity-key-credential", "--custodian-statements", "--identity-handovers", "--metrics", "--allow-older-current-key", "rotate-identity", "Examples:"):
         assert flag in result.stdout.decode()
