@@ -168,6 +168,7 @@ class Receiver:
         self._mutex = threading.RLock()
         self._unlocked_event = threading.Event()
         self._listeners: list[Callable[[UnlockAttempt], None]] = []
+        self._lock_listeners: list[Callable[[], None]] = []
         self._keys: list[SecretKey] = []
         self._installed_ids: tuple[str, ...] = ()
         self._fernet: ReceiverFernet | None = None
@@ -242,6 +243,19 @@ class Receiver:
         """Called after every unlock attempt, accepted or refused (no key material in it)."""
         self._listeners.append(listener)
 
+    def on_lock(self, listener: Callable[[], None]) -> None:
+        """Called after every ``lock()``, once the keys are wiped (the host agent closes its clients then)."""
+        self._lock_listeners.append(listener)
+
+    def copy_keys(self) -> list[SecretKey]:
+        """Copies of the installed keys, current first, each in its own ``SecretKey`` that the caller MUST
+        ``wipe()`` when done; raises ``ReceiverLocked`` while locked. For the host agent (docs/agent.md), which
+        hands the keys to the application's processes; an application in this process uses ``get_fernet()``."""
+        with self._mutex:
+            if not self._keys:
+                raise ReceiverLocked()
+            return [SecretKey(key.buffer) for key in self._keys]
+
     # ---- protocol -----------------------------------------------------------------------------------------
 
     def status(self) -> Answer:
@@ -307,6 +321,9 @@ class Receiver:
             self._installed_ids = ()
             self._unlocked_event.clear()
             self._new_boot(None)
+        for listener in list(self._lock_listeners):
+            with contextlib.suppress(Exception):  # a broken listener must not stop the lock
+                listener()
 
     # ---- internals ------------------------------------------------------------------------------------------
 
