@@ -16,6 +16,7 @@ import socket
 import ssl
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .errors import ConfigError
@@ -113,7 +114,17 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
     return args, receiver, tls, port
 
 
-def main(argv: list[str] | None = None) -> int:
+# A service runs beside the HTTP receiver in the same process (the host agent, docs/agent.md): started with the
+# receiver and a JSON-line writer once the server listens, it returns its stop function, called after lock().
+Service = Callable[[Receiver, Callable[[dict[str, Any]], None]], Callable[[], None]]
+
+
+def main(argv: list[str] | None = None, *, services: Sequence[Service] = ()) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["agent"]:
+        from .agent_cli import run_agent
+
+        return run_agent(argv[1:], serve=main, receiver_help=lambda: _parser().format_help())
     try:
         args, receiver, tls, port = _configure(argv)
         try:
@@ -127,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     output = _Output()
     receiver.add_listener(lambda attempt: output.line(_attempt_line(attempt)))
+    stops = [start(receiver, output.line) for start in services]
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -146,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     server.shutdown()
     server.server_close()
     receiver.lock()
+    for stop_service in stops:
+        stop_service()
     return 0
 
 
