@@ -160,7 +160,8 @@ class HostAgent:
             return
         if not self._policy.allows(peer):
             self._log({"event": "agent_refused", "uid": peer.uid, "gid": peer.gid, "pid": peer.pid, "error": "PEER_NOT_ALLOWED"})
-            self._refuse(connection, "PEER_NOT_ALLOWED", f"uid {peer.uid} / gid {peer.gid} is not allowed by this agent (--allow-uid, --allow-gid)")
+            message = f"uid {peer.uid} / gid {peer.gid} is not allowed by this agent (--allow-uid, --allow-gid)"
+            self._refuse(connection, "PEER_NOT_ALLOWED", message)
             return
         if len(self._clients) >= self._max_clients:
             self._log({"event": "agent_refused", "uid": peer.uid, "gid": peer.gid, "pid": peer.pid, "error": "TOO_MANY_CLIENTS"})

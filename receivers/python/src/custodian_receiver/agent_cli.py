@@ -35,9 +35,12 @@ def _parser() -> _Parser:
     parser = _Parser(prog="python -m custodian_receiver agent", add_help=False, allow_abbrev=False)
     parser.add_argument("--socket", metavar="PATH", help="the agent's Unix socket, in a directory of mode 0700/0750 owned by this user "
                         "(systemd: RuntimeDirectory=), e.g. /run/custodian-agent/agent.sock")
-    parser.add_argument("--allow-uid", metavar="USER", action="append", default=[], help="a user (name or uid) whose processes may get the keys (repeatable)")
-    parser.add_argument("--allow-gid", metavar="GROUP", action="append", default=[], help="a primary group (name or gid) whose processes may get the keys (repeatable)")
-    parser.add_argument("--socket-group", metavar="GROUP", help="make the socket 0660 and owned by this group (default: 0600, this user only)")
+    parser.add_argument("--allow-uid", metavar="USER", action="append", default=[],
+                        help="a user (name or uid) whose processes may get the keys (repeatable)")
+    parser.add_argument("--allow-gid", metavar="GROUP", action="append", default=[],
+                        help="a primary group (name or gid) whose processes may get the keys (repeatable)")
+    parser.add_argument("--socket-group", metavar="GROUP",
+                        help="make the socket 0660 and owned by this group (default: 0600, this user only)")
     return parser
 
 

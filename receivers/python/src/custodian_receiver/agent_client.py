@@ -174,11 +174,13 @@ class AgentClient:
         sock.settimeout(self._first_answer_timeout)
         try:
             sock.connect(self._path)
-            sock.sendall(json_frame(HELLO, {"protocol": PROTOCOL}))
         except OSError:
             sock.close()
             self._set_state("unavailable")
             return "unavailable"
+        with contextlib.suppress(OSError):
+            # An agent that refuses us has already sent its reason and closed: read it below, whatever this says.
+            sock.sendall(json_frame(HELLO, {"protocol": PROTOCOL}))
         with self._cond:
             if self._closed:
                 sock.close()

@@ -85,13 +85,15 @@ def check_runtime_directory(directory: str) -> None:
     try:
         info = os.stat(directory)
     except OSError:
-        raise ConfigError("INVALID_CONFIG", f"the agent socket's directory {directory} does not exist (systemd: RuntimeDirectory=)") from None
+        message = f"the agent socket's directory {directory} does not exist (systemd: RuntimeDirectory=)"
+        raise ConfigError("INVALID_CONFIG", message) from None
     if not stat.S_ISDIR(info.st_mode):
         raise ConfigError("INVALID_CONFIG", f"{directory} is not a directory")
     if info.st_uid != os.geteuid():
         raise ConfigError("INSECURE_FILE", f"the agent socket's directory {directory} must belong to the agent's user")
     if info.st_mode & 0o022 or info.st_mode & 0o005:
-        raise ConfigError("INSECURE_FILE", f"the agent socket's directory {directory} must be mode 0700 or 0750; run: chmod 750 {directory}")
+        message = f"the agent socket's directory {directory} must be mode 0700 or 0750; run: chmod 750 {directory}"
+        raise ConfigError("INSECURE_FILE", message)
 
 
 def bind_agent_socket(path: str, *, group: int | None = None, backlog: int = 64) -> socket.socket:
