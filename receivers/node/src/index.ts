@@ -20,6 +20,7 @@ export { loadOrCreateIdentityKey, parseAuthorizedCustodians, type AuthorizedCust
 export { InvalidToken, ReceiverFernet } from './fernet.js';
 export { ReceiverCore, checkReceiverSettings, type Answer, type BootState, type ReceiverCoreOptions, type UnlockInfo } from './core.js';
 export type { RequestHandler } from './http.js';
+export { AgentClient, AgentLockedError, AGENT_PROTOCOL, AGENT_SOCKET_ENV, type AgentClientState } from './agent-client.js';
 
 export interface ReceiverConfig extends ReceiverCoreOptions {
   /** Where the two endpoints live: {basePath}/status and {basePath}/unlock. Default "/custodian". */
