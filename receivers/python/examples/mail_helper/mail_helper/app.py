@@ -32,7 +32,7 @@ def create_app(source: KeySource, database_url: str, *, worker_header: bool = Fa
     state: Callable[[], str]
     if isinstance(source, AgentClient):
         # The receiver runs in the agent process; this app only asks the agent for the keys.
-        fernet, state = source.get_fernet, lambda: "unlocked" if source.state == "unlocked" else "locked"
+        fernet, state = source.get_fernet, lambda: _agent_state(source)
         app.register_error_handler(ReceiverLocked, _locked)
     else:
         init_app(app, source)  # /custodian/status and /custodian/unlock, and 503 "locked" for ReceiverLocked
@@ -64,6 +64,15 @@ def create_app(source: KeySource, database_url: str, *, worker_header: bool = Fa
         return jsonify(messages=result)
 
     return app
+
+
+def _agent_state(client: AgentClient) -> str:
+    """Whether this worker holds the keys; subscribes if it has not yet (a first /health waits at most 0.5 s)."""
+    try:
+        client.get_fernet(timeout=0.5)
+        return "unlocked"
+    except ReceiverLocked:
+        return "locked"
 
 
 def _locked(_error: ReceiverLocked) -> Response:
