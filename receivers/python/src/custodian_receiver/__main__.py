@@ -1,5 +1,7 @@
 """The demo server: ``python -m custodian_receiver --identity-key FILE --authorized-custodians FILE --key-check K1-...``.
 
+``python -m custodian_receiver agent …`` runs the same receiver plus the host key agent (agent_cli.py, docs/agent.md).
+
 Flags and output are those of docs/protocol.md §10, shared with the Node demo (``npx custodian-receiver``).
 stdout: one JSON start line, then one JSON line per unlock attempt; never key material. Configuration errors go
 to stderr as ``error [CODE]: message`` with exit status 2; SIGTERM/SIGINT stop it with status 0.
@@ -26,7 +28,10 @@ from .wire import PROTOCOL
 
 USAGE_EXAMPLE = """Example:
   python -m custodian_receiver --identity-key ./receiver.key --authorized-custodians ./custodians \\
-      --key-check K1-8KE1-QDS4-9W1J-7TKF --port 8421"""
+      --key-check K1-8KE1-QDS4-9W1J-7TKF --port 8421
+
+Host key agent (one push for every process of an app, docs/agent.md):
+  python -m custodian_receiver agent --socket /run/custodian-agent/agent.sock --allow-uid USER [these flags]"""
 
 
 class _Parser(argparse.ArgumentParser):
