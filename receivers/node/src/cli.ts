@@ -42,6 +42,11 @@ function usageProblem(error: NodeJS.ErrnoException): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'agent') {
+    // Node cannot check a Unix socket peer's credentials (SO_PEERCRED), which the agent must (docs/agent.md §1).
+    fail('USAGE', 'there is no Node host key agent: run `python -m custodian_receiver agent` (docs/agent.md); '
+      + 'Node apps subscribe to it with AgentClient from receivers/node');
+  }
   let values;
   try {
     ({ values } = parseArgs({
