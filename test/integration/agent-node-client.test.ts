@@ -5,6 +5,7 @@
  * when the agent dies. A uid the agent does not allow is refused.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { AgentClient, AgentLockedError } from '../../receivers/node/src/index.js
 import { fernetDecrypt, fernetEncrypt } from '../../receivers/node/src/fernet.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { repoRoot } from '../support/protocol-vectors.js';
-import { pythonReceiverCommand, startReceiver, type ReceiverProcess } from '../support/receivers.js';
+import { nodeReceiverCommand, pythonReceiverCommand, startReceiver, type ReceiverProcess } from '../support/receivers.js';
 import { jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { filesLeaking, leakedForms } from '../support/secret-forms.js';
 
@@ -122,6 +123,15 @@ describe('Node agent client <- Python host agent <- custodian push', () => {
     assert.throws(() => app.fernet(), (error: unknown) => error instanceof AgentLockedError && error.reason === 'refused');
     const refused = await agent.waitFor((event) => event.event === 'agent_refused', 5000);
     assert.equal(refused['uid'], process.getuid!());
+  });
+});
+
+describe('Node demo receiver', () => {
+  test('`custodian-receiver agent` explains that the agent is the Python one', () => {
+    const [node, ...args] = nodeReceiverCommand();
+    const run = spawnSync(node!, [...args, 'agent', '--socket', '/tmp/x.sock'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^error \[USAGE\]: there is no Node host key agent: run `python -m custodian_receiver agent`/);
   });
 });
 
