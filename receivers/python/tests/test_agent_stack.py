@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -85,8 +84,8 @@ def test_one_push_unlocks_gunicorn_workers_and_celery_a_killed_worker_comes_back
     assert stack.agent is not None
     stack.agent.process.send_signal(signal.SIGKILL)
     stack.agent.process.wait(10)
-    time.sleep(0.5)  # the clients see EOF at once; this only lets the kernel deliver it
-    assert_every_worker(stack, 503)
+    wait_for("every worker to answer 503", lambda: _all_locked(stack), timeout=10)  # EOF reaches them at once
+    assert_every_worker(stack, 503)  # and stays so
     assert http_get(stack.app_url + "/health")[1]["encryption"] == "locked"
     state = stack.task("mail_helper.tasks.encryption_state")
     assert state["encryption"] == "locked" and state["reason"] in ("unavailable", "locked")
@@ -118,3 +117,8 @@ def _all_decrypt(stack: Stack) -> set[int] | None:
     if all(code == 200 and body == {"messages": EXPECTED} for results in answers.values() for code, body in results):
         return set(answers)
     return None
+
+
+def _all_locked(stack: Stack) -> bool:
+    answers = stack.answers_by_worker()
+    return set(answers) >= stack.worker_pids() and all(code == 503 for results in answers.values() for code, _ in results)
