@@ -26,6 +26,8 @@ const debianPackages = {
   'poppler-utils': '/usr/bin/pdftoppm',
   // production receivers: a real Redis broker for the example app's Celery worker (host agent tests)
   'redis-server': '/usr/bin/redis-server',
+  // the host agent's systemd units are checked with `systemd-analyze verify` (docs/agent.md)
+  'systemd': '/usr/bin/systemd-analyze',
 };
 
 function log(message) {

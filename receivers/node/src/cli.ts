@@ -120,6 +120,11 @@ async function rotateIdentity(argv: string[]): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'rotate-identity') return rotateIdentity(argv.slice(1));
+  if (argv[0] === 'agent') {
+    // Node cannot check a Unix socket peer's credentials (SO_PEERCRED), which the agent must (docs/agent.md §1).
+    fail('USAGE', 'there is no Node host key agent: run `python -m custodian_receiver agent` (docs/agent.md); '
+      + 'Node apps subscribe to it with AgentClient from receivers/node');
+  }
   const values = parse(argv, {
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8421' },

@@ -32,6 +32,7 @@ export { CustodianRegistry, type StatementInfo } from './statements.js';
 export { checkIdentityHandovers, createReceiverHandover } from './identity-handovers.js';
 export { hardenServer, receiverServerOptions, MAX_CONNECTIONS_PER_ADDRESS, REQUEST_DEADLINE_MS } from './server.js';
 export type { RequestHandler } from './http.js';
+export { AgentClient, AgentLockedError, AGENT_PROTOCOL, AGENT_SOCKET_ENV, type AgentClientState } from './agent-client.js';
 
 export interface ReceiverConfig extends ReceiverCoreOptions {
   /** Where the endpoints live: {basePath}/status, /unlock, /lock, /custodians, /identity. Default "/custodian". */

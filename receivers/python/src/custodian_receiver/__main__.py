@@ -5,6 +5,8 @@ Flags and output are those of docs/protocol.md §10 and §12, shared with the No
 stdout: one JSON start line, then one JSON line per signed request (unlock, lock, statement); never key
 material. Configuration errors go to stderr as ``error [CODE]: message`` with exit status 2; SIGTERM/SIGINT stop
 it with status 0.
+
+``python -m custodian_receiver agent …`` runs the same receiver plus the host key agent (agent_cli.py, docs/agent.md).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ USAGE_EXAMPLE = """Examples:
   # under systemd, with the identity key as an encrypted credential (LoadCredentialEncrypted=receiver-identity:...):
   python -m custodian_receiver --identity-key-credential receiver-identity --authorized-custodians ... --key-check ...
   # replace the identity key (prints a hand-over line for --identity-handovers):
-  python -m custodian_receiver rotate-identity --identity-key OLD --new-identity-key NEW --server-id app-1"""
+  python -m custodian_receiver rotate-identity --identity-key OLD --new-identity-key NEW --server-id app-1
+
+Host key agent (one push for every process of an app, docs/agent.md):
+  python -m custodian_receiver agent --socket /run/custodian-agent/agent.sock --allow-uid USER [these flags]"""
 
 
 def _parser() -> QuietParser:
@@ -142,6 +147,10 @@ Service = Callable[[Receiver, Callable[[dict[str, Any]], None]], Callable[[], No
 
 def main(argv: list[str] | None = None, *, services: Sequence[Service] = ()) -> int:
     arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["agent"]:
+        from .agent_cli import run_agent
+
+        return run_agent(arguments[1:], serve=main, receiver_help=lambda: _parser().format_help())
     if arguments[:1] and arguments[0] in SUBCOMMANDS:
         return SUBCOMMANDS[arguments[0]](arguments[1:])
     return serve_main(arguments, services=services)

@@ -1,39 +1,61 @@
 """The mail helper's web app: its messages are Fernet-encrypted in SQLite, and it boots locked.
 
 Until Key Custodian pushes the data key, every data route answers ``503 {"error": "locked"}``; afterwards it
-decrypts with the pushed key (current first, previous keys for rows not yet rotated).
+decrypts with the pushed key (current first, previous keys for rows not yet rotated). The keys come either from a
+receiver inside this process (``ENCRYPTION_KEY_SOURCE=custodian``, one process) or from the host key agent
+(``ENCRYPTION_KEY_SOURCE=custodian-agent``, any number of gunicorn and Celery workers; docs/agent.md).
 """
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable
 from typing import Any
 
-from cryptography.fernet import InvalidToken
-from flask import Flask, jsonify
+from cryptography.fernet import InvalidToken, MultiFernet
+from flask import Flask, Response, jsonify
 
-from custodian_receiver import Receiver
+from custodian_receiver import Receiver, ReceiverLocked
+from custodian_receiver.agent_client import AgentClient
 from custodian_receiver.flask_blueprint import get_fernet, get_receiver, init_app
 
 from .store import list_messages
 
+KeySource = Receiver | AgentClient
 
-def create_app(receiver: Receiver, database_url: str) -> Flask:
+
+def create_app(source: KeySource, database_url: str, *, worker_header: bool = False) -> Flask:
     app = Flask("mail_helper")
     app.config["DATABASE_URL"] = database_url
-    init_app(app, receiver)  # /custodian/status and /custodian/unlock, and 503 "locked" for ReceiverLocked
+    fernet: Callable[[], MultiFernet]
+    state: Callable[[], str]
+    if isinstance(source, AgentClient):
+        # The receiver runs in the agent process; this app only asks the agent for the keys.
+        fernet, state = source.get_fernet, lambda: _agent_state(source)
+        app.register_error_handler(ReceiverLocked, _locked)
+    else:
+        init_app(app, source)  # /custodian/status and /custodian/unlock, and 503 "locked" for ReceiverLocked
+        fernet, state = get_fernet, lambda: get_receiver().state
+
+    if worker_header:
+        @app.after_request
+        def _worker(response: Response) -> Response:
+            response.headers["X-Worker-Pid"] = str(os.getpid())  # which gunicorn worker answered (tests, debugging)
+            return response
 
     @app.get("/health")
     def health() -> Any:
         # Always answers, so a load balancer can tell "up but locked" from "down".
-        return jsonify(status="ok", encryption=get_receiver().state)
+        return jsonify(status="ok", encryption=state())
 
     @app.get("/api/messages")
     def messages() -> Any:
-        fernet = get_fernet()  # raises ReceiverLocked -> 503 while locked
+        keys = fernet()  # raises ReceiverLocked -> 503 while locked
         result = []
         for message_id, sender, token in list_messages(app.config["DATABASE_URL"]):
             try:
-                body = fernet.decrypt(token).decode("utf-8")
+                body = keys.decrypt(token).decode("utf-8")
             except InvalidToken:
                 # A row under a key this server was not given: say so, never guess.
                 message = f"message {message_id} is encrypted with a key this server does not have"
@@ -42,3 +64,20 @@ def create_app(receiver: Receiver, database_url: str) -> Flask:
         return jsonify(messages=result)
 
     return app
+
+
+def _agent_state(client: AgentClient) -> str:
+    """Whether this worker holds the keys; subscribes if it has not yet (a first /health waits at most 0.5 s)."""
+    try:
+        client.get_fernet(timeout=0.5)
+        return "unlocked"
+    except ReceiverLocked:
+        return "locked"
+
+
+def _locked(_error: ReceiverLocked) -> Response:
+    body = json.dumps({"error": "locked", "message": "waiting for the data key from Key Custodian"}, separators=(",", ":"))
+    response = Response(body, status=503, mimetype="application/json")
+    response.headers["Retry-After"] = "5"
+    response.headers["Cache-Control"] = "no-store"
+    return response

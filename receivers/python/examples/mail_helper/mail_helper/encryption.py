@@ -1,5 +1,11 @@
 """Where the data key comes from, chosen by ``ENCRYPTION_KEY_SOURCE`` as in the secrets strategy.
 
+``custodian-agent`` (production: gunicorn workers plus Celery workers): a host key agent
+(``python -m custodian_receiver agent``) takes the push and every process of the app gets the keys from it over a
+Unix socket. The only setting is the socket's path, which is not a secret:
+
+    CUSTODIAN_AGENT_SOCKET            the agent's socket, e.g. /run/custodian-agent/agent.sock
+
 ``custodian``: the server boots locked and Key Custodian pushes the key into memory (no key in any file,
 environment variable or Vault token on this machine). Settings (environment, or the same-named flags of
 ``python -m mail_helper``, which win):
@@ -15,6 +21,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from custodian_receiver import ConfigError, Receiver
+from custodian_receiver.agent_client import ENV_SOCKET, AgentClient
+
+AGENT_SOURCE = "custodian-agent"
+
+
+def agent_client_from_environment(environ: Mapping[str, str]) -> AgentClient:
+    """The host agent's client for ``ENCRYPTION_KEY_SOURCE=custodian-agent``; it connects at the first request, in
+    the worker process that serves it (never in gunicorn's or Celery's parent process)."""
+    if environ.get("ENCRYPTION_KEY_SOURCE") != AGENT_SOURCE:
+        raise ConfigError("INVALID_CONFIG", f"run under gunicorn/Celery with ENCRYPTION_KEY_SOURCE={AGENT_SOURCE} and {ENV_SOCKET}")
+    path = environ.get(ENV_SOCKET)
+    if not path:
+        raise ConfigError("INVALID_CONFIG", f"set {ENV_SOCKET} to the host key agent's socket, e.g. /run/custodian-agent/agent.sock")
+    return AgentClient(path)
 
 
 def receiver_from_environment(

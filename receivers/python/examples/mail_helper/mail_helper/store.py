@@ -38,3 +38,9 @@ def add_message(database_url: str, sender: str, body_encrypted: bytes) -> int:
 def list_messages(database_url: str) -> list[tuple[int, str, bytes]]:
     with closing(connect(database_url)) as connection:
         return [(int(i), str(s), bytes(b)) for i, s, b in connection.execute("SELECT id, sender, body_encrypted FROM messages ORDER BY id")]
+
+
+def get_message(database_url: str, message_id: int) -> tuple[str, bytes] | None:
+    with closing(connect(database_url)) as connection:
+        row = connection.execute("SELECT sender, body_encrypted FROM messages WHERE id = ?", (message_id,)).fetchone()
+    return None if row is None else (str(row[0]), bytes(row[1]))
