@@ -305,7 +305,7 @@ def test_receiver_copy_keys_gives_wipeable_copies_and_on_lock_runs_after_the_wip
         key.wipe()
     assert world.receiver.get_fernet().decrypt(fernet_of(world.current).encrypt(b"z")) == b"z"  # originals intact
     seen: list[str] = []
-    world.receiver.on_lock(lambda: seen.append(world.receiver.state))
+    world.receiver.on_lock(lambda _event: seen.append(world.receiver.state))
     world.receiver.lock()
     assert seen == ["locked"]
 
