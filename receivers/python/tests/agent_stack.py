@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from custodian_client import build_unlock, verify_receipt, verify_status
+from custodian_client import build_lock, build_unlock, verify_receipt, verify_status
 from custodian_receiver import key_id
 from helpers import fernet_text, fingerprint
 from processes import Child, child_env
@@ -201,6 +201,14 @@ class Stack:
         code, body = http_post(url + "/unlock", request.body)
         assert code == 200, body
         return verify_receipt(json.dumps(body), identity, request)
+
+    def remote_lock(self) -> dict[str, Any]:
+        url, identity = self.agent_start["url"], self.agent_start["identity"]
+        status = verify_status(json.dumps(http_get(url + "/status")[1]), identity, SERVER_ID)
+        request = build_lock(status, self.custodian)
+        code, body = http_post(url + "/lock", request.body)
+        assert code == 200, body
+        return verify_receipt(json.dumps(body), identity, request, lock=True)
 
     def receiver_state(self) -> str:
         url, identity = self.agent_start["url"], self.agent_start["identity"]

@@ -99,6 +99,16 @@ def test_one_push_unlocks_gunicorn_workers_and_celery_a_killed_worker_comes_back
     wait_for("the Celery worker to hold the keys again",
              lambda: stack.task("mail_helper.tasks.encryption_state")["encryption"] == "unlocked", timeout=15, interval=0.3)
 
+    # A signed remote lock (incident response, protocol §12.4): the agent's clients lose the keys at once, in
+    # every web worker and in Celery, and the host stays locked until the next push.
+    lock_receipt = stack.remote_lock()
+    assert lock_receipt["type"] == "lock_receipt"
+    wait_for("every worker to answer 503 after the remote lock", lambda: _all_locked(stack), timeout=5)
+    assert stack.receiver_state() == "locked"
+    assert stack.task("mail_helper.tasks.encryption_state")["encryption"] == "locked"
+    stack.push()
+    wait_for("both workers to decrypt after the push that follows the lock", lambda: _all_decrypt(stack), timeout=15)
+
     # No key in any file under the test directory (database, socket dir, TMPDIR, redis dir) or any output.
     for child in stack.children:
         if child.process.poll() is None:
