@@ -12,4 +12,4 @@ export { pushKeys, statusOf, type ContactOptions, type PrepareServer, type PushO
 export { lockServers, type LockOptions, type LockResult } from './lock.js';
 export { StatementLog, buildHandover, buildRevocation, deliverPending, type DeliveryResult, type Statement } from './statements.js';
 export { prepareWithStatements, revokeIdentity, rotateIdentity, type LifecycleContext, type RotationOutcome, type StatementOutcome } from './custodian-lifecycle.js';
-export { acceptReceiverIdentity, verifyHandoverChain, type AcceptedIdentity } from './receiver-identity.js';
+export { acceptReceiverIdentity, verifyHandoverChain, verifyIdentityChange, type AcceptedIdentity } from './receiver-identity.js';

@@ -27,7 +27,18 @@ export interface AcceptedIdentity {
   changed: boolean;
 }
 
-/** The chain from `pinned` to `target` through `handovers` (oldest first); throws IDENTITY_MISMATCH without one. */
+function noProof(server: string, pinned: string, target: string, why: string): CustodianError {
+  return new CustodianError('IDENTITY_MISMATCH', `${server} presents identity ${target}, and ${why}; the pin (${pinned}) was not changed.`, {
+    hint: 'Without that proof this can be another machine at the address. If the receiver was reinstalled on purpose, check its new fingerprint out of band, then `custodian server remove` and `custodian server add --identity`.',
+    details: { protocol_code: 'IDENTITY_MISMATCH', presented: target, pinned },
+  });
+}
+
+/**
+ * The chain from `pinned` to `target` through `handovers` (oldest first). Links signed by another key than the
+ * chain's current one are skipped (hand-overs from before our pin); a link signed by the current key that is
+ * malformed, badly signed or for another server id breaks the chain. No chain: IDENTITY_MISMATCH.
+ */
 export async function verifyHandoverChain(handovers: readonly unknown[], pinned: string, target: string, serverId: string, server: string): Promise<number> {
   let current = pinned;
   let links = 0;
@@ -37,23 +48,33 @@ export async function verifyHandoverChain(handovers: readonly unknown[], pinned:
     try {
       ({ payload } = await verifyReceiverJws(token, 'custodian-receiver-handover+jws', current, server));
     } catch (error) {
-      // A link signed by another key is not part of this chain (e.g. a hand-over before our pin): skip it.
       if (isCustodianError(error) && error.code === 'IDENTITY_MISMATCH') continue;
-      throw error;
+      throw noProof(server, pinned, target, `a hand-over from ${current} is invalid (${String(error instanceof CustodianError ? error.details?.['protocol_code'] ?? error.code : 'error')})`);
     }
     const valid = hasExactly(payload, HANDOVER_MEMBERS) && payload['server_id'] === serverId && payload['old_identity'] === current
       && isFingerprint(payload['new_identity']) && typeof payload['issued_at'] === 'number';
-    if (!valid) throw protocolError('BAD_REQUEST', server);
+    if (!valid) throw noProof(server, pinned, target, `a hand-over from ${current} does not name this server or is malformed`);
     current = payload['new_identity'] as string;
     links += 1;
   }
-  if (current !== target) {
-    throw new CustodianError('IDENTITY_MISMATCH', `${server} presents identity ${target}, and no hand-over signed by its pinned identity ${pinned} leads to it; the pin was not changed.`, {
-      hint: 'Without that proof this can be another machine at the address. If the receiver was reinstalled on purpose, check its new fingerprint out of band, then `custodian server remove` and `custodian server add --identity`.',
-      details: { protocol_code: 'IDENTITY_MISMATCH', presented: target, pinned },
-    });
-  }
+  if (current !== target) throw noProof(server, pinned, target, 'no chain of hand-overs signed by its pinned identity leads to it');
   return links;
+}
+
+/**
+ * Checks a status answer and an identity answer (GET {base}/identity) against the pin: the status must be signed
+ * by the key it presents, for the pinned server id, and echo `nonce`; returns the identity to pin and the links.
+ */
+export async function verifyIdentityChange(statusBody: string, identityBody: string | null, pinned: string, serverId: string, nonce: string, server: string): Promise<{ identity: string; links: number }> {
+  const presented = presentedIdentity(statusBody);
+  if (!presented) throw protocolError('BAD_REQUEST', server);
+  const status = await verifyStatus(statusBody, presented, serverId, server, nonce);
+  if (status.identity === pinned) return { identity: pinned, links: 0 };
+  const body = identityBody === null ? null : parseObject(identityBody);
+  if (!body || !hasExactly(body, ['protocol', 'handovers']) || body['protocol'] !== PROTOCOL || !Array.isArray(body['handovers'])) {
+    throw noProof(server, pinned, status.identity, 'it serves no readable hand-over list');
+  }
+  return { identity: status.identity, links: await verifyHandoverChain(body['handovers'], pinned, status.identity, serverId, server) };
 }
 
 export async function acceptReceiverIdentity(options: {
@@ -70,22 +91,19 @@ export async function acceptReceiverIdentity(options: {
   const answer = await call(endpointOf(server), 'status', undefined, { query: { nonce }, ...timing });
   if (answer.status !== 200) throw protocolError('BAD_REQUEST', server.name);
   const presented = presentedIdentity(answer.body);
-  if (!presented) throw protocolError('BAD_REQUEST', server.name);
-  // Signed by the key it presents, for the pinned server id, and fresh: what the chain has to lead to.
-  const status = await verifyStatus(answer.body, presented, server.serverId, server.name, nonce);
-  if (status.identity === server.identity) return { server: server.name, oldIdentity: server.identity, newIdentity: server.identity, links: 0, changed: false };
+  if (presented === server.identity) {
+    await verifyStatus(answer.body, server.identity, server.serverId, server.name, nonce);
+    return { server: server.name, oldIdentity: server.identity, newIdentity: server.identity, links: 0, changed: false };
+  }
   try {
     const chainAnswer = await call(endpointOf(server), 'identity', undefined, timing);
-    if (chainAnswer.status !== 200) throw protocolError('BAD_REQUEST', server.name);
-    const body = parseObject(chainAnswer.body);
-    if (!body || !hasExactly(body, ['protocol', 'handovers']) || body['protocol'] !== PROTOCOL || !Array.isArray(body['handovers'])) throw protocolError('BAD_REQUEST', server.name);
-    const links = await verifyHandoverChain(body['handovers'], server.identity, status.identity, server.serverId, server.name);
-    await options.registry.repin(server.name, server.identity, status.identity);
-    await options.audit?.record({ action: 'server.accept-identity', outcome: 'ok', server: server.name, url: server.url, oldIdentity: server.identity, newIdentity: status.identity, links });
-    return { server: server.name, oldIdentity: server.identity, newIdentity: status.identity, links, changed: true };
+    const { identity, links } = await verifyIdentityChange(answer.body, chainAnswer.status === 200 ? chainAnswer.body : null, server.identity, server.serverId, nonce, server.name);
+    await options.registry.repin(server.name, server.identity, identity);
+    await options.audit?.record({ action: 'server.accept-identity', outcome: 'ok', server: server.name, url: server.url, oldIdentity: server.identity, newIdentity: identity, links });
+    return { server: server.name, oldIdentity: server.identity, newIdentity: identity, links, changed: true };
   } catch (error) {
     await options.audit?.record({
-      action: 'server.accept-identity', outcome: 'error', server: server.name, url: server.url, oldIdentity: server.identity, presented: status.identity,
+      action: 'server.accept-identity', outcome: 'error', server: server.name, url: server.url, oldIdentity: server.identity, presented,
       code: isCustodianError(error) ? error.code : 'INTERNAL',
     });
     throw error;
