@@ -7,7 +7,7 @@ export { SERVER_NAME_PATTERN, ServerRegistry, type PinnedServer } from './server
 export { ReceiptLog, type StoredReceipt } from './receipts.js';
 export { DEFAULT_TIMEOUT_MS, callReceiver, normalizeReceiverUrl, parseTimeoutSeconds, type CallOptions, type Endpoint, type HttpAnswer, type ReceiverPath } from './transport.js';
 export { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
-export { fetchStatus, freshNonce, type CallReceiver, type ResultError } from './results.js';
+export { fetchStatus, freshNonce, probeReceiver, type CallReceiver, type ResultError } from './results.js';
 export { pushKeys, statusOf, type ContactOptions, type PrepareServer, type PushOptions, type PushResult, type StatusResult } from './push.js';
 export { lockServers, type LockOptions, type LockResult } from './lock.js';
 export { StatementLog, buildHandover, buildRevocation, deliverPending, type DeliveryResult, type Statement } from './statements.js';

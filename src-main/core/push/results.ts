@@ -4,7 +4,7 @@ import { CustodianError, isCustodianError, type ErrorCode } from '../errors.js';
 import { verifyStatus, type ReceiverStatus } from './messages.js';
 import type { PinnedServer } from './servers.js';
 import { callReceiver, type CallOptions, type Endpoint, type HttpAnswer, type ReceiverPath } from './transport.js';
-import { parseObject, protocolError } from './wire.js';
+import { parseObject, presentedIdentity, protocolError } from './wire.js';
 
 export type CallReceiver = (endpoint: Endpoint, path: ReceiverPath, body?: string, options?: CallOptions) => Promise<HttpAnswer>;
 
@@ -82,4 +82,15 @@ export function receiverRefusal(server: string, answer: HttpAnswer, what = 'the 
     ...(REFUSAL_HINTS[code] ? { hint: REFUSAL_HINTS[code] } : {}),
     details: { receiver_code: code },
   });
+}
+
+/**
+ * First contact (server add): the identity a receiver presents, with its status checked for self-consistency
+ * (signed by the key it presents) and freshness (the nonce). Pinning it is the officer's decision.
+ */
+export async function probeReceiver(endpoint: Endpoint, call: CallReceiver = callReceiver, timeoutMs?: number): Promise<ReceiverStatus> {
+  const nonce = freshNonce();
+  const answer = await call(endpoint, 'status', undefined, { query: { nonce }, ...(timeoutMs ? { timeoutMs } : {}) });
+  if (answer.status !== 200) throw protocolError('BAD_REQUEST', endpoint.name);
+  return verifyStatus(answer.body, presentedIdentity(answer.body) ?? 'unknown', undefined, endpoint.name, nonce);
 }
