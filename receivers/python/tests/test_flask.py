@@ -155,7 +155,7 @@ def test_example_configuration_needs_the_custodian_source_and_its_files(tmp_path
         receiver_from_environment({"ENCRYPTION_KEY_SOURCE": "custodian"})
     world = make_world()
     custodians = tmp_path / "custodians"
-    custodians.write_text(f"{next(iter(world.receiver._custodians))} alice\n")
+    custodians.write_text(f"{world.receiver.custodians[0].fingerprint} alice\n")
     receiver = receiver_from_environment({
         "ENCRYPTION_KEY_SOURCE": "custodian",
         "CUSTODIAN_IDENTITY_KEY": str(tmp_path / "id.pem"),
