@@ -9,6 +9,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { repoRoot } from '../support/protocol-vectors.js';
+import { nodeReceiverCommand, pythonReceiverCommand } from '../support/receivers.js';
 
 export interface Closable {
   url: string;
@@ -183,3 +185,70 @@ export function pinDirectly(home: string, server: { name: string; url: string; i
 
 /** A fingerprint no receiver has (for pins of hostile servers, which never get as far as a signature check). */
 export const SOME_FINGERPRINT = 'ed25519:_5UpyExPH1LXXwexErrkstZw4Xx0yTXFzwBADjOOKp8';
+
+export type ReceiverKind = 'node' | 'python';
+
+/**
+ * How to start each real receiver: the Node demo server, or the Python one from THIS checkout's
+ * receivers/python/src (the shared venv has an installed copy that may be older than the branch under test).
+ */
+export function receiverLaunch(kind: ReceiverKind): { command: string[]; env: Record<string, string> } {
+  if (kind === 'node') return { command: nodeReceiverCommand(), env: {} };
+  return { command: pythonReceiverCommand(), env: { PYTHONPATH: join(repoRoot(), 'receivers', 'python', 'src'), PYTHONDONTWRITEBYTECODE: '1' } };
+}
+
+/** GET {base}/status straight from a receiver (not through the CLI): its state as it really is. */
+export function receiverState(baseUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(`${baseUrl}/status`, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => {
+        try {
+          const token = (JSON.parse(text) as { status: string }).status;
+          resolve((JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { state: string }).state);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    }).on('error', reject).end();
+  });
+}
+
+/**
+ * Another client flooding GET {base}/status at `perSecond` until stopped (at most `maxMs`): the attack of issue
+ * 10 §5 that evicted the custodian's challenge. Returns how many requests were answered 200.
+ */
+export function startStatusFlood(baseUrl: string, perSecond = 100, maxMs = 10_000): { stop(): Promise<{ sent: number; answered: number }> } {
+  let sent = 0;
+  let answered = 0;
+  const inFlight = new Set<Promise<void>>();
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - started > maxMs) {
+      clearInterval(timer);
+      return;
+    }
+    sent += 1;
+    const one = new Promise<void>((resolve) => {
+      const req = request(`${baseUrl}/status`, { agent: false }, (res) => {
+        if (res.statusCode === 200) answered += 1;
+        res.resume();
+        res.on('end', resolve);
+        res.on('error', () => resolve());
+      });
+      req.setTimeout(5000, () => req.destroy());
+      req.on('error', () => resolve());
+      req.end();
+    });
+    inFlight.add(one);
+    void one.then(() => inFlight.delete(one));
+  }, 1000 / perSecond);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      return { sent, answered };
+    },
+  };
+}
