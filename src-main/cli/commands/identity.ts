@@ -82,11 +82,10 @@ export function registerIdentityCommands(program: Command, context: CommandConte
     .action(async (fingerprint: string, options: ContactFlags) => {
       const output = context.output();
       const signer = await custodianIdentity(context);
-      if (fingerprint === signer.fingerprint) {
-        output.note('warning: this revokes the identity you are using; afterwards these servers accept only other custodians.');
-      }
+      const self = fingerprint === signer.fingerprint;
+      if (self && !output.json) output.note('warning: this revokes the identity you are using; afterwards these servers accept only other custodians.');
       const outcome = await revokeIdentity(lifecycle(context, contactOptions(options)), signer, fingerprint);
-      output.result({ revoked: fingerprint, statement: statementView(outcome.statement), deliveries: outcome.deliveries });
+      output.result({ revoked: fingerprint, revokesSelf: self, statement: statementView(outcome.statement), deliveries: outcome.deliveries });
       output.line(`Revocation of ${fingerprint} signed (statement ${outcome.statement.id}).`);
       for (const line of deliveryLines(outcome.deliveries)) output.line(line);
       const waiting = waitingServers(outcome.statement);

@@ -51,8 +51,9 @@ export async function rotateIdentity(context: LifecycleContext, options: { label
   }
   const retired = await loadRetiredIdentity(context.secrets);
   if (retired && !options.forgetOld) {
-    const pending = (await context.statements.list()).find((s) => s.type === 'handover' && s.signer === retired.fingerprint && !allAcknowledged(s));
-    const waiting = pending ? Object.entries(pending.servers).filter(([, d]) => d.state !== 'acknowledged').map(([name]) => name) : [];
+    const pinnedNow = (await context.servers.list()).map((s) => s.name);
+    const pending = (await context.statements.list()).find((s) => s.type === 'handover' && s.signer === retired.fingerprint && !allAcknowledged(s, pinnedNow));
+    const waiting = pending ? Object.entries(pending.servers).filter(([name, d]) => d.state !== 'acknowledged' && pinnedNow.includes(name)).map(([name]) => name) : [];
     throw new CustodianError('INVALID_INPUT', `The previous hand-over (from ${retired.fingerprint}) is not acknowledged by every server yet${waiting.length ? ` (${waiting.join(', ')})` : ''}; nothing was changed.`, {
       hint: 'Reach those servers first (`custodian server lock` or `custodian push` deliver it), or rotate again with --forget-old to drop the old identity now.',
     });
@@ -78,7 +79,7 @@ export async function rotateIdentity(context: LifecycleContext, options: { label
     await context.audit?.record({ action: 'identity.rotate', outcome: 'ok', oldIdentity: old.fingerprint, newIdentity: fresh.fingerprint, label: options.label, statement: statement.id, servers: pinned.map((s) => s.name) });
     const deliveries = await deliverToAll(context, pinned);
     const settled = (await context.statements.list()).find((s) => s.id === statement.id) ?? statement;
-    const oldForgotten = Boolean(options.forgetOld) || allAcknowledged(settled);
+    const oldForgotten = Boolean(options.forgetOld) || allAcknowledged(settled, pinned.map((p) => p.name));
     if (oldForgotten) await forgetRetired(context, old.fingerprint, options.forgetOld ? 'forget-old' : 'acknowledged');
     return { statement: settled, deliveries, oldIdentity: old.fingerprint, newIdentity: fresh.fingerprint, oldForgotten };
   } finally {
@@ -142,7 +143,7 @@ export function prepareWithStatements(context: LifecycleContext, current: Custod
     const handover = statements.find((s) => s.type === 'handover' && s.signer === old.fingerprint && s.subject === current.fingerprint);
     if (!handover) return current;
     if (handover.servers[server.name] && !acknowledgedBy(handover, server.name)) return old;
-    if (allAcknowledged(handover)) await forgetRetired(context, old.fingerprint, 'acknowledged');
+    if (allAcknowledged(handover, (await context.servers.list()).map((p) => p.name))) await forgetRetired(context, old.fingerprint, 'acknowledged');
     return current;
   };
 }

@@ -80,9 +80,9 @@ export class StatementLog {
     });
   }
 
-  /** Statements this server has not acknowledged yet, oldest first. */
+  /** Statements still to send to this server (not acknowledged, not finally refused), oldest first. */
   async pendingFor(server: string): Promise<Statement[]> {
-    return (await this.list()).filter((s) => s.servers[server] !== undefined && s.servers[server]!.state !== 'acknowledged');
+    return (await this.list()).filter((s) => s.servers[server]?.state === 'pending');
   }
 }
 
@@ -95,6 +95,8 @@ export interface DeliveryResult {
   applied?: boolean;
   error?: ResultError;
 }
+
+const RETRYABLE = new Set(['STATEMENTS_DISABLED', 'UNKNOWN_CUSTODIAN', 'INTERNAL', 'REQUEST_TIMEOUT']);
 
 /** POSTs one statement to one server; 200 acknowledges it (applied or already applied). */
 export async function deliverStatement(server: PinnedServer, statement: Statement, call: CallReceiver, timeoutMs?: number): Promise<DeliveryResult> {
@@ -118,8 +120,10 @@ export async function deliverPending(server: PinnedServer, log: StatementLog, ca
     const at = (options.now ?? (() => new Date()))().toISOString();
     const receiverCode = result.error?.details?.['receiver_code'];
     if (result.ok) await log.setDelivery(statement.id, server.name, { state: 'acknowledged', at });
-    // A network failure leaves it pending; a refusal is kept with its code (and retried next time).
-    else if (typeof receiverCode === 'string') await log.setDelivery(statement.id, server.name, { state: 'refused', at, code: receiverCode });
+    // A refusal that cannot change by itself is final; anything else (no answer, statements not enabled yet, a
+    // custodian not authorized yet, a server error) stays pending and is sent again before the next push or lock.
+    else if (typeof receiverCode === 'string' && !RETRYABLE.has(receiverCode) && !receiverCode.startsWith('HTTP_5')) await log.setDelivery(statement.id, server.name, { state: 'refused', at, code: receiverCode });
+    else await log.setDelivery(statement.id, server.name, { state: 'pending', at, code: typeof receiverCode === 'string' ? receiverCode : result.error?.code ?? 'INTERNAL' });
     results.push(result);
   }
   return results;
@@ -129,6 +133,7 @@ export function acknowledgedBy(statement: Statement, server: string): boolean {
   return statement.servers[server]?.state === 'acknowledged';
 }
 
-export function allAcknowledged(statement: Statement): boolean {
-  return Object.values(statement.servers).every((d) => d.state === 'acknowledged');
+/** Every server that was to get it acknowledged it; with `pinned`, only servers still pinned count. */
+export function allAcknowledged(statement: Statement, pinned?: readonly string[]): boolean {
+  return Object.entries(statement.servers).every(([name, d]) => d.state === 'acknowledged' || (pinned !== undefined && !pinned.includes(name)));
 }
