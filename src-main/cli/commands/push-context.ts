@@ -49,8 +49,10 @@ export interface ContactFlags {
   concurrency?: string;
 }
 
-export const TIMEOUT_FLAG = ['--timeout <seconds>', 'overall deadline of each request to a receiver (connect, TLS, answer), 0.1-600', '10'] as const;
-export const CONCURRENCY_FLAG = ['--concurrency <n>', 'servers contacted at once, 1-256', String(DEFAULT_CONCURRENCY)] as const;
+// No commander defaults: the core's defaults apply when a flag is absent (and a command may give --timeout
+// another scope, e.g. a whole watch, without a default that would end it early).
+export const TIMEOUT_FLAG = ['--timeout <seconds>', 'overall deadline of each request to a receiver: connect, TLS and the whole answer (0.1-600, default 10)'] as const;
+export const CONCURRENCY_FLAG = ['--concurrency <n>', `servers contacted at once (1-256, default ${DEFAULT_CONCURRENCY})`] as const;
 
 export function contactOptions(flags: ContactFlags): { timeoutMs?: number; concurrency?: number } {
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
