@@ -47,11 +47,13 @@ before(async () => {
   const trickle = await startTricklingServer(3000, 30);
   const upgrade = await startInterimServer(SWITCHING_PROTOCOLS);
   const processing = await startInterimServer(PROCESSING);
-  servers.push(trickle, upgrade, processing);
+  const truncated = await startInterimServer('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\nConnection: close\r\n\r\n{"protocol":', { thenClose: true });
+  servers.push(trickle, upgrade, processing, truncated);
   const home = session.env['CUSTODIAN_HOME']!;
   pinDirectly(home, { name: 'trickle', url: trickle.url, identity: SOME_FINGERPRINT, serverId: 'trickle' });
   pinDirectly(home, { name: 'upgrade', url: upgrade.url, identity: SOME_FINGERPRINT, serverId: 'upgrade' });
   pinDirectly(home, { name: 'processing', url: processing.url, identity: SOME_FINGERPRINT, serverId: 'processing' });
+  pinDirectly(home, { name: 'truncated', url: truncated.url, identity: SOME_FINGERPRINT, serverId: 'truncated' });
 });
 
 after(async () => {
@@ -80,6 +82,12 @@ describe('one overall deadline per request', () => {
     const run = await custodian(['push', '--key', 'k', '--server', 'trickle', '--timeout', '2']);
     unreachable(run, /trickle {2}failed {2}\[SERVER_UNREACHABLE\].*within 2 s/);
     assert.ok(run.seconds < 8, `took ${run.seconds} s`);
+  });
+
+  test('an answer cut off before its announced length is SERVER_UNREACHABLE, not a parse of half an answer', async () => {
+    const run = await custodian(['server', 'status', 'truncated']);
+    unreachable(run, /\(connection lost/);
+    assert.ok(run.seconds < 5, `took ${run.seconds} s`);
   });
 
   test('--timeout is checked', async () => {

@@ -76,11 +76,14 @@ export async function startTricklingServer(everyMs = 3000, maxBytes = 40): Promi
   };
 }
 
-/** Answers every request with an interim or upgrade status line and then keeps the connection open, silent. */
-export async function startInterimServer(head: string): Promise<Closable> {
+/**
+ * Answers every request with `head` (an interim or upgrade status line, or the start of an answer) and then keeps
+ * the connection open, silent, or closes it (`thenClose`).
+ */
+export async function startInterimServer(head: string, options: { thenClose?: boolean } = {}): Promise<Closable> {
   const server = createTcpServer((socket) => {
     track(socket);
-    socket.once('data', () => socket.write(head));
+    socket.once('data', () => (options.thenClose ? socket.end(head) : socket.write(head)));
   });
   return listen(server);
 }

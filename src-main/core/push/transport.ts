@@ -102,7 +102,7 @@ export function callReceiver(endpoint: Endpoint, path: ReceiverPath, body?: stri
       });
       res.on('end', () => finish(null, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', () => finish(unreachable('connection lost')));
-      res.on('aborted', () => finish(unreachable('connection lost')));
+      res.on('close', () => { if (!res.complete) finish(unreachable('connection lost before the whole answer')); });
     });
     const deadline = setTimeout(() => finish(unreachable(`no complete answer within ${formatSeconds(timeoutMs)}`)), timeoutMs);
     req.on('information', (info: { statusCode: number }) => {
