@@ -14,7 +14,7 @@ import { PROTOCOL, isServerId } from './encoding.js';
 import { ReceiverConfigError } from './errors.js';
 import {
   checkIdentityHandovers, checkReceiverSettings, createReceiver, createReceiverHandover, hardenServer, loadIdentityKeyCredential,
-  loadOrCreateIdentityKey, openStatementsFile, readIdentityHandovers, receiverServerOptions, fingerprintOf, type Attempt,
+  loadOrCreateIdentityKey, openStatementsFile, readIdentityHandovers, receiverServerOptions, fingerprintOf, REQUEST_DEADLINE_MS, type Attempt,
 } from './index.js';
 import { ed25519PublicRaw } from './config-files.js';
 
@@ -184,7 +184,8 @@ export async function main(argv: string[]): Promise<void> {
   let server: Server;
   if (values['tls-cert'] && values['tls-key']) {
     const [cert, key] = await Promise.all([readFile(values['tls-cert']), readFile(values['tls-key'])]).catch(() => fail('INVALID_CONFIG', 'cannot read the TLS certificate or key'));
-    server = createHttpsServer({ ...receiverServerOptions(), cert, key }, receiver.handler);
+    // A TLS handshake gets the same 10 s as a request (Node's default is 120 s: room for slow clients).
+    server = createHttpsServer({ ...receiverServerOptions(), cert, key, handshakeTimeout: REQUEST_DEADLINE_MS }, receiver.handler);
   } else {
     server = createHttpServer(receiverServerOptions(), receiver.handler);
   }
