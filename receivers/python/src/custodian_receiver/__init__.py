@@ -21,7 +21,7 @@ from .errors import ConfigError, ReceiverLocked, Refusal
 from .fernet_keys import ReceiverFernet
 from .http_glue import DEFAULT_BASE_PATH, HttpResponse, handle_request
 from .key_id import is_key_id, key_id
-from .receiver import Answer, Attempt, BootState, LockEvent, Receiver, UnlockAttempt
+from .receiver import Answer, Attempt, BootState, LockEvent, Receiver, UnlockAttempt, UnlockEvent
 from .wire import PROTOCOL, fingerprint_of
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "ReceiverLocked",
     "Refusal",
     "UnlockAttempt",
+    "UnlockEvent",
     "fingerprint_of",
     "handle_request",
     "is_key_id",

@@ -18,6 +18,7 @@ import socket
 import ssl
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .cli_args import QuietParser
@@ -90,7 +91,8 @@ def attempt_line(attempt: Attempt) -> dict[str, Any]:
         return {"event": "unlock", "ok": True, "key_ids": list(attempt.key_ids), "custodian": attempt.custodian}
     if attempt.event == "lock":
         return {"event": "lock", "ok": True, "custodian": attempt.custodian, "boot_id": attempt.boot_id}
-    return {"event": "statement", "ok": True, "type": attempt.statement_type, "applied": attempt.applied, "custodian": attempt.custodian}
+    return {"event": "statement", "ok": True, "type": attempt.statement_type, "custodian": attempt.custodian, "subject": attempt.subject,
+            "applied": attempt.applied}
 
 
 def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ssl.SSLContext | None, int]:
@@ -131,17 +133,21 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
     return args, receiver, tls, port
 
 
-SUBCOMMANDS = {"rotate-identity": rotate_identity_main}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"rotate-identity": rotate_identity_main}
+
+# A service runs beside the HTTP receiver in the same process (the host agent): started with the receiver and a
+# JSON-line writer once the server listens, it returns its stop function, called after lock().
+Service = Callable[[Receiver, Callable[[dict[str, Any]], None]], Callable[[], None]]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, services: Sequence[Service] = ()) -> int:
     arguments = sys.argv[1:] if argv is None else argv
-    if arguments and arguments[0] in SUBCOMMANDS:
+    if arguments[:1] and arguments[0] in SUBCOMMANDS:
         return SUBCOMMANDS[arguments[0]](arguments[1:])
-    return serve_main(arguments)
+    return serve_main(arguments, services=services)
 
 
-def serve_main(argv: list[str]) -> int:
+def serve_main(argv: list[str], *, services: Sequence[Service] = ()) -> int:
     try:
         args, receiver, tls, port = _configure(argv)
         try:
@@ -155,6 +161,7 @@ def serve_main(argv: list[str]) -> int:
 
     output = _Output()
     receiver.add_listener(lambda attempt: output.line(attempt_line(attempt)))
+    stops = [start(receiver, output.line) for start in services]
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -174,6 +181,8 @@ def serve_main(argv: list[str]) -> int:
     server.shutdown()
     server.server_close()
     receiver.lock()
+    for stop_service in stops:
+        stop_service()
     return 0
 
 

@@ -18,6 +18,7 @@ from .wire import is_fingerprint
 
 _LINE = re.compile(r"(\S+)(?:\s+(.*))?")
 _MAX_IDENTITY_FILE_BYTES = 64 * 1024
+_CREDENTIAL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ def load_identity_key_credential(name: str, environ: Mapping[str, str] | None = 
     non-swappable, service-private memory file system. The key is never written in clear by anyone, and never
     created or written here: a missing credential is a configuration error."""
     environ = os.environ if environ is None else environ
-    if not name or "/" in name or "\0" in name or name in (".", ".."):
-        raise ConfigError("USAGE", "--identity-key-credential takes a credential name (a file name, no '/')")
+    if _CREDENTIAL_NAME.fullmatch(name) is None or name in (".", ".."):
+        raise ConfigError("INVALID_CONFIG", "the --identity-key-credential name must be a plain credential name (letters, digits, . _ -)")
     directory = environ.get(CREDENTIALS_DIRECTORY)
     if not directory:
         raise ConfigError(

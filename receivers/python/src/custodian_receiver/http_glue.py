@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from .errors import RefusalCode
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .receiver import Answer, Event, Receiver, refusal_answer
 from .signed_messages import is_json_media_type
@@ -94,7 +93,8 @@ def handle_request(
         return to_http(receiver.identity_handovers())
     if route == "metrics":
         body = receiver.metrics_text().encode("utf-8")
-        return HttpResponse(200, (("Content-Type", METRICS_CONTENT_TYPE), ("Cache-Control", "no-store"), ("Content-Length", str(len(body)))), body)
+        headers = (("Content-Type", METRICS_CONTENT_TYPE), ("Cache-Control", "no-store"), ("Content-Length", str(len(body))))
+        return HttpResponse(200, headers, body)
     assert event is not None
     return _signed_request(receiver, event, content_type, content_length, read)
 
@@ -108,7 +108,7 @@ def _signed_request(
     if not is_json_media_type(content_type):
         return to_http(submit(b"", content_type), close=True)
     if content_length is not None and content_length > MAX_BODY_BYTES:
-        return to_http(_refuse(receiver, event, "BODY_TOO_LARGE"), close=True)
+        return to_http(receiver.refuse(event, "BODY_TOO_LARGE"), close=True)
     body = bytearray()
     while len(body) <= MAX_BODY_BYTES:
         chunk = read(MAX_BODY_BYTES + 1 - len(body))
@@ -116,12 +116,8 @@ def _signed_request(
             break
         body += chunk
     if len(body) > MAX_BODY_BYTES:
-        return to_http(_refuse(receiver, event, "BODY_TOO_LARGE"), close=True)
+        return to_http(receiver.refuse(event, "BODY_TOO_LARGE"), close=True)
     return to_http(submit(bytes(body), content_type))
-
-
-def _refuse(receiver: Receiver, event: Event, code: RefusalCode) -> Answer:
-    return receiver.refuse(event, code)
 
 
 def to_http(answer: Answer, *, close: bool = False) -> HttpResponse:

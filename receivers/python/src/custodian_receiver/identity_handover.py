@@ -63,10 +63,12 @@ def parse_receiver_handover(token: str) -> ReceiverHandover:
     return ReceiverHandover(token, payload["server_id"], payload["old_identity"], payload["new_identity"], payload["issued_at"])
 
 
-def check_handover_chain(lines: list[str], server_id: str, identity: str, source: str = "the identity hand-overs") -> tuple[str, ...]:
-    """Each link signed by the previous key and naming this server, the last one leading to ``identity``: a
-    receiver refuses to start with a chain the custodian would refuse anyway. Blank lines are skipped; errors
-    name the line. Returns the links, oldest first."""
+def check_handover_chain(
+    lines: list[str], server_id: str, identity: str | None, source: str = "the identity hand-overs"
+) -> tuple[str, ...]:
+    """Each link signed by the previous key and naming this server, the last one leading to ``identity`` (not
+    checked when ``None``, before the key is loaded): a receiver refuses to start with a chain the custodian
+    would refuse anyway. Blank lines are skipped; errors name the line. Returns the links, oldest first."""
     previous: ReceiverHandover | None = None
     tokens: list[str] = []
     for number, raw in enumerate(lines, start=1):
@@ -83,7 +85,7 @@ def check_handover_chain(lines: list[str], server_id: str, identity: str, source
         if previous is not None and link.old_identity != previous.new_identity:
             raise ConfigError("INVALID_CONFIG", f"{source} line {number} does not continue the chain of the line before")
         previous = link
-    if previous is not None and previous.new_identity != identity:
+    if previous is not None and identity is not None and previous.new_identity != identity:
         raise ConfigError("INVALID_CONFIG", f"{source} do not lead to this receiver's identity key (is the new key in use?)")
     return tuple(tokens)
 

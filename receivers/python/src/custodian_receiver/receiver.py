@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Literal
@@ -76,6 +76,7 @@ class Attempt:
     boot_id: str | None = None
     event: Event = "unlock"
     statement_type: str | None = None  # "handover" or "revocation"
+    subject: str | None = None  # statements: the new custodian of a hand-over, the revoked one of a revocation
     applied: bool | None = None  # statements: False when it was already applied
 
 
@@ -91,6 +92,15 @@ class LockEvent:
     boot_id: str
     remote: bool
     custodian: str | None = None
+
+
+@dataclass(frozen=True)
+class UnlockEvent:
+    """The receiver was unlocked in boot ``boot_id`` with ``key_ids`` (current first) by ``custodian``."""
+
+    boot_id: str
+    key_ids: tuple[str, ...]
+    custodian: str
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,7 @@ class Receiver:
         self._unlocked_event = threading.Event()
         self._listeners: list[Callable[[Attempt], None]] = []
         self._lock_listeners: list[Callable[[LockEvent], None]] = []
+        self._unlock_listeners: list[Callable[[UnlockEvent], None]] = []
         self._metrics = Metrics()
         self._keys: list[SecretKey] = []
         self._installed_ids: tuple[str, ...] = ()
@@ -222,8 +233,10 @@ class Receiver:
         key_checks = list(key_checks)
         check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=custodians)
         handovers = read_handovers_file(identity_handovers_file) if identity_handovers_file is not None else []
+        check_handover_chain(handovers, server_id, None)  # all but the last link's target, which needs the key
         if custodian_statements_file is not None:
-            StatementsFile(custodian_statements_file).check()
+            statements = StatementsFile(custodian_statements_file)
+            replay_statements(CustodianRegistry(custodians), statements.read_lines(create=False), statements.path)
         if identity_key_credential is not None:
             identity_key = load_identity_key_credential(identity_key_credential)
         else:
@@ -287,34 +300,35 @@ class Receiver:
                 raise ReceiverLocked()
             return self._fernet
 
-    @contextlib.contextmanager
-    def borrow_keys(self) -> Iterator[tuple[tuple[str, memoryview], ...]]:
-        """The installed raw keys as ``(key_id, read-only memoryview)`` pairs, current first, valid inside the
-        ``with`` block only; raises ``ReceiverLocked`` while locked. For a host agent that hands the keys to
-        its workers: copy them into your own buffer and leave the block (it holds the receiver's lock, so a
-        lock waits for it, and the views are released at its end). Never turn them into ``str``."""
+    def copy_keys(self) -> list[SecretKey]:
+        """Copies of the installed keys, current first (ids in ``installed_key_ids``), each in its own
+        ``SecretKey`` that the caller MUST ``wipe()`` when done; raises ``ReceiverLocked`` while locked. For the
+        host agent, which hands the keys to the application's processes; an application in this process uses
+        ``get_fernet()``. Never turn them into ``str``."""
         with self._mutex:
             if not self._keys:
                 raise ReceiverLocked()
-            views = tuple((kid, memoryview(key.buffer).toreadonly()) for kid, key in zip(self._installed_ids, self._keys))
-            try:
-                yield views
-            finally:
-                for _kid, view in views:
-                    view.release()
+            return [SecretKey(key.buffer) for key in self._keys]
 
     def wait_unlocked(self, timeout: float | None = None) -> bool:
         """Blocks until the receiver is unlocked (or the timeout passes); returns whether it is."""
         return self._unlocked_event.wait(timeout)
 
-    def add_listener(self, listener: Callable[[Attempt], None]) -> None:
-        """Called after every signed request (unlock, lock, statement), accepted or refused; no key material."""
-        self._listeners.append(listener)
+    def add_listener(self, listener: Callable[[Attempt], None]) -> Callable[[], None]:
+        """Called after every signed request (unlock, lock, statement), accepted or refused; no key material.
+        Returns a function that removes the listener."""
+        return _subscribe(self._listeners, listener)
 
-    def on_lock(self, listener: Callable[[LockEvent], None]) -> None:
+    def on_lock(self, listener: Callable[[LockEvent], None]) -> Callable[[], None]:
         """Called after every lock, remote or local, once the keys are wiped (so ``get_fernet()`` already raises
-        ``ReceiverLocked``); a host agent uses it to cut its clients off at once."""
-        self._lock_listeners.append(listener)
+        ``ReceiverLocked``) and before a remote lock is answered; a host agent uses it to cut its clients off at
+        once. Returns a function that removes the listener."""
+        return _subscribe(self._lock_listeners, listener)
+
+    def on_unlock(self, listener: Callable[[UnlockEvent], None]) -> Callable[[], None]:
+        """Called after a push installed the keys, before it is answered (``copy_keys()`` works from here).
+        Returns a function that removes the listener."""
+        return _subscribe(self._unlock_listeners, listener)
 
     # ---- protocol -----------------------------------------------------------------------------------------
 
@@ -373,7 +387,9 @@ class Receiver:
         """``GET {base}/metrics`` (§12.7) in the Prometheus text format; nothing secret."""
         with self._mutex:
             unlocked, boot_time = self.state == "unlocked", self._boot_time
-        return self._metrics.render(server_id=self._server_id, identity=self._identity, protocol=PROTOCOL, unlocked=unlocked, boot_time=boot_time)
+        return self._metrics.render(
+            server_id=self._server_id, identity=self._identity, protocol=PROTOCOL, unlocked=unlocked, boot_time=boot_time
+        )
 
     def lock(self) -> None:
         """Wipes the installed keys, revokes the MultiFernet handed out, and starts a new boot."""
@@ -387,16 +403,18 @@ class Receiver:
     def _now(self) -> int:
         return int(self._clock())
 
-    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | None]]) -> Answer:
-        lock_event = None
+    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | UnlockEvent | None]]) -> Answer:
+        happened = None
         try:
-            answer, lock_event = run()
+            answer, happened = run()
         except Refusal as refusal:
             answer = refusal_answer(refusal.code, attempt=True, event=event)
         except Exception:  # a bug must not leak details or take the receiver down
             answer = refusal_answer("INTERNAL", attempt=True, event=event)
-        if lock_event is not None:
-            self._tell_lock(lock_event)
+        if isinstance(happened, LockEvent):
+            self._tell_lock(happened)
+        elif isinstance(happened, UnlockEvent):
+            _tell(self._unlock_listeners, happened)
         return self._notify(answer)
 
     def _notify(self, answer: Answer) -> Answer:
@@ -410,15 +428,11 @@ class Receiver:
                 self._metrics.count_lock()
             elif attempt.applied:
                 self._metrics.count_statement()
-            for listener in list(self._listeners):
-                with contextlib.suppress(Exception):  # a broken listener must not change the answer
-                    listener(attempt)
+            _tell(self._listeners, attempt)
         return answer
 
     def _tell_lock(self, event: LockEvent) -> None:
-        for listener in list(self._lock_listeners):
-            with contextlib.suppress(Exception):
-                listener(event)
+        _tell(self._lock_listeners, event)
 
     def _new_boot(self, boot: BootState | None) -> None:
         if self._challenges is not None:
@@ -469,7 +483,7 @@ class Receiver:
         self._challenges.spend(challenge, now)
         return now
 
-    def _check_and_install(self, body: bytes, content_type: str | None) -> tuple[Answer, None]:
+    def _check_and_install(self, body: bytes, content_type: str | None) -> tuple[Answer, UnlockEvent]:
         token = read_envelope(body, content_type, "request")  # 1-2
         jws = parse_signed(token, "custodian-unlock+jws")  # 3-7: shape, alg, typ, header, signature
         with self._mutex:
@@ -512,7 +526,7 @@ class Receiver:
             self._identity_key,
         )
         attempt = Attempt(ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id)
-        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), None
+        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), UnlockEvent(boot_id, request.key_ids, jws.signer)
 
     def _check_and_lock(self, body: bytes, content_type: str | None) -> tuple[Answer, LockEvent]:
         token = read_envelope(body, content_type, "request")
@@ -551,9 +565,31 @@ class Receiver:
             statement = outcome.statement
             name = self._registry.label_of(statement.signer)
         attempt = Attempt(
-            ok=True, custodian=statement.signer, custodian_name=name, event="statement", statement_type=statement.type, applied=outcome.applied
+            ok=True,
+            custodian=statement.signer,
+            custodian_name=name,
+            event="statement",
+            statement_type=statement.type,
+            subject=statement.subject,
+            applied=outcome.applied,
         )
         return Answer(200, {"protocol": PROTOCOL, "applied": outcome.applied}, attempt), None
+
+
+def _subscribe(listeners: list[Any], listener: Any) -> Callable[[], None]:
+    listeners.append(listener)
+
+    def remove() -> None:
+        with contextlib.suppress(ValueError):
+            listeners.remove(listener)
+
+    return remove
+
+
+def _tell(listeners: list[Any], event: object) -> None:
+    for listener in list(listeners):
+        with contextlib.suppress(Exception):  # a broken listener must not change the answer
+            listener(event)
 
 
 def _request_hash(token: str) -> str:

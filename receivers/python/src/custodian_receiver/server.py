@@ -75,6 +75,7 @@ class ReceiverHttpServer:
         self.base_path = base_path
         self.tls = tls
         self.metrics = metrics
+        self.max_connections = min(self.max_connections, _descriptor_budget())
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self._socket = socket.create_server(address, family=family, backlog=128)
         self._socket.setblocking(False)
@@ -90,10 +91,6 @@ class ReceiverHttpServer:
     @property
     def port(self) -> int:
         return int(self._socket.getsockname()[1])
-
-    @property
-    def open_connections(self) -> int:
-        return self._open
 
     def serve_forever(self) -> None:
         """Serves until ``shutdown()`` (from another thread)."""
@@ -166,6 +163,7 @@ class ReceiverHttpServer:
             reader, writer = await self._open_streams(connection)
             while await self._exchange(reader, writer):
                 pass
+            await _close_gracefully(writer)
         except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ssl.SSLError, _Timeout):
             pass  # a client that went away, stalled or failed its handshake is normal
         except asyncio.CancelledError:
@@ -174,7 +172,7 @@ class ReceiverHttpServer:
             sys.stderr.write(f"error [INTERNAL]: a connection failed: {type(error).__name__}\n")
         finally:
             if writer is not None:
-                writer.transport.abort()
+                writer.transport.abort()  # a no-op after a graceful close; otherwise nothing is left behind
             else:
                 connection.close()
             self._open -= 1
@@ -281,6 +279,13 @@ class ReceiverHttpServer:
                 discarded += len(chunk)
 
 
+async def _close_gracefully(writer: asyncio.StreamWriter) -> None:
+    """FIN (and TLS close_notify) after the last answer, waiting a moment for it to go out."""
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError, asyncio.TimeoutError):
+        await asyncio.wait_for(writer.wait_closed(), _LINGER_SECONDS)
+
+
 class _BufferedBody:
     def __init__(self, body: bytes) -> None:
         self._body = body
@@ -312,6 +317,17 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         if await reader.readexactly(2) != b"\r\n":
             raise BadHead()
     return bytes(body)
+
+
+def _descriptor_budget() -> int:
+    """Connections the process can hold open: its file descriptor limit minus a margin for everything else."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 1024
+    return 1024 if soft == resource.RLIM_INFINITY else max(16, soft - 64)
 
 
 def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -120,7 +120,9 @@ def parse_unlock_payload(data: bytes, signer: str) -> BoundRequest:
     )
     if not valid or payload["custodian"] != signer or sealed is None:
         raise Refusal("BAD_REQUEST")
-    return BoundRequest(payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], tuple(key_ids), sealed)
+    return BoundRequest(
+        payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], tuple(key_ids), sealed
+    )
 
 
 def parse_lock_payload(data: bytes, signer: str) -> BoundRequest:

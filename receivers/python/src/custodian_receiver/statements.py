@@ -92,15 +92,12 @@ class StatementsFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
 
-    def check(self) -> None:
-        """The permission checks of ``read_lines`` without creating anything (run before other files are made)."""
-        self._stat()
-
-    def read_lines(self) -> list[str]:
-        """The file's lines (created empty when missing)."""
+    def read_lines(self, *, create: bool = True) -> list[str]:
+        """The file's lines (created empty when missing, unless ``create`` is False)."""
         name = self.path
         if self._stat() is None:
-            self._create()
+            if create:
+                self._create()
             return []
         try:
             with open(name, encoding="ascii") as file:
@@ -121,7 +118,9 @@ class StatementsFile:
         if not stat.S_ISREG(info.st_mode):
             raise ConfigError("INVALID_CONFIG", f"the custodian statements file {name} is not a regular file")
         if info.st_mode & 0o077:
-            raise ConfigError("INSECURE_FILE", f"the custodian statements file {name} is accessible by group or others; run: chmod 600 {name}")
+            raise ConfigError(
+                "INSECURE_FILE", f"the custodian statements file {name} is accessible by group or others; run: chmod 600 {name}"
+            )
         if info.st_size > _MAX_STATEMENTS_FILE_BYTES:
             raise ConfigError("INVALID_CONFIG", f"the custodian statements file {name} is too large")
         return info
