@@ -40,7 +40,7 @@ export function registerIdentityCommands(program: Command, context: CommandConte
       output.result({ fingerprint, entry, pending: pending.map(statementView) });
       output.line(entry);
       // stdout stays exactly one line (it is appended to authorized-custodians files); the rest goes to stderr.
-      for (const statement of pending) output.note(`pending ${describe(statement)}: not acknowledged by ${waitingServers(statement).join(', ')}`);
+      for (const statement of pending) output.note(`${describe(statement)}: not acknowledged by ${waitingServers(statement).map((name) => whyWaiting(statement, name)).join(', ')}`);
     });
 
   identity
@@ -100,6 +100,13 @@ export function registerIdentityCommands(program: Command, context: CommandConte
 
 function waitingServers(statement: Statement): string[] {
   return Object.entries(statement.servers).filter(([, d]) => d.state !== 'acknowledged').map(([name]) => name);
+}
+
+/** "app-1" (will be sent again), "app-1 (refused: LAST_CUSTODIAN)" (final), "app-1 (STATEMENTS_DISABLED, will retry)". */
+function whyWaiting(statement: Statement, name: string): string {
+  const delivery = statement.servers[name]!;
+  if (delivery.state === 'refused') return `${name} (refused: ${delivery.code ?? 'unknown'})`;
+  return delivery.code ? `${name} (${delivery.code}, sent again before the next push or lock)` : name;
 }
 
 function describe(statement: Statement): string {
