@@ -8,6 +8,7 @@ import type { CommandContext } from '../main.js';
 import { cancelled, confirm } from './key-input.js';
 import { commandHelp as help } from '../io.js';
 import { audit, servers } from './push-context.js';
+import { registerServerWatch, watchStatus } from './server-watch.js';
 
 /** `custodian server add|list|remove|status`: receivers pinned by identity fingerprint. */
 export function registerServerCommands(program: Command, context: CommandContext): void {
@@ -101,12 +102,13 @@ export function registerServerCommands(program: Command, context: CommandContext
     .option('--watch', 'keep asking, print a line whenever a server changes (JSON lines with --json); stop with Ctrl-C')
     .option('--interval <seconds>', 'seconds between rounds with --watch', '2')
     .option('--until <state>', 'with --watch: exit 0 once every server is in this state (locked|unlocked)')
+    .option('--timeout <duration>', 'with --watch: give up after this long (90s, 5m) with exit status 9 (WATCH_TIMEOUT)')
     .addHelpText('after', help([
       'custodian server status',
       'custodian --json server status app-1          # {"state": "locked", "servers": [...]}',
-      'custodian server status --watch --until unlocked   # in a deploy script, after `custodian push`',
+      'custodian server status --watch --until unlocked --timeout 2m   # in a deploy script, after `custodian push`',
     ]))
-    .action(async (names: string[], options: { watch?: boolean; interval: string; until?: string }) => {
+    .action(async (names: string[], options: { watch?: boolean; interval: string; until?: string; timeout?: string }) => {
       const output = context.output();
       const registry = servers(context);
       const chosen = await registry.select(names, names.length === 0);
@@ -120,10 +122,10 @@ export function registerServerCommands(program: Command, context: CommandContext
         failIfAny(results);
         return;
       }
-      const interval = Number(options.interval);
-      if (!Number.isFinite(interval) || interval < 0.1) throw new CustodianError('USAGE', '--interval must be a number of seconds, at least 0.1.');
-      await watch(context, chosen, interval * 1000, options.until as 'locked' | 'unlocked' | undefined, output.json);
+      await watchStatus(context, chosen, options, statusLine);
     });
+
+  registerServerWatch(server, context, statusLine);
 }
 
 
@@ -149,28 +151,4 @@ function failIfAny(results: StatusResult[]): void {
   throw new CustodianError(only, `${failed.length} of ${results.length} server(s) did not answer with a valid status: ${failed.map((r) => r.server).join(', ')}.`, {
     hint: 'See the line of each server above for what went wrong.',
   });
-}
-
-async function watch(context: CommandContext, chosen: PinnedServer[], intervalMs: number, until: 'locked' | 'unlocked' | undefined, json: boolean): Promise<void> {
-  const last = new Map<string, string>();
-  let stopped = false;
-  const stop = () => { stopped = true; };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    while (!stopped) {
-      const results = await Promise.all(chosen.map(async (s): Promise<StatusResult> => (await statusOf([s]))[0]!));
-      for (const result of results) {
-        const signature = result.ok ? `${result.state}|${result.bootId}` : `error|${result.error?.code}`;
-        if (last.get(result.server) === signature) continue;
-        last.set(result.server, signature);
-        context.io.stdout.write(`${json ? JSON.stringify({ time: new Date().toISOString(), ...statusView(result) }) : `${new Date().toISOString()}  ${statusLine(result)}`}\n`);
-      }
-      if (until && results.every((r) => r.ok && r.state === until)) return;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
 }
