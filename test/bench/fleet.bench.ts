@@ -1,0 +1,148 @@
+// `npm run bench -- fleet`: push to a fleet of 1,000 receivers (issue 10 §6). One child process hosts the fleet
+// (test/bench/fleet-receivers-worker.ts: 1,000 real http listeners on loopback, each the Node receiver library's
+// ReceiverCore + createHandler); the fleet is pinned in a temp custodian home; the core's pushKeys (what
+// `custodian push --all` runs) unlocks all of them with receipts and audit entries written to that home.
+//   1. two rounds with every receiver healthy: wall time (goal < 3 s), failures (must be 0);
+//   2. a round with 10 % of the fleet degraded (half answer 5 s late, half closed ports): how much later the
+//      healthy 90 % finish (goal: at most 1 s later than in the healthy round), both when each one's answer
+//      arrived (timed around every request) and when its result was recorded (the audit entry's time).
+// FLEET_SIZE=N changes the size (default 1000). Bounded: the run stops after 300 s whatever happens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { FileAuditLog } from '../../src-main/core/audit.js';
+import { keyId } from '../../src-main/core/crypto/index.js';
+import { AuditTail } from '../../src-main/core/monitor/index.js';
+import {
+  ReceiptLog, ServerRegistry, callReceiver, fingerprintOf, pushKeys, type CallReceiver, type CustodianSigner, type PushResult,
+} from '../../src-main/core/push/index.js';
+
+const SIZE = Number(process.env['FLEET_SIZE'] ?? 1000);
+const DEGRADED = Math.round(SIZE / 10);
+const SLOW = Math.floor(DEGRADED / 2);
+const DOWN = DEGRADED - SLOW;
+const SLOW_MS = 5000;
+
+let phase = 'starting the fleet';
+let child: ChildProcess | undefined = undefined;
+const home = mkdtempSync(join(tmpdir(), 'custodian-fleet-'));
+function stop(reason: string): never {
+  process.stderr.write(`fleet benchmark stopped: ${reason} (phase: ${phase})\n`);
+  child?.kill('SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+  process.exit(1);
+}
+const watchdog = setTimeout(() => stop('no result within 300 s'), 300_000);
+
+const signerKey = generateKeyPairSync('ed25519').privateKey;
+const signerRaw = Buffer.from(createPublicKey(signerKey).export({ format: 'jwk' }).x as string, 'base64url');
+const signer: CustodianSigner = { privateKey: signerKey, publicRaw: signerRaw, fingerprint: fingerprintOf(signerRaw) };
+const dataKey = randomBytes(32);
+
+const fleet = spawn(process.execPath, [fileURLToPath(new URL('./fleet-receivers-worker.js', import.meta.url)), String(SIZE), signer.fingerprint, keyId(dataKey)], { stdio: ['pipe', 'pipe', 'inherit'] });
+let finished = false;
+child = fleet;
+fleet.on('exit', (code, signal) => { if (!finished) stop(`the fleet process exited (${signal ?? code})`); });
+const lines = createInterface({ input: fleet.stdout });
+const queue: string[] = [];
+const waiting: ((line: string) => void)[] = [];
+lines.on('line', (line) => { const w = waiting.shift(); if (w) w(line); else queue.push(line); });
+const next = () => new Promise<Record<string, unknown>>((resolve) => {
+  const take = (line: string) => resolve(JSON.parse(line) as Record<string, unknown>);
+  const queued = queue.shift();
+  if (queued !== undefined) take(queued); else waiting.push(take);
+});
+const send = (command: string) => { fleet.stdin.write(`${command}\n`); return next(); };
+
+const openFiles = () => readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))?.replace(/\s+/g, ' ').trim() ?? '?';
+const fds = () => readdirSync('/proc/self/fd').length;
+const quantile = (values: number[], q: number) => { const s = [...values].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : Number.NaN; };
+const ms = (v: number) => `${v.toFixed(0)} ms`;
+
+interface Round { wall: number; results: PushResult[]; answered: Map<string, number>; recorded: Map<string, number>; fleetCpu: number; ownCpu: number; fleetFds: number; ownFds: number }
+
+try {
+  const started = performance.now();
+  const { receivers } = await next() as { receivers: { url: string; identity: string; serverId: string }[] };
+  const fleetStart = performance.now() - started;
+  // Pinned as `custodian server add` would, written at once (1,000 adds would rewrite servers.json 1,000 times).
+  writeFileSync(join(home, 'servers.json'), JSON.stringify({ version: 1, servers: receivers.map((r) => ({ name: r.serverId, url: r.url, identity: r.identity, serverId: r.serverId, added: new Date().toISOString() })) }), { mode: 0o600 });
+  const servers = await new ServerRegistry(home).select([], true);
+  const audit = new FileAuditLog(home);
+  const receipts = new ReceiptLog(home);
+  let peakOwnFds = 0;
+
+  const round = async (label: string): Promise<Round> => {
+    phase = label;
+    watchdog.refresh();
+    const answered = new Map<string, number>();
+    const tail = await AuditTail.atEnd(audit.path);
+    const cpuBefore = (await send('cpu'))['cpu'] as number;
+    const ownBefore = process.cpuUsage();
+    const t0 = performance.now();
+    const epoch0 = Date.now();
+    // Times every request: a server's answer time is when its last request (status or unlock) ended.
+    const call: CallReceiver = async (...args: Parameters<CallReceiver>) => {
+      try {
+        return await callReceiver(...args);
+      } finally {
+        answered.set(args[0].name, performance.now() - t0);
+        peakOwnFds = Math.max(peakOwnFds, fds());
+      }
+    };
+    const results = await pushKeys({ servers, keys: [dataKey], signer, receipts, audit, call });
+    const wall = performance.now() - t0;
+    const own = process.cpuUsage(ownBefore);
+    const after = await send('cpu');
+    const recorded = new Map<string, number>();
+    for (const entry of await tail.next()) if (entry.action === 'push' && typeof entry['server'] === 'string') recorded.set(entry['server'], Date.parse(String(entry.time)) - epoch0);
+    return { wall, results, answered, recorded, fleetCpu: ((after['cpu'] as number) - cpuBefore) / 1000, ownCpu: (own.user + own.system) / 1000, fleetFds: after['fds'] as number, ownFds: peakOwnFds };
+  };
+
+  const healthy: Round[] = [];
+  for (const label of ['healthy round 1 (warm-up)', 'healthy round 2']) {
+    const r = await round(label);
+    const failures = r.results.filter((x) => x.outcome !== 'unlocked');
+    if (failures.length > 0) throw new Error(`${label}: ${failures.length} failures, e.g. ${JSON.stringify(failures[0])}`);
+    healthy.push(r);
+    await send('lock');
+  }
+  const { slow, down } = await send(`degrade ${SLOW} ${DOWN} ${SLOW_MS}`) as { slow: string[]; down: string[] };
+  const degraded = await round('degraded round');
+  const bad = new Set([...slow, ...down]);
+  const base = healthy[1]!;
+  const healthyNames = servers.map((s) => s.name).filter((n) => !bad.has(n));
+  const pick = (m: Map<string, number>, names: string[]) => names.map((n) => m.get(n) ?? Number.NaN);
+  const degradedOutcomes = new Map<string, number>();
+  for (const r of degraded.results) degradedOutcomes.set(`${bad.has(r.server) ? (slow.includes(r.server) ? 'slow' : 'down') : 'healthy'} ${r.outcome}${r.error ? ` ${r.error.code}` : ''}`, (degradedOutcomes.get(`${bad.has(r.server) ? (slow.includes(r.server) ? 'slow' : 'down') : 'healthy'} ${r.outcome}${r.error ? ` ${r.error.code}` : ''}`) ?? 0) + 1);
+
+  const answeredBase = pick(base.answered, healthyNames);
+  const answeredDeg = pick(degraded.answered, healthyNames);
+  const recordedBase = pick(base.recorded, healthyNames);
+  const recordedDeg = pick(degraded.recorded, healthyNames);
+  const answerDelay = quantile(answeredDeg, 1) - quantile(answeredBase, 1);
+  const recordDelay = quantile(recordedDeg, 1) - quantile(recordedBase, 1);
+  const out = [
+    `machine: ${cpus().length} cores, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}; ${openFiles()} (bench process)`,
+    `fleet: ${SIZE} receivers in one process (ReceiverCore + createHandler, one http server each on 127.0.0.1:0), started in ${ms(fleetStart)}`,
+    ...healthy.map((r, i) => `healthy round ${i + 1}: wall ${ms(r.wall)} (goal < 3000 ms: ${r.wall < 3000 ? 'MET' : 'MISSED'}), failures 0; custodian CPU ${ms(r.ownCpu)}, fleet CPU ${ms(r.fleetCpu)} (${(r.fleetCpu / SIZE).toFixed(2)} ms per unlock); open fds: fleet ${r.fleetFds}, custodian peak ${r.ownFds}`),
+    `  per-server answer time (healthy round 2): p50 ${ms(quantile(answeredBase, 0.5))}, p99 ${ms(quantile(answeredBase, 0.99))}, max ${ms(quantile(answeredBase, 1))}; recorded (audit time): p50 ${ms(quantile(recordedBase, 0.5))}, max ${ms(quantile(recordedBase, 1))}`,
+    `degraded round (${SLOW} answer ${SLOW_MS} ms late, ${DOWN} closed ports): wall ${ms(degraded.wall)}; outcomes ${[...degradedOutcomes].map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+    `  healthy ${healthyNames.length}, answer time: p50 ${ms(quantile(answeredDeg, 0.5))}, p99 ${ms(quantile(answeredDeg, 0.99))}, max ${ms(quantile(answeredDeg, 1))} -> delay of the last healthy answer vs the healthy round: ${ms(answerDelay)} (goal <= 1000 ms: ${answerDelay <= 1000 ? 'MET' : 'MISSED'})`,
+    `  healthy ${healthyNames.length}, recorded (audit entry time): p50 ${ms(quantile(recordedDeg, 0.5))}, max ${ms(quantile(recordedDeg, 1))} -> delay vs the healthy round: ${ms(recordDelay)} (goal <= 1000 ms: ${recordDelay <= 1000 ? 'MET' : 'MISSED'})`,
+    `  custodian CPU ${ms(degraded.ownCpu)}, fleet CPU ${ms(degraded.fleetCpu)}; open fds: fleet ${degraded.fleetFds}, custodian peak ${degraded.ownFds}`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+} catch (error) {
+  stop(error instanceof Error ? error.message : String(error));
+} finally {
+  finished = true;
+  clearTimeout(watchdog);
+  fleet.kill();
+  rmSync(home, { recursive: true, force: true });
+}
