@@ -18,6 +18,20 @@ const [countText, custodian, keyCheck] = process.argv.slice(2);
 const count = Number(countText);
 if (!Number.isInteger(count) || count < 1 || count > 5000) throw new Error('COUNT must be 1..5000');
 
+/**
+ * createHandler(core, options, onAnswer): revision 2 takes `{ basePath }`, revision 1 took the base path string.
+ * Both are accepted while issue 10's branches are merged (the old one throws a TypeError on an object).
+ */
+function handlerFor(core: ReceiverCore): RequestHandler {
+  const make = createHandler as unknown as (core: ReceiverCore, options: unknown, onAnswer: () => void) => RequestHandler;
+  try {
+    return make(core, { basePath: '/custodian' }, () => undefined);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return make(core, '/custodian', () => undefined);
+  }
+}
+
 interface Member { core: ReceiverCore; server: Server; slowMs: number }
 const members: Member[] = [];
 const listed: { url: string; identity: string; serverId: string }[] = [];
@@ -29,7 +43,7 @@ for (let i = 0; i < count; i++) {
     authorizedCustodians: [custodian!],
     keyChecks: [keyCheck!],
   });
-  const handler: RequestHandler = createHandler(core, '/custodian', () => undefined);
+  const handler = handlerFor(core);
   const member: Member = { core, server: createServer(), slowMs: 0 };
   member.server.on('request', (request, response) => {
     if (member.slowMs > 0) setTimeout(() => handler(request, response), member.slowMs);
