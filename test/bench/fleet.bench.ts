@@ -6,7 +6,7 @@
 //   2. a round with 10 % of the fleet degraded (half answer 5 s late, half closed ports): how much later the
 //      healthy 90 % finish (goal: at most 1 s later than in the healthy round), both when each one's answer
 //      arrived (timed around every request) and when its result was recorded (the audit entry's time).
-// FLEET_SIZE=N changes the size (default 1000). Bounded: the run stops after 300 s whatever happens.
+// FLEET_SIZE=N changes the size (default 1000); FLEET_RECEIPTS=0 leaves out the receipt log (to see its cost). Bounded: the run stops after 300 s whatever happens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ try {
   writeFileSync(join(home, 'servers.json'), JSON.stringify({ version: 1, servers: receivers.map((r) => ({ name: r.serverId, url: r.url, identity: r.identity, serverId: r.serverId, added: new Date().toISOString() })) }), { mode: 0o600 });
   const servers = await new ServerRegistry(home).select([], true);
   const audit = new FileAuditLog(home);
-  const receipts = new ReceiptLog(home);
+  const receipts = process.env['FLEET_RECEIPTS'] === '0' ? undefined : new ReceiptLog(home);
   let peakOwnFds = 0;
 
   const round = async (label: string, targets = servers): Promise<Round> => {
@@ -96,7 +96,7 @@ try {
         peakOwnFds = Math.max(peakOwnFds, fds());
       }
     };
-    const results = await pushKeys({ servers: targets, keys: [dataKey], signer, receipts, audit, call });
+    const results = await pushKeys({ servers: targets, keys: [dataKey], signer, ...(receipts ? { receipts } : {}), audit, call });
     const wall = performance.now() - t0;
     const own = process.cpuUsage(ownBefore);
     const after = await send('cpu');
@@ -150,7 +150,7 @@ try {
   const baseAnswers = pick(base.answered, servers.map((s) => s.name));
   const out = [
     `machine: ${cpus().length} cores, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}; ${openFiles()} (bench process)`,
-    `fleet: ${SIZE} receivers in one process (ReceiverCore + createHandler, one http server each on 127.0.0.1:0), started in ${ms(fleetStart)}`,
+    `fleet: ${SIZE} receivers in one process (ReceiverCore + createHandler, one http server each on 127.0.0.1:0), started in ${ms(fleetStart)}; receipts ${receipts ? 'recorded' : 'NOT recorded (FLEET_RECEIPTS=0)'}`,
     ...healthy.map((r, i) => `healthy round ${i + 1}: wall ${ms(r.wall)} (goal < 3000 ms: ${r.wall < 3000 ? 'MET' : 'MISSED'}), failures 0; custodian CPU ${ms(r.ownCpu)}, fleet CPU ${ms(r.fleetCpu)} (${(r.fleetCpu / SIZE).toFixed(2)} ms per unlock); open fds: fleet ${r.fleetFds}, custodian peak ${r.ownFds}`),
     `  per-server answer time (healthy round 2): p50 ${ms(median(baseAnswers))}, p99 ${ms(quantile(baseAnswers, 0.99))}, max ${ms(quantile(baseAnswers, 1))}`,
     `degraded (${SLOW} answer ${SLOW_MS} ms late, ${DOWN} closed ports), ${DEGRADED_PAIRS} pairs of rounds:`,
