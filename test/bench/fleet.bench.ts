@@ -40,6 +40,12 @@ function stop(reason: string): never {
 }
 const watchdog = setTimeout(() => stop('no result within 300 s'), 300_000);
 
+// Every receiver is a listening socket plus, while a push runs, an accepted connection: the fleet process needs
+// about 2 x SIZE descriptors (the custodian about SIZE without a concurrency bound). Say so instead of failing
+// with EMFILE halfway.
+const softLimit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
+if (softLimit < 2 * SIZE + 100) stop(`the open-files limit is ${softLimit}; ${SIZE} receivers need about ${2 * SIZE + 100}: run \`ulimit -n ${Math.max(4096, 2 * SIZE + 100)}\` first`);
+
 const signerKey = generateKeyPairSync('ed25519').privateKey;
 const signerRaw = Buffer.from(createPublicKey(signerKey).export({ format: 'jwk' }).x as string, 'base64url');
 const signer: CustodianSigner = { privateKey: signerKey, publicRaw: signerRaw, fingerprint: fingerprintOf(signerRaw) };
