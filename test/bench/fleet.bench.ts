@@ -144,7 +144,7 @@ try {
     return [...count].map(([k, v]) => `${k}: ${v}`).join(', ');
   };
   if (degraded.some((r) => r.results.some((x) => kindOf(x.server) === 'healthy' && x.outcome !== 'unlocked'))) throw new Error('a healthy server was not unlocked in a degraded round');
-  const median = (values: number[]) => quantile(values, 0.5);
+  const median = (values: number[]) => { const v = [...values].sort((a, b) => a - b); const m = Math.floor(v.length / 2); return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2; };
   const lastHealthy = (r: Round) => quantile(pick(r.answered, healthyNames), 1);
   const answerDelays = degraded.map((r, i) => lastHealthy(r) - lastHealthy(alone[i]!));
   const answerDelay = median(answerDelays);
