@@ -9,11 +9,10 @@ import {
   AuditTail, HOOK_TIMEOUT_MS, checkProgram, formatDuration, parseDuration, splitCommand, watchServers,
   type HookEventName, type MonitorEvent,
 } from '../../core/monitor/index.js';
-import { callReceiver, statusOf, type PinnedServer, type StatusResult } from '../../core/push/index.js';
-import { DEFAULT_TIMEOUT_MS } from '../../core/push/transport.js';
+import { DEFAULT_TIMEOUT_MS, statusOf, type PinnedServer, type StatusResult } from '../../core/push/index.js';
 import { commandHelp as help } from '../io.js';
 import type { CommandContext } from '../main.js';
-import { audit, servers } from './push-context.js';
+import { CONCURRENCY_FLAG, audit, contactOptions, servers } from './push-context.js';
 
 type StatusLine = (result: StatusResult) => string;
 
@@ -26,6 +25,7 @@ interface WatchFlags {
   onUnreachable?: string;
   interval: string;
   timeout?: string;
+  concurrency?: string;
 }
 
 /** Registers `custodian server watch` on the `server` command group. */
@@ -40,6 +40,7 @@ export function registerServerWatch(server: Command, context: CommandContext, st
     .option('--on-unreachable <cmd>', 'run CMD when a server stops giving a valid signed status (down, or another identity answers)')
     .option('--interval <seconds>', 'seconds between rounds', '10')
     .option('--timeout <duration>', 'end the watch after this long (90s, 5m, 1h) with exit status 9 (WATCH_TIMEOUT)')
+    .option(...CONCURRENCY_FLAG)
     .addHelpText('after', help([
       'custodian server watch --all --on-locked \'notify-send "Server locked"\'',
       'custodian server watch app-1 app-2 --on-locked \'sh -c "echo $CUSTODIAN_SERVER locked | mail -s custodian oncall@example.org"\'',
@@ -72,7 +73,7 @@ export function registerServerWatch(server: Command, context: CommandContext, st
       const tail = await AuditTail.atEnd(audit(context).path);
       output.note(`Watching ${chosen.length} server(s) every ${flags.interval} s${timeoutMs ? ` for ${formatDuration(timeoutMs)}` : ''}; hooks: ${Object.keys(hooks).map((e) => HOOK_FLAGS[e as HookEventName]).join(', ') || 'none'}. Ctrl-C stops.`);
       await withStopSignal((signal) => watchServers({
-        servers: chosen, probe: probe(chosen), intervalMs, ...(timeoutMs ? { timeoutMs } : {}), hooks,
+        servers: chosen, probe: probe(chosen, flags.concurrency), intervalMs, ...(timeoutMs ? { timeoutMs } : {}), hooks,
         environment: context.io.env, auditEntries: () => tail.next(), signal,
         report: (event) => printEvent(context, output.json, event, statusLine),
       }));
@@ -81,13 +82,13 @@ export function registerServerWatch(server: Command, context: CommandContext, st
 
 /** `custodian server status --watch [--until STATE] [--timeout D]`: prints a line whenever a server changes. */
 export async function watchStatus(
-  context: CommandContext, chosen: PinnedServer[], flags: { interval: string; until?: string; timeout?: string }, statusLine: StatusLine,
+  context: CommandContext, chosen: PinnedServer[], flags: { interval: string; until?: string; timeout?: string; concurrency?: string }, statusLine: StatusLine,
 ): Promise<void> {
   const intervalMs = parseInterval(flags.interval);
   const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
   const json = context.output().json;
   await withStopSignal((signal) => watchServers({
-    servers: chosen, probe: probe(chosen), intervalMs, ...(timeoutMs ? { timeoutMs } : {}),
+    servers: chosen, probe: probe(chosen, flags.concurrency), intervalMs, ...(timeoutMs ? { timeoutMs } : {}),
     ...(flags.until ? { until: flags.until as 'locked' | 'unlocked' } : {}), signal,
     report: (event) => {
       if (event.kind !== 'status') return;
@@ -102,11 +103,13 @@ function parseInterval(text: string): number {
   return interval * 1000;
 }
 
-/** Statuses of the chosen servers; with a --timeout, no request outlives it. */
-function probe(chosen: PinnedServer[]): (remainingMs: number | undefined) => Promise<StatusResult[]> {
-  return (remainingMs) => statusOf(chosen, remainingMs === undefined
-    ? callReceiver
-    : (endpoint, path, body) => callReceiver(endpoint, path, body, Math.min(DEFAULT_TIMEOUT_MS, remainingMs)));
+/** Statuses of the chosen servers (at most --concurrency at once); with a --timeout, no request outlives it. */
+function probe(chosen: PinnedServer[], concurrencyText: string | undefined): (remainingMs: number | undefined) => Promise<StatusResult[]> {
+  const { concurrency } = contactOptions(concurrencyText === undefined ? {} : { concurrency: concurrencyText });
+  return (remainingMs) => statusOf(chosen, undefined, {
+    ...(concurrency ? { concurrency } : {}),
+    ...(remainingMs === undefined ? {} : { timeoutMs: Math.min(DEFAULT_TIMEOUT_MS, remainingMs) }),
+  });
 }
 
 /** Ctrl-C and SIGTERM end the watch after the current round (status 0), as a service manager expects. */
