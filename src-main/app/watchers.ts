@@ -12,6 +12,7 @@
  * Everything it touches is injected (probes, notify, badge, clock), so unit tests drive it with a fake clock.
  */
 import type { ErrorView, ServerStatusView, VaultNodeView, WatchEvent, WatchState } from '../../src-shared/contract.js';
+import { StateTurns } from '../core/monitor/turns.js';
 import { toErrorView } from './dispatch.js';
 
 export interface WatchClock {
@@ -56,9 +57,9 @@ export class Watchers {
   private serversError: ErrorView | undefined;
   private vault: WatchState['vault'] = [];
   private history: WatchEvent[] = [];
-  /** Last state seen per server name / per "profile addr" node. */
-  private readonly seenServers = new Map<string, 'locked' | 'unlocked'>();
-  private readonly seenNodes = new Map<string, 'sealed' | 'unsealed'>();
+  /** Last state seen per server name / per "profile addr" node: the "turns" rule of the core (also `custodian server watch`). */
+  private readonly seenServers = new StateTurns<'locked' | 'unlocked'>();
+  private readonly seenNodes = new StateTurns<'sealed' | 'unsealed'>();
   private lastBadge: number | undefined;
 
   constructor(private readonly deps: WatcherDeps) {
@@ -142,10 +143,9 @@ export class Watchers {
     }
     for (const status of statuses) {
       if (!status.reachable || !status.state) continue;
-      const before = this.seenServers.get(status.name);
-      this.seenServers.set(status.name, status.state);
-      if (before === status.state || before === undefined) continue;
-      if (status.state === 'locked') {
+      const turned = this.seenServers.see(status.name, status.state);
+      if (turned === undefined) continue;
+      if (turned === 'locked') {
         const message = `${status.name} is locked: it restarted and waits for its data key.`;
         this.record({ kind: 'server-locked', subject: status.name, message });
         this.deps.notify('Server locked', message);
@@ -153,9 +153,7 @@ export class Watchers {
         this.record({ kind: 'server-unlocked', subject: status.name, message: `${status.name} is unlocked.` });
       }
     }
-    for (const name of [...this.seenServers.keys()]) {
-      if (!statuses.some((s) => s.name === name)) this.seenServers.delete(name);
-    }
+    this.seenServers.retain(statuses.map((s) => s.name));
     return { statuses };
   }
 
@@ -181,9 +179,7 @@ export class Watchers {
     if (!node.reachable || node.sealed === undefined || node.initialized === false) return;
     const key = `${profile} ${node.addr}`;
     const now = node.sealed ? 'sealed' : 'unsealed';
-    const before = this.seenNodes.get(key);
-    this.seenNodes.set(key, now);
-    if (before === now || before === undefined) return;
+    if (this.seenNodes.see(key, now) === undefined) return;
     if (now === 'sealed') {
       const message = `${node.addr} (${profile}) is sealed: it needs its unseal shares.`;
       this.record({ kind: 'node-sealed', subject: node.addr, profile, message });

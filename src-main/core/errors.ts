@@ -61,7 +61,9 @@ export type ErrorCode =
   | 'PRESENCE_REQUIRED'
   // desktop app
   | 'FORBIDDEN_SENDER'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // monitoring
+  | 'WATCH_TIMEOUT';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -74,6 +76,7 @@ export const EXIT_STATUS = {
   vault: 6,
   server: 7,
   data: 8,
+  timeout: 9,
 } as const;
 
 const exitByCode: Record<ErrorCode, number> = {
@@ -125,6 +128,7 @@ const exitByCode: Record<ErrorCode, number> = {
   PRESENCE_REQUIRED: EXIT_STATUS.usage,
   FORBIDDEN_SENDER: EXIT_STATUS.usage,
   INTERNAL: EXIT_STATUS.failure,
+  WATCH_TIMEOUT: EXIT_STATUS.timeout,
 };
 
 export class CustodianError extends Error {

@@ -10,6 +10,7 @@ import { commandHelp as help } from '../io.js';
 import { CONCURRENCY_FLAG, TIMEOUT_FLAG, audit, contactOptions, servers, type ContactFlags } from './push-context.js';
 import { registerServerIdentityCommands } from './server-identity.js';
 import { registerServerLockCommands } from './server-lock.js';
+import { registerServerWatch, watchStatus } from './server-watch.js';
 
 /** `custodian server add|list|remove|status|lock|accept-identity`: receivers pinned by identity fingerprint. */
 export function registerServerCommands(program: Command, context: CommandContext): void {
@@ -102,12 +103,12 @@ export function registerServerCommands(program: Command, context: CommandContext
     .option('--watch', 'keep asking, print a line whenever a server changes (JSON lines with --json); stop with Ctrl-C')
     .option('--interval <seconds>', 'seconds between rounds with --watch', '2')
     .option('--until <state>', 'with --watch: exit 0 once every server is in this state (locked|unlocked)')
-    .option(...TIMEOUT_FLAG)
+    .option('--timeout <duration>', 'deadline of each request (seconds, default 10); with --watch: give up after this long (90s, 5m) with exit status 9 (WATCH_TIMEOUT)')
     .option(...CONCURRENCY_FLAG)
     .addHelpText('after', help([
       'custodian server status',
       'custodian --json server status app-1          # {"state": "locked", "servers": [...]}',
-      'custodian server status --watch --until unlocked   # in a deploy script, after `custodian push`',
+      'custodian server status --watch --until unlocked --timeout 2m   # in a deploy script, after `custodian push`',
     ], 'Every request carries a fresh nonce that the signed answer must echo: a replayed answer is STALE_STATUS, never a state.'))
     .action(async (names: string[], options: { watch?: boolean; interval: string; until?: string } & ContactFlags) => {
       const output = context.output();
@@ -116,21 +117,19 @@ export function registerServerCommands(program: Command, context: CommandContext
       if (options.until !== undefined && options.until !== 'locked' && options.until !== 'unlocked') {
         throw new CustodianError('USAGE', '--until takes "locked" or "unlocked".');
       }
-      const contact = contactOptions(options);
       if (!options.watch) {
-        const results = await statusOf(chosen, undefined, contact);
+        const results = await statusOf(chosen, undefined, contactOptions(options));
         output.result({ ...(results.length === 1 ? { state: results[0]!.state ?? null } : {}), servers: results.map(statusView) });
         for (const result of results) output.line(statusLine(result));
         failIfAny(results);
         return;
       }
-      const interval = Number(options.interval);
-      if (!Number.isFinite(interval) || interval < 0.1) throw new CustodianError('USAGE', '--interval must be a number of seconds, at least 0.1.');
-      await watch(context, chosen, interval * 1000, options.until as 'locked' | 'unlocked' | undefined, output.json, contact);
+      await watchStatus(context, chosen, options, statusLine);
     });
 
   registerServerLockCommands(server, context);
   registerServerIdentityCommands(server, context);
+  registerServerWatch(server, context, statusLine);
 }
 
 
@@ -156,28 +155,4 @@ function failIfAny(results: StatusResult[]): void {
   throw new CustodianError(only, `${failed.length} of ${results.length} server(s) did not answer with a valid status: ${failed.map((r) => r.server).join(', ')}.`, {
     hint: 'See the line of each server above for what went wrong.',
   });
-}
-
-async function watch(context: CommandContext, chosen: PinnedServer[], intervalMs: number, until: 'locked' | 'unlocked' | undefined, json: boolean, contact: { timeoutMs?: number; concurrency?: number }): Promise<void> {
-  const last = new Map<string, string>();
-  let stopped = false;
-  const stop = () => { stopped = true; };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  try {
-    while (!stopped) {
-      const results = await statusOf(chosen, undefined, contact);
-      for (const result of results) {
-        const signature = result.ok ? `${result.state}|${result.bootId}` : `error|${result.error?.code}`;
-        if (last.get(result.server) === signature) continue;
-        last.set(result.server, signature);
-        context.io.stdout.write(`${json ? JSON.stringify({ time: new Date().toISOString(), ...statusView(result) }) : `${new Date().toISOString()}  ${statusLine(result)}`}\n`);
-      }
-      if (until && results.every((r) => r.ok && r.state === until)) return;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-  }
 }
