@@ -43,11 +43,15 @@ for (const [implementation, command] of [['Node', nodeReceiverCommand], ['Python
       await receiver?.stop();
     });
 
-    test('an attacker-chosen key, correctly signed and sealed, is refused (KEY_CHECK_FAILED); still locked', async () => {
-      const unlock = await buildUnlockRequest({ status: await freshStatus(), custodian, keys: [attackerKey], issuedAt: 0 });
-      const answer = await call('POST', 'unlock', unlock.body);
-      assert.equal(answer.status, 422);
-      assert.equal(errorCode(answer.text), 'KEY_CHECK_FAILED');
+    test('an attacker-chosen key, correctly signed and sealed, is refused: alone by the key-order rule, behind the right key by the key check; still locked', async () => {
+      const alone = await buildUnlockRequest({ status: await freshStatus(), custodian, keys: [attackerKey], issuedAt: 0 });
+      const first = await call('POST', 'unlock', alone.body);
+      assert.equal(first.status, 422);
+      assert.equal(errorCode(first.text), 'KEY_ORDER_REFUSED');
+      const behind = await buildUnlockRequest({ status: await freshStatus(), custodian, keys: [dataKey, attackerKey], issuedAt: 0 });
+      const second = await call('POST', 'unlock', behind.body);
+      assert.equal(second.status, 422);
+      assert.equal(errorCode(second.text), 'KEY_CHECK_FAILED');
       assert.equal((await freshStatus()).state, 'locked');
     });
 
@@ -68,7 +72,7 @@ for (const [implementation, command] of [['Node', nodeReceiverCommand], ['Python
     // Bounded by the test timeout, not by a timing assertion (speed is measured in benchmarks only).
     test('>= 10,000 malformed, forged, oversized and replayed requests: nothing accepted, no crash, status answers', { timeout: 240_000 }, async () => {
       const pid = receiver.pid;
-      const report = await runHostileSuite({ url: receiver.url, identity: receiver.identity, serverId: receiver.serverId, custodian, wrongKey: attackerKey }, { count: 10_000, seed: 4242 });
+      const report = await runHostileSuite({ url: receiver.url, identity: receiver.identity, serverId: receiver.serverId, custodian, rightKey: dataKey, wrongKey: attackerKey }, { count: 10_000, seed: 4242 });
       process.stderr.write(`# ${implementation} hostile suite: ${report.sent} requests in ${report.seconds.toFixed(1)} s; statuses ${JSON.stringify(report.byStatus)}\n# codes ${JSON.stringify(report.byCode)}\n`);
       assert.ok(report.sent >= 10_000, `sent ${report.sent}`);
       assert.deepEqual(report.unexpected, []);

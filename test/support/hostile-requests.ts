@@ -15,7 +15,9 @@ export interface HostileTarget {
   serverId: string;
   /** An authorized custodian (its fingerprint is in the receiver's authorized-custodians file). */
   custodian: CustodianSigner;
-  /** A 32-byte key whose id is NOT among the receiver's key checks (used to burn challenges). */
+  /** The receiver's newest configured key: it goes first, so the request passes the key-order rule (§12.3). */
+  rightKey: Buffer;
+  /** A 32-byte key whose id is NOT among the receiver's key checks (sent second, it burns a challenge). */
   wrongKey: Buffer;
 }
 
@@ -56,20 +58,24 @@ function signWith(key: KeyObject, publicRaw: Buffer, payload: unknown, header?: 
   return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
 }
 
+// Receivers accept at most 16 connections per client address (protocol §12.8): the pooled keep-alive sockets plus
+// one raw socket per worker must stay below that, or the suite would measure the cap instead of the parser.
+const DEFAULT_CONCURRENCY = 6;
+
 export async function runHostileSuite(target: HostileTarget, options: { count?: number; seed?: number; concurrency?: number } = {}): Promise<HostileReport> {
   const count = options.count ?? 10_000;
   const random = prng(options.seed ?? 20261130);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 16 });
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? DEFAULT_CONCURRENCY });
   const started = performance.now();
 
   const fetchStatusBody = () => send({ category: 'status', method: 'GET', path: '/status' }).then((r) => r.text);
 
-  // A genuine request, refused because of its key: it burns its challenge, so every later copy is a replay.
+  // A genuine request, refused because of its second key: it burns its challenge, so every later copy is a replay.
   const status = await verifyStatus(await fetchStatusBody(), target.identity, target.serverId);
-  const burnt = await buildUnlockRequest({ status, custodian: target.custodian, keys: [target.wrongKey], issuedAt: 0 });
+  const burnt = await buildUnlockRequest({ status, custodian: target.custodian, keys: [target.rightKey, target.wrongKey], issuedAt: 0 });
   const burntAnswer = await send({ category: 'replay', method: 'POST', path: '/unlock', contentType: 'application/json', body: Buffer.from(burnt.body) });
   if (burntAnswer.code !== 'KEY_CHECK_FAILED') throw new Error(`setup: expected KEY_CHECK_FAILED for the wrong key, got ${burntAnswer.status} ${burntAnswer.code}`);
   const validPayload = JSON.parse(Buffer.from(burnt.token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
@@ -159,7 +165,7 @@ export async function runHostileSuite(target: HostileTarget, options: { count?: 
       if (index % 500 === 0) {
         const s = await send({ category: 'status', method: 'GET', path: '/status' });
         if (s.status !== 200) report.unexpected.push(`status answered ${s.status} after ${index} hostile requests`);
-        lastStatus = s.text;
+        else lastStatus = s.text;
       }
       const [category, make] = generators[index % generators.length]!;
       const probe = { ...make(), category };
@@ -211,7 +217,7 @@ export async function runHostileSuite(target: HostileTarget, options: { count?: 
     });
   }
 
-  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  await Promise.all(Array.from({ length: options.concurrency ?? DEFAULT_CONCURRENCY }, worker));
   agent.destroy();
   report.seconds = (performance.now() - started) / 1000;
   return report;
