@@ -18,7 +18,9 @@ import threading
 
 from werkzeug.serving import make_server
 
-from custodian_receiver import PROTOCOL, ConfigError, UnlockAttempt
+from custodian_receiver import PROTOCOL, Attempt, ConfigError
+from custodian_receiver.__main__ import attempt_line
+
 
 from .app import create_app
 from .encryption import receiver_from_environment
@@ -54,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         with lock:
             print(json.dumps(value, separators=(",", ":")), flush=True)
 
-    def on_attempt(attempt: UnlockAttempt) -> None:
-        line({"event": "unlock", "ok": True, "key_ids": list(attempt.key_ids), "custodian": attempt.custodian} if attempt.ok
-             else {"event": "unlock", "ok": False, "error": attempt.error})
+    def on_attempt(attempt: Attempt) -> None:
+        line(attempt_line(attempt))  # the demo receiver's line format (protocol §12.7): unlock, lock, statement
 
     receiver.add_listener(on_attempt)
     stop = threading.Event()
