@@ -21,7 +21,6 @@ from werkzeug.serving import make_server
 from custodian_receiver import PROTOCOL, Attempt, ConfigError
 from custodian_receiver.__main__ import attempt_line
 
-
 from .app import create_app
 from .encryption import receiver_from_environment
 
