@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'IDENTITY_CORRUPT'
   | 'PUSH_REFUSED'
   | 'PROTOCOL_ERROR'
+  | 'STALE_STATUS'
   // backup and recovery
   | 'MNEMONIC_INVALID'
   | 'MNEMONIC_SET_MISMATCH'
@@ -111,6 +112,7 @@ const exitByCode: Record<ErrorCode, number> = {
   IDENTITY_CORRUPT: EXIT_STATUS.keychain,
   PUSH_REFUSED: EXIT_STATUS.server,
   PROTOCOL_ERROR: EXIT_STATUS.server,
+  STALE_STATUS: EXIT_STATUS.server,
   MNEMONIC_INVALID: EXIT_STATUS.crypto,
   MNEMONIC_SET_MISMATCH: EXIT_STATUS.crypto,
   MNEMONIC_DUPLICATE: EXIT_STATUS.crypto,

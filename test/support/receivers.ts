@@ -24,6 +24,10 @@ export interface StartReceiverOptions {
   serverId?: string;
   host?: string;
   port?: number;
+  /** The identity key file (default: identity.key in dir); ignored with identityKeyCredential. */
+  identityKeyFile?: string;
+  /** Pass --identity-key-credential NAME instead of --identity-key (set CREDENTIALS_DIRECTORY in env). */
+  identityKeyCredential?: string;
   /** More flags, e.g. ['--tls-cert', cert, '--tls-key', key]. */
   args?: readonly string[];
   env?: Record<string, string>;
@@ -92,7 +96,9 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Rece
       ...command.slice(1),
       '--host', options.host ?? '127.0.0.1',
       '--port', String(port),
-      '--identity-key', join(dir, 'identity.key'),
+      ...(options.identityKeyCredential
+        ? ['--identity-key-credential', options.identityKeyCredential]
+        : ['--identity-key', options.identityKeyFile ?? join(dir, 'identity.key')]),
       '--authorized-custodians', custodiansFile,
       ...options.keyChecks.flatMap((id) => ['--key-check', id]),
       ...(options.serverId ? ['--server-id', options.serverId] : []),

@@ -1,22 +1,36 @@
 /**
- * The receiver's protocol state machine (docs/protocol.md §5-6), without HTTP: status answers, unlock
- * requests checked in the documented order, receipts, lock(). Keys live in Buffers owned here and are wiped
- * on lock(); the ephemeral private key lives only until the unlock.
+ * The receiver's protocol state machine (docs/protocol.md §5-6 and revision 2, §12), without HTTP: status
+ * answers with stateless challenges, unlock and lock requests checked in the documented order, receipts,
+ * custodian statements, lock(). Keys live in Buffers owned here and are wiped on every lock; the ephemeral
+ * private key and the challenge secret live only for one boot. Whoever else uses the keys (a host agent's
+ * clients) subscribes with onLock() and is told at once, before any answer leaves.
  */
 import { createHash, randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
+import { ChallengeBook } from './challenges.js';
 import { parseAuthorizedCustodians, ed25519PublicRaw, type AuthorizedCustodian } from './config-files.js';
 import {
-  CHALLENGE_TTL_SECONDS, KEY_BYTES, MAX_BODY_BYTES, MAX_KEYS, MAX_OUTSTANDING_CHALLENGES, PROTOCOL,
-  decodeB64u, encodeB64u, fingerprintOf, hasExactly, isFingerprint, isKeyId, isServerId, keyIdOf, parseJsonObject,
+  CHALLENGE_TTL_SECONDS, KEY_BYTES, MAX_BODY_BYTES, MAX_KEYS, PROTOCOL,
+  decodeB64u, encodeB64u, fingerprintOf, hasExactly, isFingerprint, isKeyId, isServerId, isTime, keyIdOf, parseJsonObject,
 } from './encoding.js';
 import { ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
 import { createRecipientKey, hpkeOpen, type RecipientKey } from './hpke.js';
-import { parseJws, signJws, verifyJws } from './jws.js';
+import { parseJws, signJws, verifyJws, type ParsedJws } from './jws.js';
+import { ReceiverMetrics } from './metrics.js';
+import { CustodianRegistry, type StatementInfo } from './statements.js';
 
 export interface BootState {
   bootId: string;
   ephemeralPrivateKey: Uint8Array;
-  challenges?: { challenge: string; expiresAt: number }[];
+  /** The boot's 32-byte challenge secret (§12.1). */
+  challengeSecret: Uint8Array;
+  /** Challenges already spent (the wire vectors' `receiver.spent`). */
+  spent?: readonly string[];
+}
+
+/** Where accepted custodian statements go (§12.5): the file's text at start, and an append that is durable when it resolves. */
+export interface StatementStore {
+  text: string;
+  append(jws: string): Promise<void>;
 }
 
 export interface ReceiverCoreOptions {
@@ -25,8 +39,14 @@ export interface ReceiverCoreOptions {
   identityKey: KeyObject;
   /** The authorized-custodians file's text, or the parsed entries, or bare fingerprints. */
   authorizedCustodians: string | readonly (AuthorizedCustodian | string)[];
-  /** Key ids this receiver accepts (docs/key-id.md); at least one. */
+  /** Key ids this receiver accepts (docs/key-id.md), newest first; at least one. */
   keyChecks: readonly string[];
+  /** Accept an unlock whose first key is not the newest key check (§12.3 step 10a). Default false. */
+  allowOlderCurrentKey?: boolean;
+  /** Enables POST {base}/custodians; without it statements answer STATEMENTS_DISABLED. */
+  statements?: StatementStore;
+  /** Checked hand-over links for GET {base}/identity, oldest first (see checkIdentityHandovers). */
+  identityHandovers?: readonly string[];
   /** Clock in milliseconds since the epoch (tests pass a fixed one). */
   now?: () => number;
   randomBytes?: (size: number) => Buffer;
@@ -42,11 +62,26 @@ export interface UnlockInfo {
   receipt: string;
 }
 
+export interface LockInfo {
+  /** 'remote': a signed lock request; 'local': lock() was called. */
+  reason: 'remote' | 'local';
+  /** The boot that ended. */
+  bootId: string;
+  /** The custodian who sent a remote lock. */
+  custodian?: string;
+}
+
+export type Outcome =
+  | { event: 'unlock'; ok: true; unlocked: UnlockInfo }
+  | { event: 'lock'; ok: true; locked: LockInfo }
+  | { event: 'statement'; ok: true; statement: StatementInfo }
+  | { event: 'unlock' | 'lock' | 'statement'; ok: false; error: ReceiverErrorCode };
+
 export interface Answer {
   httpStatus: number;
   body: Record<string, unknown>;
-  /** Set for unlock attempts: what the demo server logs (no key material). */
-  outcome?: { ok: true; unlocked: UnlockInfo } | { ok: false; error: ReceiverErrorCode };
+  /** Set for unlock, lock and statement attempts: what the demo server logs (no key material). */
+  outcome?: Outcome;
 }
 
 const MEDIA_TYPE = 'application/json';
@@ -63,22 +98,31 @@ export function checkReceiverSettings(options: Pick<ReceiverCoreOptions, 'server
   if (!isServerId(options.serverId)) throw new ReceiverConfigError('INVALID_CONFIG', 'the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
   if (options.keyChecks.length === 0) throw new ReceiverConfigError('INVALID_CONFIG', 'at least one key check (key id) is required');
   if (!options.keyChecks.every(isKeyId)) throw new ReceiverConfigError('INVALID_CONFIG', KEY_CHECK_NOT_A_KEY_ID);
-  custodianMap(options.authorizedCustodians);
+  custodianEntries(options.authorizedCustodians);
 }
 
 export class ReceiverCore {
   readonly serverId: string;
   readonly identity: string;
   readonly keyChecks: readonly string[];
+  readonly metrics = new ReceiverMetrics();
   private readonly identityKey: KeyObject;
   private readonly identityPublic: Buffer;
-  private readonly custodians: Map<string, string>;
+  private readonly custodians: CustodianRegistry;
+  private readonly statementStore: StatementStore | undefined;
+  private readonly handovers: readonly string[];
+  private readonly allowOlderCurrentKey: boolean;
   private readonly clock: () => number;
   private readonly random: (size: number) => Buffer;
+  private readonly lockListeners = new Set<(info: LockInfo) => void>();
+  private readonly unlockListeners = new Set<(info: UnlockInfo) => void>();
+  /** Statements are checked, written and applied one at a time (two revocations must not both pass LAST_CUSTODIAN). */
+  private statementQueue: Promise<unknown> = Promise.resolve();
 
   private bootIdValue = '';
+  private bootTime = 0;
   private ephemeralKey: RecipientKey | null = null;
-  private readonly challenges = new Map<string, number>();
+  private challenges!: ChallengeBook;
   private keys: Buffer[] = [];
   private installedIds: string[] = [];
 
@@ -92,7 +136,11 @@ export class ReceiverCore {
     this.identityPublic = ed25519PublicRaw(options.identityKey);
     this.identity = fingerprintOf(this.identityPublic);
     this.keyChecks = [...new Set(options.keyChecks)];
-    this.custodians = custodianMap(options.authorizedCustodians);
+    this.custodians = new CustodianRegistry(custodianEntries(options.authorizedCustodians));
+    this.statementStore = options.statements;
+    if (options.statements) this.custodians.replay(options.statements.text);
+    this.handovers = [...(options.identityHandovers ?? [])];
+    this.allowOlderCurrentKey = options.allowOlderCurrentKey ?? false;
     this.clock = options.now ?? Date.now;
     this.random = options.randomBytes ?? nodeRandomBytes;
     this.newBoot(options.boot);
@@ -110,6 +158,11 @@ export class ReceiverCore {
     return this.installedIds;
   }
 
+  /** The effective custodians' fingerprints, sorted (§12.5). */
+  effectiveCustodians(): string[] {
+    return this.custodians.effective();
+  }
+
   /** The installed raw keys, current first (empty when locked). The caller must not keep or change them. */
   installedKeys(): readonly Buffer[] {
     return this.keys;
@@ -119,17 +172,31 @@ export class ReceiverCore {
     return Math.floor(this.clock() / 1000);
   }
 
-  /** GET {base}/status: signed status; while locked it issues a fresh single-use challenge. */
-  status(): Answer {
+  /**
+   * Calls the listener synchronously at every lock (remote or local), after the keys are wiped and before the
+   * lock's answer is sent: a host agent drops its clients' keys here. Returns an unsubscribe function.
+   */
+  onLock(listener: (info: LockInfo) => void): () => void {
+    this.lockListeners.add(listener);
+    return () => this.lockListeners.delete(listener);
+  }
+
+  /** Calls the listener synchronously once keys are installed, before the receipt is sent. */
+  onUnlock(listener: (info: UnlockInfo) => void): () => void {
+    this.unlockListeners.add(listener);
+    return () => this.unlockListeners.delete(listener);
+  }
+
+  /**
+   * GET {base}/status with the raw query string (without "?"): a signed status with a fresh challenge (both
+   * states) and the client's nonce echoed (§12.2).
+   */
+  status(query = ''): Answer {
+    const nonce = clientNonceOf(query);
+    if (nonce === undefined) return errorAnswer('BAD_REQUEST');
     const now = this.nowSeconds();
     const locked = this.state === 'locked';
-    let challenge: string | null = null;
-    if (locked) {
-      this.dropExpired(now);
-      while (this.challenges.size >= MAX_OUTSTANDING_CHALLENGES) this.challenges.delete(this.challenges.keys().next().value as string);
-      challenge = encodeB64u(this.random(32));
-      this.challenges.set(challenge, now + CHALLENGE_TTL_SECONDS);
-    }
+    const challenge = this.challenges.issue(now, this.random(8));
     const payload = {
       protocol: PROTOCOL,
       type: 'status',
@@ -138,8 +205,9 @@ export class ReceiverCore {
       boot_id: this.bootIdValue,
       state: this.state,
       issued_at: now,
+      client_nonce: nonce,
       challenge,
-      challenge_expires_at: challenge === null ? null : now + CHALLENGE_TTL_SECONDS,
+      challenge_expires_at: now + CHALLENGE_TTL_SECONDS,
       ephemeral_key: locked && this.ephemeralKey ? encodeB64u(this.ephemeralKey.publicRaw) : null,
       key_checks: [...this.keyChecks],
       installed_key_ids: [...this.installedIds],
@@ -147,79 +215,152 @@ export class ReceiverCore {
     return { httpStatus: 200, body: { protocol: PROTOCOL, status: signJws('custodian-status+jws', payload, this.identityKey, this.identityPublic) } };
   }
 
+  /** GET {base}/identity: the receiver identity hand-overs, oldest first (§12.6). */
+  identityAnswer(): Answer {
+    return { httpStatus: 200, body: { protocol: PROTOCOL, handovers: [...this.handovers] } };
+  }
+
+  /** The Prometheus text of GET {base}/metrics (§12.7). */
+  metricsText(): string {
+    return this.metrics.render({ serverId: this.serverId, identity: this.identity, protocol: PROTOCOL, unlocked: this.state === 'unlocked', bootTime: this.bootTime });
+  }
+
   /** POST {base}/unlock with the raw body bytes. Never rejects; refusals carry a code from protocol §7. */
   async unlock(body: Uint8Array, contentType: string | undefined): Promise<Answer> {
     try {
       const unlocked = await this.checkAndInstall(body, contentType);
-      return { httpStatus: 200, body: { protocol: PROTOCOL, receipt: unlocked.receipt }, outcome: { ok: true, unlocked } };
+      this.metrics.unlocks++;
+      return { httpStatus: 200, body: { protocol: PROTOCOL, receipt: unlocked.receipt }, outcome: { event: 'unlock', ok: true, unlocked } };
     } catch (error) {
-      const refusal = error instanceof ReceiverError ? error : new ReceiverError('INTERNAL');
-      return { ...errorAnswer(refusal.code), outcome: { ok: false, error: refusal.code } };
+      return this.refusal('unlock', error);
     }
   }
 
-  /** Wipes the installed keys and starts a new boot (new boot id, new ephemeral key, no challenges). */
+  /** POST {base}/lock (§12.4): a signed, challenge-bound lock. Synchronous: nothing can run between check and lock. */
+  remoteLock(body: Uint8Array, contentType: string | undefined): Answer {
+    try {
+      const token = readEnvelope(body, contentType, 'request');
+      const jws = this.verifiedSigner(token, 'custodian-lock+jws');
+      const request = parseSignedPayload(jws, 'lock', LOCK_MEMBERS);
+      this.checkBinding(request);
+      this.challenges.spend(request.challenge, request.challengeBytes, this.nowSeconds());
+      const lockedAt = this.nowSeconds();
+      const locked: LockInfo = { reason: 'remote', bootId: this.bootIdValue, custodian: jws.signer };
+      const receipt = signJws('custodian-lock-receipt+jws', {
+        protocol: PROTOCOL,
+        type: 'lock_receipt',
+        server_id: this.serverId,
+        identity: this.identity,
+        boot_id: this.bootIdValue,
+        challenge: request.challenge,
+        custodian: jws.signer,
+        locked_at: lockedAt,
+        request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
+      }, this.identityKey, this.identityPublic);
+      this.lockNow(locked);
+      return { httpStatus: 200, body: { protocol: PROTOCOL, receipt }, outcome: { event: 'lock', ok: true, locked } };
+    } catch (error) {
+      return this.refusal('lock', error);
+    }
+  }
+
+  /** POST {base}/custodians (§12.5): a hand-over or revocation, written to the statements file before it applies. */
+  statement(body: Uint8Array, contentType: string | undefined): Promise<Answer> {
+    const run = this.statementQueue.then(async (): Promise<Answer> => {
+      try {
+        checkMediaAndSize(body, contentType);
+        if (!this.statementStore) throw new ReceiverError('STATEMENTS_DISABLED');
+        const token = readEnvelope(body, contentType, 'statement');
+        const plan = this.custodians.check(token);
+        if (plan.info.applied) {
+          await this.statementStore.append(token);
+          plan.apply();
+          this.metrics.statements++;
+        }
+        return { httpStatus: 200, body: { protocol: PROTOCOL, applied: plan.info.applied }, outcome: { event: 'statement', ok: true, statement: plan.info } };
+      } catch (error) {
+        return this.refusal('statement', error);
+      }
+    });
+    this.statementQueue = run;
+    return run;
+  }
+
+  /** Wipes the installed keys and starts a new boot (new boot id, ephemeral key and challenge secret). */
   lock(): void {
+    this.lockNow({ reason: 'local', bootId: this.bootIdValue });
+  }
+
+  private lockNow(info: LockInfo): void {
     for (const key of this.keys) key.fill(0);
     this.keys = [];
     this.installedIds = [];
     this.newBoot();
+    this.metrics.locks++;
+    for (const listener of this.lockListeners) {
+      try {
+        listener(info);
+      } catch {
+        // A listener's failure must not keep the others from hearing about the lock.
+      }
+    }
+  }
+
+  private refusal(event: 'unlock' | 'lock' | 'statement', error: unknown): Answer {
+    const refusal = error instanceof ReceiverError ? error : new ReceiverError('INTERNAL');
+    this.metrics.refuse(refusal.code);
+    return { ...errorAnswer(refusal.code), outcome: { event, ok: false, error: refusal.code } };
   }
 
   private newBoot(boot?: BootState): void {
-    this.challenges.clear();
+    this.challenges?.wipe();
     if (boot) {
       this.bootIdValue = boot.bootId;
       this.ephemeralKey = createRecipientKey(boot.ephemeralPrivateKey);
-      for (const { challenge, expiresAt } of boot.challenges ?? []) this.challenges.set(challenge, expiresAt);
+      this.challenges = new ChallengeBook(boot.challengeSecret, boot.bootId, boot.spent);
     } else {
       this.bootIdValue = encodeB64u(this.random(16));
       this.ephemeralKey = createRecipientKey();
+      const secret = this.random(32);
+      this.challenges = new ChallengeBook(secret, this.bootIdValue);
+      secret.fill(0);
     }
+    this.bootTime = this.nowSeconds();
   }
 
-  private dropExpired(now: number): void {
-    for (const [challenge, expiresAt] of this.challenges) if (now > expiresAt) this.challenges.delete(challenge);
+  /** Steps 3-8 of revision 2: JWS shape, alg, typ, header; the signature; then the signer among the effective custodians. */
+  private verifiedSigner(token: string, typ: 'custodian-unlock+jws' | 'custodian-lock+jws'): ParsedJws & { custodianName: string } {
+    const jws = parseJws(token, typ);
+    if (!verifyJws(jws)) throw new ReceiverError('BAD_SIGNATURE');
+    const custodianName = this.custodians.labelOf(jws.signer);
+    if (custodianName === undefined) throw new ReceiverError('UNKNOWN_CUSTODIAN');
+    return { ...jws, custodianName };
+  }
+
+  /** Step 10 without the state check: this server, this boot. */
+  private checkBinding(request: SignedRequest): void {
+    if (request.serverId !== this.serverId || request.receiverIdentity !== this.identity) throw new ReceiverError('WRONG_SERVER');
+    if (request.bootId !== this.bootIdValue) throw new ReceiverError('WRONG_BOOT');
   }
 
   private async checkAndInstall(body: Uint8Array, contentType: string | undefined): Promise<UnlockInfo> {
-    // Steps 1-11 run without an await, so checking and consuming a challenge is atomic.
-    // 1. media type and size (the HTTP layer also stops reading early)
-    if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() !== MEDIA_TYPE) throw new ReceiverError('UNSUPPORTED_MEDIA_TYPE');
-    if (body.length > MAX_BODY_BYTES) throw new ReceiverError('BODY_TOO_LARGE');
-    // 2. envelope
-    const envelope = parseJsonObject(body);
-    if (!envelope) throw new ReceiverError('BAD_REQUEST');
-    if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw new ReceiverError('UNSUPPORTED_PROTOCOL');
-    if (!hasExactly(envelope, ['protocol', 'request']) || envelope['protocol'] !== PROTOCOL || typeof envelope['request'] !== 'string') {
-      throw new ReceiverError('BAD_REQUEST');
-    }
-    const token = envelope['request'];
-    // 3-6. JWS shape, alg, typ, header
-    const jws = parseJws(token, 'custodian-unlock+jws');
-    // 7. authorized custodian
-    const custodianName = this.custodians.get(jws.signer);
-    if (custodianName === undefined) throw new ReceiverError('UNKNOWN_CUSTODIAN');
-    // 8. signature
-    if (!verifyJws(jws)) throw new ReceiverError('BAD_SIGNATURE');
-    // 9. payload
-    const request = parseRequestPayload(jws.payloadBytes, jws.signer);
-    // 10. server, boot, state
-    if (request.serverId !== this.serverId || request.receiverIdentity !== this.identity) throw new ReceiverError('WRONG_SERVER');
-    if (request.bootId !== this.bootIdValue) throw new ReceiverError('WRONG_BOOT');
+    // Steps 1-11 run without an await, so checking and spending a challenge is atomic.
+    const token = readEnvelope(body, contentType, 'request');
+    const jws = this.verifiedSigner(token, 'custodian-unlock+jws');
+    const request = parseUnlockPayload(jws);
+    this.checkBinding(request);
     if (this.state === 'unlocked' || !this.ephemeralKey) throw new ReceiverError('ALREADY_UNLOCKED');
-    // 11. challenge: single use from here on, whatever happens next
+    // 10a. the current key must be the newest configured key (issue 10 §5: rotation order)
+    if (!this.allowOlderCurrentKey && request.keyIds[0] !== this.keyChecks[0]) throw new ReceiverError('KEY_ORDER_REFUSED');
+    // 11. challenge: spent from here on, whatever happens next
     const now = this.nowSeconds();
-    const expiresAt = this.challenges.get(request.challenge);
-    if (expiresAt === undefined) throw new ReceiverError('UNKNOWN_CHALLENGE');
-    this.challenges.delete(request.challenge);
-    if (now > expiresAt) throw new ReceiverError('CHALLENGE_EXPIRED');
+    this.challenges.spend(request.challenge, request.challengeBytes, now);
     // 12. HPKE Open, bound to this receiver's own values
     const info = Buffer.from([PROTOCOL, this.serverId, this.identity, this.bootIdValue, request.challenge, jws.signer].join('\0'), 'utf8');
     const recipient = this.ephemeralKey;
     const plaintext = await hpkeOpen(recipient, request.sealed, info);
     if (!plaintext) throw new ReceiverError('DECRYPT_FAILED');
-    // Open is asynchronous: another request may have unlocked, or lock() started a new boot, meanwhile.
+    // Open is asynchronous: another request may have unlocked, or a lock started a new boot, meanwhile.
     if (this.ephemeralKey !== recipient) {
       plaintext.fill(0);
       throw new ReceiverError(this.keys.length > 0 ? 'ALREADY_UNLOCKED' : 'WRONG_BOOT');
@@ -243,11 +384,10 @@ export class ReceiverCore {
     } finally {
       plaintext.fill(0);
     }
-    // 15. install, forget the ephemeral key and every challenge, sign the receipt
+    // 15. install, forget the ephemeral key, sign the receipt (the spent set stays until the next boot)
     this.keys = keys;
     this.installedIds = [...request.keyIds];
     this.ephemeralKey = null;
-    this.challenges.clear();
     const receipt = signJws('custodian-receipt+jws', {
       protocol: PROTOCOL,
       type: 'receipt',
@@ -260,51 +400,107 @@ export class ReceiverCore {
       installed_at: now,
       request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
     }, this.identityKey, this.identityPublic);
-    return { keyIds: [...request.keyIds], custodian: jws.signer, custodianName, bootId: this.bootIdValue, receipt };
+    const unlocked = { keyIds: [...request.keyIds], custodian: jws.signer, custodianName: jws.custodianName, bootId: this.bootIdValue, receipt };
+    for (const listener of this.unlockListeners) {
+      try {
+        listener(unlocked);
+      } catch {
+        // as for lock listeners
+      }
+    }
+    return unlocked;
   }
 }
 
-interface UnlockRequest {
+/** Step 1: media type (compared on the media type only) and size. */
+function checkMediaAndSize(body: Uint8Array, contentType: string | undefined): void {
+  if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() !== MEDIA_TYPE) throw new ReceiverError('UNSUPPORTED_MEDIA_TYPE');
+  if (body.length > MAX_BODY_BYTES) throw new ReceiverError('BODY_TOO_LARGE');
+}
+
+/** Steps 1-2: media type, size, and an envelope of exactly `protocol` and `member` (both strings). */
+function readEnvelope(body: Uint8Array, contentType: string | undefined, member: 'request' | 'statement'): string {
+  checkMediaAndSize(body, contentType);
+  const envelope = parseJsonObject(body);
+  if (!envelope) throw new ReceiverError('BAD_REQUEST');
+  if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw new ReceiverError('UNSUPPORTED_PROTOCOL');
+  if (!hasExactly(envelope, ['protocol', member]) || envelope['protocol'] !== PROTOCOL || typeof envelope[member] !== 'string') {
+    throw new ReceiverError('BAD_REQUEST');
+  }
+  return envelope[member];
+}
+
+/**
+ * The client nonce of a raw query string (§12.2): null without one, undefined when it is refused. The query is
+ * read raw: split on "&", each part on its first "=", names compared byte for byte, nothing percent-decoded.
+ */
+export function clientNonceOf(query: string): string | null | undefined {
+  let nonce: string | null = null;
+  for (const part of query === '' ? [] : query.split('&')) {
+    const equals = part.indexOf('=');
+    const name = equals < 0 ? part : part.slice(0, equals);
+    if (name !== 'nonce') continue;
+    if (nonce !== null || equals < 0) return undefined;
+    const value = part.slice(equals + 1);
+    if (decodeB64u(value, 16) === null) return undefined;
+    nonce = value;
+  }
+  return nonce;
+}
+
+interface SignedRequest {
   serverId: string;
   receiverIdentity: string;
   bootId: string;
   challenge: string;
+  challengeBytes: Buffer;
+  payload: Record<string, unknown>;
+}
+
+interface UnlockRequest extends SignedRequest {
   keyIds: string[];
   sealed: Buffer;
 }
 
-const REQUEST_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'issued_at', 'sealed'] as const;
+const UNLOCK_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'issued_at', 'sealed'] as const;
+const LOCK_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'issued_at'] as const;
 
-function parseRequestPayload(bytes: Buffer, signer: string): UnlockRequest {
-  const payload = parseJsonObject(bytes);
+/** Step 9 for the members unlock and lock share: protocol, type, exact members, formats, signer. */
+function parseSignedPayload(jws: ParsedJws, type: 'unlock' | 'lock', members: readonly string[]): SignedRequest {
+  const payload = parseJsonObject(jws.payloadBytes);
   if (!payload) throw new ReceiverError('BAD_REQUEST');
   if (payload['protocol'] !== PROTOCOL) {
     if (typeof payload['protocol'] === 'string') throw new ReceiverError('UNSUPPORTED_PROTOCOL');
     throw new ReceiverError('BAD_REQUEST');
   }
-  if (payload['type'] !== 'unlock') throw new ReceiverError('WRONG_MESSAGE_TYPE');
-  if (!hasExactly(payload, REQUEST_MEMBERS)) throw new ReceiverError('BAD_REQUEST');
-  const keyIds = payload['key_ids'];
-  const issuedAt = payload['issued_at'];
-  const sealed = decodeB64u(payload['sealed']);
+  if (payload['type'] !== type) throw new ReceiverError('WRONG_MESSAGE_TYPE');
+  if (!hasExactly(payload, members)) throw new ReceiverError('BAD_REQUEST');
+  const challengeBytes = decodeB64u(payload['challenge'], 32);
   const valid = isServerId(payload['server_id'])
     && isFingerprint(payload['receiver_identity'])
     && decodeB64u(payload['boot_id'], 16) !== null
-    && decodeB64u(payload['challenge'], 32) !== null
+    && challengeBytes !== null
     && isFingerprint(payload['custodian'])
-    && Array.isArray(keyIds) && keyIds.length >= 1 && keyIds.length <= MAX_KEYS
-    && keyIds.every(isKeyId) && new Set(keyIds).size === keyIds.length
-    && typeof issuedAt === 'number' && Number.isSafeInteger(issuedAt) && issuedAt >= 0
-    && sealed !== null;
-  if (!valid || payload['custodian'] !== signer) throw new ReceiverError('BAD_REQUEST');
+    && isTime(payload['issued_at']);
+  if (!valid || payload['custodian'] !== jws.signer) throw new ReceiverError('BAD_REQUEST');
   return {
     serverId: payload['server_id'] as string,
     receiverIdentity: payload['receiver_identity'] as string,
     bootId: payload['boot_id'] as string,
     challenge: payload['challenge'] as string,
-    keyIds: keyIds as string[],
-    sealed: sealed!,
+    challengeBytes: challengeBytes!,
+    payload,
   };
+}
+
+function parseUnlockPayload(jws: ParsedJws): UnlockRequest {
+  const request = parseSignedPayload(jws, 'unlock', UNLOCK_MEMBERS);
+  const keyIds = request.payload['key_ids'];
+  const sealed = decodeB64u(request.payload['sealed']);
+  const valid = Array.isArray(keyIds) && keyIds.length >= 1 && keyIds.length <= MAX_KEYS
+    && keyIds.every(isKeyId) && new Set(keyIds).size === keyIds.length && sealed !== null;
+  if (!valid) throw new ReceiverError('BAD_REQUEST');
+  return { ...request, keyIds: keyIds as string[], sealed: sealed! };
 }
 
 export function errorAnswer(code: ReceiverErrorCode): Answer {
@@ -312,15 +508,15 @@ export function errorAnswer(code: ReceiverErrorCode): Answer {
   return { httpStatus: error.httpStatus, body: { protocol: PROTOCOL, error: { code, message: error.message } } };
 }
 
-function custodianMap(source: ReceiverCoreOptions['authorizedCustodians']): Map<string, string> {
+function custodianEntries(source: ReceiverCoreOptions['authorizedCustodians']): AuthorizedCustodian[] {
   const entries = typeof source === 'string'
     ? parseAuthorizedCustodians(source)
     : source.map((entry) => (typeof entry === 'string' ? { fingerprint: entry, name: '' } : entry));
-  const map = new Map<string, string>();
-  for (const { fingerprint, name } of entries) {
+  const seen = new Set<string>();
+  for (const { fingerprint } of entries) {
     if (!isFingerprint(fingerprint)) throw new ReceiverConfigError('INVALID_CONFIG', 'an authorized custodian is not an ed25519: fingerprint');
-    map.set(fingerprint, name);
+    seen.add(fingerprint);
   }
-  if (map.size === 0) throw new ReceiverConfigError('INVALID_CONFIG', 'no authorized custodian');
-  return map;
+  if (seen.size === 0) throw new ReceiverConfigError('INVALID_CONFIG', 'no authorized custodian');
+  return entries;
 }

@@ -3,12 +3,12 @@
  * This receiver implements the protocol on its own (it imports nothing of the Key Custodian app).
  */
 import { createHash, createHmac } from 'node:crypto';
+import { parseStrictJson } from './strict-json.js';
 
 export const PROTOCOL = 'custodian-unlock/1';
 export const MAX_BODY_BYTES = 16384;
 export const MAX_KEYS = 9;
 export const CHALLENGE_TTL_SECONDS = 60;
-export const MAX_OUTSTANDING_CHALLENGES = 32;
 export const KEY_BYTES = 32;
 
 const B64U = /^[A-Za-z0-9_-]*$/;
@@ -73,12 +73,18 @@ export function hasExactly(value: Record<string, unknown>, names: readonly strin
   return keys.length === names.length && names.every((name) => Object.prototype.hasOwnProperty.call(value, name));
 }
 
+/** A JSON object read with the strict reader of protocol §12.3 (duplicates and non-integer numbers refused). */
 export function parseJsonObject(bytes: Uint8Array | string): Record<string, unknown> | null {
-  try {
-    const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
+  const value = parseStrictJson(bytes);
+  return isObject(value) ? value : null;
+}
+
+/** A non-negative integer as the protocol writes times (the strict reader already refused other numbers). */
+export function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** 1-64 printable ASCII characters (a custodian's label in a hand-over statement). */
+export function isLabel(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x20-\x7e]{1,64}$/.test(value);
 }

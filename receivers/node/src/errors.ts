@@ -1,4 +1,4 @@
-/** The receiver's error codes (docs/protocol.md §7): stable code, HTTP status, a fixed message that quotes nothing. */
+/** The receiver's error codes (docs/protocol.md §7 and §12.10): stable code, HTTP status, a fixed message that quotes nothing. */
 export const RECEIVER_ERRORS = {
   BAD_REQUEST: [400, 'malformed request'],
   UNSUPPORTED_PROTOCOL: [400, 'unsupported protocol version or algorithm'],
@@ -17,6 +17,11 @@ export const RECEIVER_ERRORS = {
   BODY_TOO_LARGE: [413, 'request too large'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'content type must be application/json'],
   KEY_CHECK_FAILED: [422, 'key check failed'],
+  KEY_ORDER_REFUSED: [422, 'the current key must be the newest configured key'],
+  CUSTODIAN_REVOKED: [409, 'custodian revoked'],
+  LAST_CUSTODIAN: [409, 'would leave no authorized custodian'],
+  STATEMENTS_DISABLED: [409, 'statements are not enabled on this receiver'],
+  REQUEST_TIMEOUT: [408, 'request not received in time'],
   INTERNAL: [500, 'internal error'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -1,36 +1,60 @@
 /**
- * Key Custodian receiver for Node (docs/protocol.md, custodian-unlock/1).
+ * Key Custodian receiver for Node (docs/protocol.md, custodian-unlock/1, revision 2).
  *
  *   const receiver = createReceiver({ serverId, identityKey, authorizedCustodians, keyChecks });
- *   http.createServer(receiver.handler).listen(8421);        // or app.use(receiver.handler) in express
+ *   hardenServer(http.createServer(receiverServerOptions(), receiver.handler)).listen(8421);  // or app.use(receiver.handler)
  *   receiver.on('unlocked', () => { const token = receiver.fernet().encrypt(data); ... });
+ *   receiver.onLock(() => dropEveryCopyOfTheKeys());   // remote lock or lock(): keys already wiped here
  *
  * The data key arrives encrypted to a per-boot key, is checked against the configured key ids, and is kept only
- * in this process's memory; lock() wipes it.
+ * in this process's memory; lock() (or a custodian's signed remote lock) wipes it.
  */
 import { EventEmitter } from 'node:events';
-import { ReceiverCore, type Answer, type ReceiverCoreOptions } from './core.js';
+import { ReceiverCore, type Answer, type LockInfo, type ReceiverCoreOptions, type UnlockInfo } from './core.js';
 import { ReceiverFernet } from './fernet.js';
 import { createHandler, type RequestHandler } from './http.js';
 import type { ReceiverErrorCode } from './errors.js';
+import type { StatementInfo } from './statements.js';
 
 export { PROTOCOL, fingerprintOf, keyIdOf, isKeyId, isFingerprint } from './encoding.js';
 export { RECEIVER_ERRORS, ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
-export { loadOrCreateIdentityKey, parseAuthorizedCustodians, type AuthorizedCustodian } from './config-files.js';
+export {
+  loadOrCreateIdentityKey, loadIdentityKeyCredential, openStatementsFile, readIdentityHandovers, parseAuthorizedCustodians,
+  type AuthorizedCustodian,
+} from './config-files.js';
 export { InvalidToken, ReceiverFernet } from './fernet.js';
-export { ReceiverCore, checkReceiverSettings, type Answer, type BootState, type ReceiverCoreOptions, type UnlockInfo } from './core.js';
+export {
+  ReceiverCore, checkReceiverSettings, clientNonceOf,
+  type Answer, type BootState, type LockInfo, type Outcome, type ReceiverCoreOptions, type StatementStore, type UnlockInfo,
+} from './core.js';
+export { parseStrictJson } from './strict-json.js';
+export { CustodianRegistry, type StatementInfo } from './statements.js';
+export { checkIdentityHandovers, createReceiverHandover } from './identity-handovers.js';
+export { hardenServer, receiverServerOptions, MAX_CONNECTIONS_PER_ADDRESS, REQUEST_DEADLINE_MS } from './server.js';
 export type { RequestHandler } from './http.js';
 
 export interface ReceiverConfig extends ReceiverCoreOptions {
-  /** Where the two endpoints live: {basePath}/status and {basePath}/unlock. Default "/custodian". */
+  /** Where the endpoints live: {basePath}/status, /unlock, /lock, /custodians, /identity. Default "/custodian". */
   basePath?: string;
+  /** Serve GET {basePath}/metrics (Prometheus text; nothing secret). Default false. */
+  metrics?: boolean;
 }
 
-export type UnlockAttempt = { ok: true; keyIds: string[]; custodian: string } | { ok: false; error: ReceiverErrorCode };
+/** One line of the attempt log (protocol §12.7): never key material, never the request. */
+export type Attempt =
+  | { event: 'unlock'; ok: true; keyIds: string[]; custodian: string }
+  | { event: 'lock'; ok: true; custodian: string; bootId: string }
+  | { event: 'statement'; ok: true; type: StatementInfo['type']; custodian: string; subject: string; applied: boolean }
+  | { event: 'unlock' | 'lock' | 'statement'; ok: false; error: ReceiverErrorCode };
+/** @deprecated the name of revision 1; every attempt now says which endpoint it was for. */
+export type UnlockAttempt = Attempt;
 
-/** Events: 'unlocked' (UnlockInfo), 'locked' (), 'attempt' (UnlockAttempt) for every unlock request. */
+/**
+ * Events: 'unlocked' (UnlockInfo), 'locked' (LockInfo: remote or local), 'attempt' (Attempt) for every unlock,
+ * lock and statement request.
+ */
 export interface Receiver extends EventEmitter {
-  /** node:http request handler (also express-style middleware: paths outside basePath go to next()). */
+  /** node:http request handler (also express-style middleware: paths that are not its own go to next()). */
   readonly handler: RequestHandler;
   readonly state: 'locked' | 'unlocked';
   readonly serverId: string;
@@ -38,22 +62,31 @@ export interface Receiver extends EventEmitter {
   readonly identity: string;
   readonly bootId: string;
   readonly installedKeyIds: readonly string[];
+  /** The protocol core (for a host agent that serves the keys on: see onLock). */
+  readonly core: ReceiverCore;
   /** Fernet/MultiFernet over the installed keys; throws while locked. */
   fernet(): ReceiverFernet;
   /** Wipes the keys and starts a new boot: locked again, old requests useless. */
   lock(): void;
+  /**
+   * Called synchronously at every lock, local or remote, after the keys are wiped and before the lock's answer
+   * leaves: drop every other copy of the keys here. Returns an unsubscribe function.
+   */
+  onLock(listener: (info: LockInfo) => void): () => void;
 }
 
 class NodeReceiver extends EventEmitter implements Receiver {
   readonly handler: RequestHandler;
-  private readonly core: ReceiverCore;
+  readonly core: ReceiverCore;
   private readonly application: ReceiverFernet;
 
   constructor(config: ReceiverConfig) {
     super();
     this.core = new ReceiverCore(config);
     this.application = new ReceiverFernet(() => this.core.installedKeys(), () => this.core.nowSeconds());
-    this.handler = createHandler(this.core, config.basePath ?? '/custodian', (answer) => this.report(answer));
+    this.handler = createHandler(this.core, { basePath: config.basePath ?? '/custodian', metrics: config.metrics ?? false }, (answer) => this.report(answer));
+    this.core.onLock((info) => this.emit('locked', info));
+    this.core.onUnlock((info: UnlockInfo) => this.emit('unlocked', info));
   }
 
   get state() { return this.core.state; }
@@ -69,18 +102,21 @@ class NodeReceiver extends EventEmitter implements Receiver {
 
   lock(): void {
     this.core.lock();
-    this.emit('locked');
+  }
+
+  onLock(listener: (info: LockInfo) => void): () => void {
+    return this.core.onLock(listener);
   }
 
   private report(answer: Answer): void {
     const outcome = answer.outcome;
     if (!outcome) return;
-    if (outcome.ok) {
-      this.emit('attempt', { ok: true, keyIds: outcome.unlocked.keyIds, custodian: outcome.unlocked.custodian });
-      this.emit('unlocked', outcome.unlocked);
-    } else {
-      this.emit('attempt', { ok: false, error: outcome.error });
-    }
+    let attempt: Attempt;
+    if (!outcome.ok) attempt = { event: outcome.event, ok: false, error: outcome.error };
+    else if (outcome.event === 'unlock') attempt = { event: 'unlock', ok: true, keyIds: outcome.unlocked.keyIds, custodian: outcome.unlocked.custodian };
+    else if (outcome.event === 'lock') attempt = { event: 'lock', ok: true, custodian: outcome.locked.custodian ?? '', bootId: outcome.locked.bootId };
+    else attempt = { event: 'statement', ok: true, type: outcome.statement.type, custodian: outcome.statement.custodian, subject: outcome.statement.subject, applied: outcome.statement.applied };
+    this.emit('attempt', attempt);
   }
 }
 

@@ -1,13 +1,16 @@
 /**
  * JWS compact serialization (RFC 7515) restricted to what custodian-unlock/1 allows: alg EdDSA (Ed25519, RFC 8037),
  * the signer's key in the protected header as an OKP JWK, and exactly the members alg, typ, jwk.
- * Parsing is split from verification so the caller decides whether it trusts the key before verifying.
+ * Revision 2 (protocol §12.3) verifies the signature with the header's key first and looks the key up afterwards,
+ * so nobody learns from the answer whether a key is authorized without holding its private half.
+ * JSON is read with the strict reader (duplicate members and non-integer numbers are refused).
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { decodeB64u, encodeB64u, fingerprintOf, hasExactly, isObject, parseJsonObject } from './encoding.js';
 import { ReceiverError } from './errors.js';
 
-export type MessageType = 'custodian-status+jws' | 'custodian-unlock+jws' | 'custodian-receipt+jws';
+export type MessageType = 'custodian-status+jws' | 'custodian-unlock+jws' | 'custodian-receipt+jws'
+  | 'custodian-lock+jws' | 'custodian-lock-receipt+jws' | 'custodian-statement+jws' | 'custodian-receiver-handover+jws';
 
 export interface ParsedJws {
   signerKey: Buffer;          // raw Ed25519 public key from the header
@@ -44,19 +47,11 @@ export function parseJws(token: string, expectedTyp: MessageType): ParsedJws {
   };
 }
 
-const publicKeys = new Map<string, KeyObject>();
-
-/** Ed25519 verification of a parsed JWS (step 8). Key objects are cached: only trusted keys ever get here. */
+/** Ed25519 verification of a parsed JWS with the key of its own header (step 7 of revision 2). */
 export function verifyJws(parsed: ParsedJws): boolean {
   if (parsed.signature.length !== 64) return false;
-  const x = parsed.signerKey.toString('base64url');
-  let key = publicKeys.get(x);
-  if (!key) {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
-    if (publicKeys.size > 1024) publicKeys.clear();
-    publicKeys.set(x, key);
-  }
   try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: parsed.signerKey.toString('base64url') }, format: 'jwk' });
     return verify(null, parsed.signingInput, key, parsed.signature);
   } catch {
     return false;

@@ -6,7 +6,7 @@ Node CLI; the CLI itself is exercised by test/integration/push-python.test.ts.
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from dataclasses import dataclass
 from hashlib import sha256
@@ -19,7 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from custodian_receiver.hpke import hpke_info, hpke_seal
 from custodian_receiver.jws import raw_public_key, sign_jws
 from custodian_receiver.key_id import key_id
-from custodian_receiver.wire import PROTOCOL, b64u_decode, b64u_encode, dumps, fingerprint_of
+from custodian_receiver.wire import PROTOCOL, b64u_decode, b64u_encode, dumps, fingerprint_of, parse_json_object
+
+STATUS_MEMBERS = {
+    "protocol", "type", "server_id", "identity", "boot_id", "state", "issued_at", "client_nonce", "challenge",
+    "challenge_expires_at", "ephemeral_key", "key_checks", "installed_key_ids",
+}
 
 
 class ClientError(Exception):
@@ -28,20 +33,26 @@ class ClientError(Exception):
         super().__init__(code)
 
 
-def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+def _strict(data: bytes | str) -> dict[str, Any]:
+    value = parse_json_object(data)  # strict JSON on the client side too (protocol §12.3)
+    if value is None:
+        raise ClientError("BAD_REQUEST")
+    return value
+
+
+def _split(token: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
     parts = token.split(".")
     if len(parts) != 3:
         raise ClientError("BAD_REQUEST")
     decoded = [b64u_decode(p) for p in parts]
     if any(d is None for d in decoded):
         raise ClientError("BAD_REQUEST")
-    header, payload = json.loads(decoded[0]), json.loads(decoded[1])  # type: ignore[arg-type]
-    return header, payload, f"{parts[0]}.{parts[1]}".encode(), decoded[2]  # type: ignore[return-value]
+    return _strict(decoded[0]), decoded[1], f"{parts[0]}.{parts[1]}".encode(), decoded[2]  # type: ignore[return-value]
 
 
 def verify_signed(token: str, typ: str, pinned: str, message_type: str) -> dict[str, Any]:
     """Client checks of §8 step 1 (status) or 5 (receipt): header, pinned identity, signature, payload."""
-    header, payload, signing_input, signature = _split(token)
+    header, payload_bytes, signing_input, signature = _split(token)
     if header.get("alg") != "EdDSA":
         raise ClientError("UNSUPPORTED_PROTOCOL")
     if header.get("typ") != typ:
@@ -56,6 +67,7 @@ def verify_signed(token: str, typ: str, pinned: str, message_type: str) -> dict[
         Ed25519PublicKey.from_public_bytes(raw).verify(signature, signing_input)
     except InvalidSignature:
         raise ClientError("BAD_SIGNATURE") from None
+    payload = _strict(payload_bytes)
     if payload.get("protocol") != PROTOCOL:
         raise ClientError("UNSUPPORTED_PROTOCOL")
     if payload.get("type") != message_type:
@@ -65,14 +77,25 @@ def verify_signed(token: str, typ: str, pinned: str, message_type: str) -> dict[
     return payload
 
 
-def verify_status(body: bytes | str, pinned_identity: str, pinned_server_id: str) -> dict[str, Any]:
-    envelope = json.loads(body)
+def verify_status(body: bytes | str, pinned_identity: str, pinned_server_id: str, client_nonce: str | None = None) -> dict[str, Any]:
+    """§8 step 1 and §12.2: ``client_nonce`` is the nonce this client sent (``STALE_STATUS`` if not echoed)."""
+    envelope = _strict(body)
     if envelope.get("protocol") != PROTOCOL:
         raise ClientError("UNSUPPORTED_PROTOCOL")
+    if not isinstance(envelope.get("status"), str):
+        raise ClientError("BAD_REQUEST")
     payload = verify_signed(envelope["status"], "custodian-status+jws", pinned_identity, "status")
+    if set(payload) != STATUS_MEMBERS:
+        raise ClientError("BAD_REQUEST")
     if payload["server_id"] != pinned_server_id:
         raise ClientError("IDENTITY_MISMATCH")
+    if payload["client_nonce"] != client_nonce:
+        raise ClientError("STALE_STATUS")
     return payload
+
+
+def new_nonce() -> str:
+    return b64u_encode(os.urandom(16))
 
 
 @dataclass
@@ -123,17 +146,53 @@ def build_unlock(
     return PreparedRequest(dumps({"protocol": PROTOCOL, "request": token}), token, payload)
 
 
-def verify_receipt(body: bytes | str, pinned_identity: str, request: PreparedRequest) -> dict[str, Any]:
-    envelope = json.loads(body)
-    payload = verify_signed(envelope["receipt"], "custodian-receipt+jws", pinned_identity, "receipt")
+def verify_receipt(body: bytes | str, pinned_identity: str, request: PreparedRequest, *, lock: bool = False) -> dict[str, Any]:
+    """§8 step 5 (unlock receipt) or §12.4 (``lock=True``: lock receipt)."""
+    envelope = _strict(body)
+    if not isinstance(envelope.get("receipt"), str):
+        raise ClientError("BAD_REQUEST")
+    if lock:
+        payload = verify_signed(envelope["receipt"], "custodian-lock-receipt+jws", pinned_identity, "lock_receipt")
+    else:
+        payload = verify_signed(envelope["receipt"], "custodian-receipt+jws", pinned_identity, "receipt")
     expected = {
         "server_id": request.payload["server_id"],
         "boot_id": request.payload["boot_id"],
         "challenge": request.payload["challenge"],
         "custodian": request.payload["custodian"],
-        "key_ids": request.payload["key_ids"],
         "request_hash": b64u_encode(sha256(request.token.encode()).digest()),
     }
+    if not lock:
+        expected["key_ids"] = request.payload["key_ids"]
     if any(payload.get(name) != value for name, value in expected.items()):
         raise ClientError("RECEIPT_MISMATCH")
     return payload
+
+
+def build_lock(status: dict[str, Any], custodian: Ed25519PrivateKey, *, overrides: dict[str, Any] | None = None) -> PreparedRequest:
+    """A lock request (§12.4) for a verified status payload."""
+    payload: dict[str, Any] = {
+        "protocol": PROTOCOL,
+        "type": "lock",
+        "server_id": status["server_id"],
+        "receiver_identity": status["identity"],
+        "boot_id": status["boot_id"],
+        "challenge": status["challenge"],
+        "custodian": fingerprint_of(raw_public_key(custodian)),
+        "issued_at": int(time.time()),
+        **(overrides or {}),
+    }
+    token = sign_jws("custodian-lock+jws", payload, custodian)
+    return PreparedRequest(dumps({"protocol": PROTOCOL, "request": token}), token, payload)
+
+
+def build_handover(signer: Ed25519PrivateKey, new_custodian: str, label: str) -> bytes:
+    payload = {"protocol": PROTOCOL, "type": "handover", "custodian": fingerprint_of(raw_public_key(signer)),
+               "new_custodian": new_custodian, "label": label, "issued_at": int(time.time())}
+    return dumps({"protocol": PROTOCOL, "statement": sign_jws("custodian-statement+jws", payload, signer)})
+
+
+def build_revocation(signer: Ed25519PrivateKey, revoked: str) -> bytes:
+    payload = {"protocol": PROTOCOL, "type": "revocation", "custodian": fingerprint_of(raw_public_key(signer)),
+               "revoked": revoked, "issued_at": int(time.time())}
+    return dumps({"protocol": PROTOCOL, "statement": sign_jws("custodian-statement+jws", payload, signer)})

@@ -51,7 +51,7 @@ def fernet_text(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def make_world(server_id: str = "app-1", custodian: Ed25519PrivateKey | None = None) -> World:
+def make_world(server_id: str = "app-1", custodian: Ed25519PrivateKey | None = None, **options: Any) -> World:
     custodian, stranger = custodian or Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     current, previous = os.urandom(32), os.urandom(32)
     clock = Clock(NOW)
@@ -61,6 +61,7 @@ def make_world(server_id: str = "app-1", custodian: Ed25519PrivateKey | None = N
         authorized_custodians=f"# test\n{fingerprint(custodian)} alice\n",
         key_checks=[key_id(current), key_id(previous)],
         clock=clock,
+        **options,
     )
     world = World(receiver, clock, custodian, stranger, current, previous)
     receiver.add_listener(world.attempts.append)

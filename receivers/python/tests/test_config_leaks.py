@@ -140,3 +140,26 @@ def test_from_files_checks_everything_before_creating_the_identity_key(tmp_path:
                                    key_checks=[VALID_CHECK], server_id="app-1")
     assert identity.exists()
     assert receiver.state == "locked"
+
+
+@pytest.mark.parametrize("flag", ["--custodian-statements", "--identity-handovers"])
+def test_a_statements_or_handovers_line_holding_something_else_is_named_by_number_only(tmp_path: Path, custodians: Path, flag: str) -> None:
+    lines = tmp_path / "lines"
+    lines.write_text(f"\n{KEY_TEXT}\n")
+    lines.chmod(0o600)
+    result = run_demo(tmp_path, "--identity-key", str(tmp_path / "id.key"), "--authorized-custodians", str(custodians),
+                      "--key-check", VALID_CHECK, flag, str(lines))
+    assert result.returncode == 2
+    assert "line 2 " in result.stderr
+    assert_no_key_in(result.stderr + result.stdout)
+    assert not (tmp_path / "id.key").exists(), "a refused start left an identity key file behind"
+
+
+def test_rotate_identity_never_quotes_a_bad_value(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "custodian_receiver", "rotate-identity", "--identity-key", str(tmp_path / "old"), "--new-identity-key",
+         str(tmp_path / "new"), "--server-id", KEY_TEXT, f"--x={KEY_TEXT}"],
+        capture_output=True, text=True, timeout=30, env=child_env(tmp_path),
+    )
+    assert result.returncode == 2 and result.stderr.startswith("error [USAGE]: ")
+    assert_no_key_in(result.stderr + result.stdout)

@@ -90,7 +90,7 @@ def test_start_line_status_unlock_receipt_and_no_key_anywhere(setup: Setup) -> N
         status = verify_status(json.dumps(body), start["identity"], "app-1")
         assert status["state"] == "locked" and status["boot_id"] == start["boot_id"]
 
-        wrong = build_unlock(status, setup.custodian, [os.urandom(32)])
+        wrong = build_unlock(status, setup.custodian, [setup.current, os.urandom(32)])
         code, body, _ = http(start["url"] + "/unlock", wrong.body)
         assert (code, body["error"]["code"]) == (422, "KEY_CHECK_FAILED")
         assert child.next_json() == {"event": "unlock", "ok": False, "error": "KEY_CHECK_FAILED"}
@@ -273,5 +273,5 @@ def test_help_names_every_flag_and_an_example() -> None:
 
     result = subprocess.run([sys.executable, "-m", "custodian_receiver", "--help"], capture_output=True, timeout=30)
     assert result.returncode == 0
-    for flag in ("--host", "--port", "--identity-key", "--authorized-custodians", "--key-check", "--server-id", "--tls-cert", "--tls-key", "Example:"):
+    for flag in ("--host", "--port", "--identity-key", "--authorized-custodians", "--key-check", "--server-id", "--tls-cert", "--tls-key", "--identity-key-credential", "--custodian-statements", "--identity-handovers", "--metrics", "--allow-older-current-key", "rotate-identity", "Examples:"):
         assert flag in result.stdout.decode()

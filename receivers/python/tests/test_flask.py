@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from custodian_client import build_unlock, verify_receipt, verify_status
+from custodian_client import build_unlock, new_nonce, verify_receipt, verify_status
 from custodian_receiver import ReceiverLocked
 from custodian_receiver.flask_blueprint import get_fernet, init_app
 from custodian_receiver.wire import MAX_BODY_BYTES
@@ -155,7 +155,7 @@ def test_example_configuration_needs_the_custodian_source_and_its_files(tmp_path
         receiver_from_environment({"ENCRYPTION_KEY_SOURCE": "custodian"})
     world = make_world()
     custodians = tmp_path / "custodians"
-    custodians.write_text(f"{next(iter(world.receiver._custodians))} alice\n")
+    custodians.write_text(f"{world.receiver.custodians[0].fingerprint} alice\n")
     receiver = receiver_from_environment({
         "ENCRYPTION_KEY_SOURCE": "custodian",
         "CUSTODIAN_IDENTITY_KEY": str(tmp_path / "id.pem"),
@@ -165,3 +165,42 @@ def test_example_configuration_needs_the_custodian_source_and_its_files(tmp_path
     assert receiver.server_id == "mail-helper" and receiver.key_checks == ("K1-8KE1-QDS4-9W1J-7TKF", "K1-EYQN-M5BR-VE6F-QYNP")
     with pytest.raises(ReceiverLocked):
         receiver.get_fernet()
+
+
+# ---- revision 2 through the blueprint (framing is the WSGI server's; the protocol behaviour is the same) ----------
+
+
+def test_blueprint_checks_host_exact_paths_methods_and_the_status_nonce() -> None:
+    world, _app, client = _app_with_data_route()
+    response = client.get("/custodian/status", environ_overrides={"HTTP_HOST": ""})
+    assert (response.status_code, response.json["error"]["code"]) == (400, "BAD_REQUEST")
+    response = client.get("/custodian/%73tatus")  # Werkzeug decodes it to /custodian/status; the raw target is not a route
+    assert (response.status_code, response.json["error"]["code"]) == (404, "NOT_FOUND")
+    for path, allowed in (("/custodian/lock", "POST"), ("/custodian/custodians", "POST"), ("/custodian/identity", "GET")):
+        response = client.open(path, method="DELETE")
+        assert (response.status_code, response.json["error"]["code"], response.headers["Allow"]) == (405, "METHOD_NOT_ALLOWED", allowed)
+    nonce = new_nonce()
+    status = verify_status(client.get(f"/custodian/status?nonce={nonce}").data, world.receiver.identity, "app-1", nonce)
+    assert status["client_nonce"] == nonce
+    response = client.get(f"/custodian/status?nonce={nonce}&nonce={nonce}")
+    assert (response.status_code, response.json["error"]["code"]) == (400, "BAD_REQUEST")
+    assert client.get("/custodian/identity").json == {"protocol": "custodian-unlock/1", "handovers": []}
+    assert client.get("/custodian/metrics").status_code == 404  # not enabled
+    response = client.post("/custodian/custodians", data=b"{}", content_type="application/json")
+    assert (response.status_code, response.json["error"]["code"]) == (409, "STATEMENTS_DISABLED")
+
+
+def test_blueprint_refuses_strict_json_violations_and_serves_metrics_when_asked() -> None:
+    world = make_world()
+    app = Flask("metrics")
+    init_app(app, world.receiver, metrics=True)
+    client = app.test_client()
+    request = build_unlock(verify_status(client.get("/custodian/status").data, world.receiver.identity, "app-1"), world.custodian, [world.current])
+    duplicate = b'{"protocol":"custodian-unlock/1","request":"x","request":"' + request.token.encode() + b'"}'
+    response = client.post("/custodian/unlock", data=duplicate, content_type="application/json")
+    assert (response.status_code, response.json["error"]["code"]) == (400, "BAD_REQUEST")
+    assert client.post("/custodian/unlock", data=request.body, content_type="application/json").status_code == 200
+    metrics = client.get("/custodian/metrics")
+    assert metrics.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    assert "custodian_receiver_unlocks_total 1\n" in metrics.data.decode()
+    assert 'custodian_receiver_refused_total{code="BAD_REQUEST"} 1\n' in metrics.data.decode()

@@ -39,6 +39,7 @@ REFUSAL_CODES = {
     "BAD_REQUEST", "UNSUPPORTED_PROTOCOL", "WRONG_MESSAGE_TYPE", "DECRYPT_FAILED", "BAD_PAYLOAD", "BAD_SIGNATURE",
     "UNKNOWN_CUSTODIAN", "WRONG_SERVER", "NOT_FOUND", "METHOD_NOT_ALLOWED", "WRONG_BOOT", "ALREADY_UNLOCKED",
     "UNKNOWN_CHALLENGE", "CHALLENGE_EXPIRED", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "KEY_CHECK_FAILED",
+    "KEY_ORDER_REFUSED", "STATEMENTS_DISABLED",
 }
 
 Request = tuple[str, str, str | None, bytes]  # method, path, content type, body
@@ -138,7 +139,7 @@ class Generator:
         elif forgery == 3:
             request = self._on_base(overrides={"challenge": b64u_encode(os.urandom(32))})
         elif forgery == 4:
-            request = world.request([self.attacker_key])
+            request = world.request(rng.choice([[self.attacker_key], [world.current, self.attacker_key]]))
         elif forgery == 5:
             request = world.request([self.attacker_key, world.previous], key_ids=[key_id(world.current), key_id(world.previous)])
         elif forgery == 6:
@@ -198,10 +199,15 @@ class Generator:
         if choice == 0:
             return self._post(self.recorded.body)  # from an earlier boot
         if choice == 1 or not self.consumed:
-            refused = self.world.request([self.attacker_key])  # consumes its challenge when refused
+            refused = self.world.request([self.world.current, self.attacker_key])  # consumes its challenge when refused
             self.consumed.append(refused)
             return self._post(refused.body)
         return self._post(self.rng.choice(self.consumed).body)  # a used challenge
+
+    def other_endpoint(self) -> Request:
+        """A valid unlock request, or garbage, sent to the lock and statements endpoints."""
+        body = self.rng.choice([self.base.body, self.recorded.body, json.dumps(_random_json(self.rng)).encode()])
+        return ("POST", self.rng.choice(["/custodian/lock", "/custodian/custodians"]), "application/json", body)
 
     def odd_http(self) -> Request:
         rng = self.rng
@@ -224,7 +230,7 @@ class Generator:
             ("random_bytes", self.random_bytes), ("random_json", self.random_json), ("mutated_valid", self.mutated_valid),
             ("mutated_token", self.mutated_token), ("forged_signed", self.forged_signed), ("unknown_custodian", self.unknown_custodian),
             ("oversized", self.oversized), ("replayed", self.replayed), ("odd_http", self.odd_http),
-            ("forged_signed_2", self.forged_signed),
+            ("forged_signed_2", self.forged_signed), ("other_endpoint", self.other_endpoint),
         ]
 
 
@@ -305,7 +311,8 @@ def _flood(generator: Generator, count: int, send: Callable[[Request], tuple[int
 
 DEEP_CODES = ("BAD_REQUEST", "BAD_SIGNATURE", "UNKNOWN_CUSTODIAN", "WRONG_SERVER", "WRONG_BOOT", "UNKNOWN_CHALLENGE",
               "DECRYPT_FAILED", "BAD_PAYLOAD", "KEY_CHECK_FAILED", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
-              "METHOD_NOT_ALLOWED", "UNSUPPORTED_PROTOCOL", "WRONG_MESSAGE_TYPE", "NOT_FOUND")
+              "METHOD_NOT_ALLOWED", "UNSUPPORTED_PROTOCOL", "WRONG_MESSAGE_TYPE", "NOT_FOUND", "KEY_ORDER_REFUSED",
+              "STATEMENTS_DISABLED")
 
 
 def _flask_flood(codes: Counter[str]) -> int:
@@ -363,7 +370,7 @@ def _http_flood(tmp_path: Path, codes: Counter[str]) -> int:
         assert server.stop() == 0  # it was alive until now and stops cleanly
     assert server.stderr == b"", server.stderr.decode(errors="replace")[:2000]  # no traceback, no warning
     events = [json.loads(line) for line in server.stdout[1:]]
-    assert all(event["event"] == "unlock" for event in events)
+    assert all(event["event"] in ("unlock", "lock", "statement") for event in events)
     assert [event["ok"] for event in events].count(True) == 1 and events[-1]["ok"] is True
     return sent
 

@@ -1,4 +1,5 @@
-"""The receiver state machine: locked/unlocked, single-use challenges, replay, wrong key, lock() and wiping."""
+"""The receiver state machine: locked/unlocked, stateless single-use challenges, replay, wrong key, key order,
+lock() and remote lock, listeners, and wiping."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from cryptography.fernet import Fernet
 from conftest import Clock
 from custodian_receiver import ReceiverLocked, key_id
 from custodian_receiver import receiver as receiver_module
-from custodian_receiver.wire import CHALLENGE_TTL_SECONDS, MAX_OUTSTANDING_CHALLENGES
+from custodian_receiver.wire import CHALLENGE_TTL_SECONDS
 from helpers import NOW, error_of, fernet_text, make_world
 
 
@@ -42,7 +43,8 @@ def test_a_valid_push_unlocks_and_the_application_gets_a_multifernet() -> None:
     assert world.receiver.wait_unlocked(0)
     unlocked = world.status()
     assert unlocked["state"] == "unlocked"
-    assert unlocked["challenge"] is None and unlocked["ephemeral_key"] is None and unlocked["challenge_expires_at"] is None
+    assert unlocked["ephemeral_key"] is None  # nothing more can be pushed to this boot
+    assert unlocked["challenge"] and unlocked["challenge_expires_at"] == NOW + CHALLENGE_TTL_SECONDS  # for a lock
     assert world.attempts[-1].ok and world.attempts[-1].custodian_name == "alice"
 
 
@@ -83,7 +85,7 @@ def test_a_wrong_key_is_refused_nothing_is_installed_and_the_challenge_is_used_u
     status_payload = world.status()
     from custodian_client import build_unlock
 
-    wrong = build_unlock(status_payload, world.custodian, [attacker])
+    wrong = build_unlock(status_payload, world.custodian, [world.current, attacker])  # right current key first
     status, body = world.send(wrong)
     assert (status, error_of(body)) == (422, "KEY_CHECK_FAILED")
     assert world.receiver.state == "locked"
@@ -93,6 +95,24 @@ def test_a_wrong_key_is_refused_nothing_is_installed_and_the_challenge_is_used_u
     assert world.receiver.state == "locked"
 
 
+def test_a_push_whose_first_key_is_not_the_newest_is_refused_before_the_challenge_is_spent() -> None:
+    world = make_world()
+    status_payload = world.status()
+    from custodian_client import build_unlock
+
+    for keys in ([world.previous], [world.previous, world.current], [bytes(range(32))]):
+        status, body = world.send(build_unlock(status_payload, world.custodian, keys))
+        assert (status, error_of(body)) == (422, "KEY_ORDER_REFUSED")
+    assert world.receiver.state == "locked"
+    assert world.send(build_unlock(status_payload, world.custodian, [world.current, world.previous]))[0] == 200
+
+
+def test_allow_older_current_key_accepts_the_previous_key_first() -> None:
+    world = make_world(allow_older_current_key=True)
+    assert world.send(world.request([world.previous, world.current]))[0] == 200
+    assert world.receiver.installed_key_ids == (key_id(world.previous), key_id(world.current))
+
+
 def test_key_ids_that_lie_about_the_sealed_keys_are_refused() -> None:
     world = make_world()
     request = world.request([bytes(32), world.previous], key_ids=[key_id(world.current), key_id(world.previous)])
@@ -100,33 +120,60 @@ def test_key_ids_that_lie_about_the_sealed_keys_are_refused() -> None:
     assert world.receiver.state == "locked"
 
 
-def test_an_unknown_custodian_is_refused_before_its_signature_is_even_checked() -> None:
+def test_a_stranger_cannot_learn_whether_a_key_is_authorized_without_its_private_key() -> None:
     world = make_world()
+    # Signed by the stranger itself: the signature verifies, the signer is not authorized.
     status, body = world.send(world.request(signer=world.stranger))
     assert (status, error_of(body)) == (403, "UNKNOWN_CUSTODIAN")
+    # Claiming the authorized custodian's key without its private key: the same answer as a stranger's forgery.
+    from custodian_receiver.jws import raw_public_key
+    from custodian_receiver.wire import b64u_encode, dumps
+
+    forged = world.request(signer=world.stranger)
+    header, payload, signature = forged.token.split(".")
+    claimed = dumps({"alg": "EdDSA", "typ": "custodian-unlock+jws", "jwk": {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(raw_public_key(world.custodian))}})
+    for token in (f"{b64u_encode(claimed)}.{payload}.{signature}", f"{header}.{payload}.{b64u_encode(bytes(64))}"):
+        status, body = world.send(dumps({"protocol": "custodian-unlock/1", "request": token}))
+        assert (status, error_of(body)) == (401, "BAD_SIGNATURE")
     assert world.receiver.state == "locked"
 
 
-def test_challenges_expire_after_their_ttl_and_expired_ones_are_dropped() -> None:
+def test_challenges_expire_after_their_ttl() -> None:
     world = make_world()
     request = world.request()
     world.clock.now = NOW + CHALLENGE_TTL_SECONDS + 1
     assert error_of(world.send(request)[1]) == "CHALLENGE_EXPIRED"
-    stale = world.request()
-    world.clock.now += CHALLENGE_TTL_SECONDS + 1
-    world.status()  # issuing a new challenge drops the expired ones
-    assert error_of(world.send(stale)[1]) == "UNKNOWN_CHALLENGE"
+    world.clock.now = NOW
+    request = world.request()
+    world.clock.now = NOW + CHALLENGE_TTL_SECONDS
+    assert world.send(request)[0] == 200  # at the expiry second it is still valid
 
 
-def test_at_most_32_challenges_are_outstanding_and_the_oldest_is_dropped_first() -> None:
+def test_a_status_flood_neither_evicts_a_challenge_nor_grows_the_receiver() -> None:
+    # Revision 1 kept 32 challenges and dropped the oldest: 32 statuses evicted a custodian's challenge.
     world = make_world()
-    oldest = world.request()
-    second = world.request()
-    for _ in range(MAX_OUTSTANDING_CHALLENGES - 1):
+    request = world.request()
+    for _ in range(10_000):
         world.status()
-    assert len(world.receiver._challenges) == MAX_OUTSTANDING_CHALLENGES
-    assert error_of(world.send(oldest)[1]) == "UNKNOWN_CHALLENGE"
-    assert world.send(second)[0] == 200
+    assert world.receiver._challenges.spent_count == 0  # only spent challenges are remembered
+    assert world.send(request)[0] == 200
+
+
+def test_a_challenge_of_a_previous_boot_or_a_forged_one_is_unknown() -> None:
+    world = make_world()
+    status = world.status()
+    from custodian_client import build_unlock
+    from custodian_receiver.wire import b64u_decode, b64u_encode
+
+    raw = bytearray(b64u_decode(status["challenge"]))  # type: ignore[arg-type]
+    raw[-1] ^= 1
+    forged = build_unlock({**status, "challenge": b64u_encode(bytes(raw))}, world.custodian, [world.current])
+    assert error_of(world.send(forged)[1]) == "UNKNOWN_CHALLENGE"
+    world.receiver.lock()
+    again = world.status()
+    stale = build_unlock({**again, "challenge": status["challenge"]}, world.custodian, [world.current])
+    assert error_of(world.send(stale)[1]) == "UNKNOWN_CHALLENGE"  # the secret changed with the boot
+    assert world.receiver.state == "locked"
 
 
 def test_a_request_for_another_server_is_refused() -> None:
@@ -178,8 +225,8 @@ def test_the_decrypted_payload_is_scrubbed_after_the_keys_are_copied(monkeypatch
     refused = world.receiver
     refused.lock()
     opened.clear()
-    assert error_of(world.send(world.request([bytes(range(32))]))[1]) == "KEY_CHECK_FAILED"
-    assert opened[0] == bytes(32)
+    assert error_of(world.send(world.request([world.current, bytes(range(32))]))[1]) == "KEY_CHECK_FAILED"
+    assert opened[0] == bytes(64)
 
 
 def test_the_revoked_fernet_halves_are_scrubbed() -> None:
@@ -194,7 +241,7 @@ def test_the_revoked_fernet_halves_are_scrubbed() -> None:
 
 def test_listeners_hear_every_attempt_without_key_material() -> None:
     world = make_world()
-    world.send(world.request([bytes(range(32))]))
+    world.send(world.request([world.current, bytes(range(32))]))
     world.send(b"not json")
     world.send(world.request())
     assert [a.error for a in world.attempts] == ["KEY_CHECK_FAILED", "BAD_REQUEST", None]

@@ -5,27 +5,32 @@ import { pushKeys, type PushResult } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
 import { openCliKeyStore } from './key.js';
 import { commandHelp as help } from '../io.js';
-import { audit, custodianIdentity, receipts, servers } from './push-context.js';
+import { CONCURRENCY_FLAG, TIMEOUT_FLAG, audit, contactOptions, custodianIdentity, prepareServers, receipts, servers, type ContactFlags } from './push-context.js';
 
 /** `custodian push`: unlock servers after a deploy by pushing the data key to their receivers. */
 export function registerPushCommands(program: Command, context: CommandContext): void {
   program
     .command('push')
-    .description('push a key (and previous keys for rotation) to pinned servers in parallel; each must present its pinned identity')
-    .requiredOption('--key <key>', 'the current key: id, unique id prefix, or unique name')
+    .description('push a key (and previous keys for rotation) to pinned servers; each must present its pinned identity and a fresh signed status')
+    .requiredOption('--key <key>', 'the current key: id, unique id prefix, or unique name; must be the server\'s newest configured key')
     .option('--previous <key...>', 'previous key(s) the server should still decrypt with (repeatable)')
     .option('--server <name...>', 'server name(s) (repeatable)')
     .option('--all', 'every pinned server')
+    .option('--allow-older-current-key', 'push even if --key is not the server\'s newest configured key (a deliberate roll-back); warns')
+    .option(...TIMEOUT_FLAG)
+    .option(...CONCURRENCY_FLAG)
     .addHelpText('after', help([
       'custodian push --key orders-db --server app-1 app-2',
       'custodian push --key K1-8KE1-QDS4-9W1J-7TKF --previous K1-EYQN-M5BR-VE6F-QYNP --all',
       'custodian --json push --key orders-db --all     # {"ok": true, "results": [{"server": "app-1", "outcome": "unlocked", ...}]}',
-    ]))
-    .action(async (options: { key: string; previous?: string[]; server?: string[]; all?: boolean }) => {
+    ], 'Each server\'s line is printed, and its receipt and audit entry written, as soon as that server has answered.\n'
+      + 'Custodian statements (identity rotate/revoke) a server has not acknowledged yet are sent to it first.'))
+    .action(async (options: { key: string; previous?: string[]; server?: string[]; all?: boolean; allowOlderCurrentKey?: boolean } & ContactFlags) => {
       const output = context.output();
       if (Boolean(options.all) === Boolean(options.server?.length)) {
         throw new CustodianError('USAGE', 'Choose the servers: --server NAME... or --all (not both).', { hint: 'See `custodian server list`.' });
       }
+      const contact = contactOptions(options);
       const chosen = await servers(context).select(options.server ?? [], Boolean(options.all));
       const store = openCliKeyStore(context);
       const refs = [options.key, ...(options.previous ?? [])];
@@ -34,11 +39,16 @@ export function registerPushCommands(program: Command, context: CommandContext):
       if (ids.length > 9) throw new CustodianError('INVALID_INPUT', 'At most 8 previous keys can be pushed.');
       const signer = await custodianIdentity(context);
       const results = await withKeys(store, ids, (keys) => pushKeys({
-        servers: chosen, keys, signer, receipts: receipts(context), audit: audit(context),
+        servers: chosen, keys, signer, receipts: receipts(context), audit: audit(context), ...contact,
+        allowOlderCurrentKey: Boolean(options.allowOlderCurrentKey),
+        prepare: prepareServers(context, signer, contact),
+        onResult: (result) => {
+          output.line(resultLine(result));
+          for (const warning of result.warnings ?? []) output.note(`warning: ${result.server}: ${warning}`);
+        },
       }));
       const ok = results.every((r) => r.ok);
       output.result({ ok, keyIds: ids, results });
-      for (const result of results) output.line(resultLine(result));
       if (!ok) {
         const failed = results.filter((r) => !r.ok);
         const codes = new Set(failed.map((r) => r.error!.code));

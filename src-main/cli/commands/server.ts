@@ -2,14 +2,16 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CustodianError } from '../../core/errors.js';
 import {
-  callReceiver, isFingerprint, normalizeReceiverUrl, presentedIdentity, statusOf, verifyStatus, type PinnedServer, type StatusResult,
+  isFingerprint, normalizeReceiverUrl, parseTimeoutSeconds, probeReceiver, statusOf, type PinnedServer, type StatusResult,
 } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
 import { cancelled, confirm } from './key-input.js';
 import { commandHelp as help } from '../io.js';
-import { audit, servers } from './push-context.js';
+import { CONCURRENCY_FLAG, TIMEOUT_FLAG, audit, contactOptions, servers, type ContactFlags } from './push-context.js';
+import { registerServerIdentityCommands } from './server-identity.js';
+import { registerServerLockCommands } from './server-lock.js';
 
-/** `custodian server add|list|remove|status`: receivers pinned by identity fingerprint. */
+/** `custodian server add|list|remove|status|lock|accept-identity`: receivers pinned by identity fingerprint. */
 export function registerServerCommands(program: Command, context: CommandContext): void {
   const server = program
     .command('server')
@@ -23,11 +25,12 @@ export function registerServerCommands(program: Command, context: CommandContext
     .argument('<url>', 'the "url" the receiver printed at start')
     .option('--identity <fingerprint>', 'the "identity" the receiver printed at start (ed25519:...)')
     .option('--tls-ca <file>', 'PEM certificate (self-signed or CA) to trust for an https:// receiver')
+    .option(...TIMEOUT_FLAG)
     .addHelpText('after', help([
       'custodian server add app-1 http://10.0.0.5:8421/custodian --identity ed25519:_5UpyExPH1LXXwexErrkstZw4Xx0yTXFzwBADjOOKp8',
       'custodian server add app-2 https://app-2.internal:8421/custodian --identity ed25519:... --tls-ca app-2.pem',
     ]))
-    .action(async (name: string, urlText: string, options: { identity?: string; tlsCa?: string }) => {
+    .action(async (name: string, urlText: string, options: { identity?: string; tlsCa?: string; timeout?: string }) => {
       const output = context.output();
       const registry = servers(context);
       const url = normalizeReceiverUrl(urlText);
@@ -43,10 +46,8 @@ export function registerServerCommands(program: Command, context: CommandContext
         }
         if (!tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new CustodianError('INVALID_INPUT', `${options.tlsCa} is not a PEM certificate.`);
       }
-      // First contact: read the identity the server presents, checked only for self-consistency here.
-      const answer = await callReceiver({ name, url, tlsCa }, 'status');
-      const presented = presentedIdentity(answer.body);
-      const status = await verifyStatus(answer.body, presented ?? 'unknown', undefined, name);
+      // First contact: read the identity the server presents, checked only for self-consistency and freshness here.
+      const status = await probeReceiver({ name, url, tlsCa }, undefined, parseTimeoutSeconds(options.timeout));
       if (options.identity !== undefined && options.identity !== status.identity) {
         await audit(context).record({ action: 'server.add', outcome: 'error', server: name, url, code: 'IDENTITY_MISMATCH' });
         throw new CustodianError('IDENTITY_MISMATCH', `${name} at ${url} presents identity ${status.identity}, not ${options.identity}; it was not added.`, {
@@ -101,20 +102,23 @@ export function registerServerCommands(program: Command, context: CommandContext
     .option('--watch', 'keep asking, print a line whenever a server changes (JSON lines with --json); stop with Ctrl-C')
     .option('--interval <seconds>', 'seconds between rounds with --watch', '2')
     .option('--until <state>', 'with --watch: exit 0 once every server is in this state (locked|unlocked)')
+    .option(...TIMEOUT_FLAG)
+    .option(...CONCURRENCY_FLAG)
     .addHelpText('after', help([
       'custodian server status',
       'custodian --json server status app-1          # {"state": "locked", "servers": [...]}',
       'custodian server status --watch --until unlocked   # in a deploy script, after `custodian push`',
-    ]))
-    .action(async (names: string[], options: { watch?: boolean; interval: string; until?: string }) => {
+    ], 'Every request carries a fresh nonce that the signed answer must echo: a replayed answer is STALE_STATUS, never a state.'))
+    .action(async (names: string[], options: { watch?: boolean; interval: string; until?: string } & ContactFlags) => {
       const output = context.output();
       const registry = servers(context);
       const chosen = await registry.select(names, names.length === 0);
       if (options.until !== undefined && options.until !== 'locked' && options.until !== 'unlocked') {
         throw new CustodianError('USAGE', '--until takes "locked" or "unlocked".');
       }
+      const contact = contactOptions(options);
       if (!options.watch) {
-        const results = await statusOf(chosen);
+        const results = await statusOf(chosen, undefined, contact);
         output.result({ ...(results.length === 1 ? { state: results[0]!.state ?? null } : {}), servers: results.map(statusView) });
         for (const result of results) output.line(statusLine(result));
         failIfAny(results);
@@ -122,8 +126,11 @@ export function registerServerCommands(program: Command, context: CommandContext
       }
       const interval = Number(options.interval);
       if (!Number.isFinite(interval) || interval < 0.1) throw new CustodianError('USAGE', '--interval must be a number of seconds, at least 0.1.');
-      await watch(context, chosen, interval * 1000, options.until as 'locked' | 'unlocked' | undefined, output.json);
+      await watch(context, chosen, interval * 1000, options.until as 'locked' | 'unlocked' | undefined, output.json, contact);
     });
+
+  registerServerLockCommands(server, context);
+  registerServerIdentityCommands(server, context);
 }
 
 
@@ -151,7 +158,7 @@ function failIfAny(results: StatusResult[]): void {
   });
 }
 
-async function watch(context: CommandContext, chosen: PinnedServer[], intervalMs: number, until: 'locked' | 'unlocked' | undefined, json: boolean): Promise<void> {
+async function watch(context: CommandContext, chosen: PinnedServer[], intervalMs: number, until: 'locked' | 'unlocked' | undefined, json: boolean, contact: { timeoutMs?: number; concurrency?: number }): Promise<void> {
   const last = new Map<string, string>();
   let stopped = false;
   const stop = () => { stopped = true; };
@@ -159,7 +166,7 @@ async function watch(context: CommandContext, chosen: PinnedServer[], intervalMs
   process.once('SIGTERM', stop);
   try {
     while (!stopped) {
-      const results = await Promise.all(chosen.map(async (s): Promise<StatusResult> => (await statusOf([s]))[0]!));
+      const results = await statusOf(chosen, undefined, contact);
       for (const result of results) {
         const signature = result.ok ? `${result.state}|${result.bootId}` : `error|${result.error?.code}`;
         if (last.get(result.server) === signature) continue;

@@ -11,10 +11,16 @@ import { fingerprintOf } from './wire.js';
 
 /** Keychain account of the identity seed (next to the data keys, which use their key ids as accounts). */
 export const IDENTITY_ACCOUNT = 'custodian-identity-ed25519';
+/**
+ * The previous identity after `custodian identity rotate`, kept until every pinned server acknowledged the
+ * hand-over (a server that has not yet applied it still only knows this one), or `--forget-old`.
+ */
+export const RETIRED_IDENTITY_ACCOUNT = 'custodian-identity-ed25519-retired';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-function signerFromSeed(seed: Buffer): CustodianSigner {
+/** The signer for a 32-byte Ed25519 seed (the caller wipes the seed). */
+export function signerFromSeed(seed: Buffer): CustodianSigner {
   const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
   try {
     const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
@@ -43,6 +49,17 @@ export async function loadOrCreateIdentity(secrets: SecretStore): Promise<Custod
   }
   try {
     return { ...signerFromSeed(seed), created };
+  } finally {
+    seed.fill(0);
+  }
+}
+
+/** The retired identity of a pending hand-over, or null. */
+export async function loadRetiredIdentity(secrets: SecretStore): Promise<CustodianSigner | null> {
+  const seed = await secrets.get(RETIRED_IDENTITY_ACCOUNT);
+  if (!seed) return null;
+  try {
+    return seed.length === 32 ? signerFromSeed(seed) : null;
   } finally {
     seed.fill(0);
   }

@@ -1,7 +1,15 @@
 export { PROTOCOL, fingerprintOf, isFingerprint, presentedIdentity, protocolError, type ProtocolCode } from './wire.js';
+export { parseStrictJson } from './strict-json.js';
 export { buildUnlockRequest, verifyReceipt, verifyStatus, type CustodianSigner, type Receipt, type ReceiverStatus, type UnlockRequest } from './messages.js';
-export { IDENTITY_ACCOUNT, authorizedCustodiansEntry, loadOrCreateIdentity } from './identity.js';
+export { buildLockRequest, verifyLockReceipt, type LockReceipt, type LockRequest } from './lock-messages.js';
+export { IDENTITY_ACCOUNT, RETIRED_IDENTITY_ACCOUNT, authorizedCustodiansEntry, loadOrCreateIdentity, loadRetiredIdentity } from './identity.js';
 export { SERVER_NAME_PATTERN, ServerRegistry, type PinnedServer } from './servers.js';
 export { ReceiptLog, type StoredReceipt } from './receipts.js';
-export { callReceiver, normalizeReceiverUrl, type Endpoint, type HttpAnswer } from './transport.js';
-export { fetchStatus, pushKeys, statusOf, type CallReceiver, type PushOptions, type PushResult, type StatusResult } from './push.js';
+export { DEFAULT_TIMEOUT_MS, callReceiver, normalizeReceiverUrl, parseTimeoutSeconds, type CallOptions, type Endpoint, type HttpAnswer, type ReceiverPath } from './transport.js';
+export { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
+export { fetchStatus, freshNonce, probeReceiver, type CallReceiver, type ResultError } from './results.js';
+export { pushKeys, statusOf, type ContactOptions, type PrepareServer, type PushOptions, type PushResult, type StatusResult } from './push.js';
+export { lockServers, type LockOptions, type LockResult } from './lock.js';
+export { StatementLog, buildHandover, buildRevocation, deliverPending, type DeliveryResult, type Statement } from './statements.js';
+export { prepareWithStatements, revokeIdentity, rotateIdentity, type LifecycleContext, type RotationOutcome, type StatementOutcome } from './custodian-lifecycle.js';
+export { acceptReceiverIdentity, verifyHandoverChain, verifyIdentityChange, type AcceptedIdentity } from './receiver-identity.js';

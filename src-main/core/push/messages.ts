@@ -13,14 +13,18 @@ export interface ReceiverStatus {
   bootId: string;
   state: 'locked' | 'unlocked';
   issuedAt: number;
-  challenge: string | null;
-  challengeExpiresAt: number | null;
+  /** The nonce this status answers (§12.2), null when the request sent none. */
+  clientNonce: string | null;
+  /** Issued in both states since revision 2 (an unlocked receiver needs one for lock, §12.4). */
+  challenge: string;
+  challengeExpiresAt: number;
+  /** Null while unlocked. */
   ephemeralKey: string | null;
   keyChecks: string[];
   installedKeyIds: string[];
 }
 
-const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids'];
+const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'client_nonce', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids'];
 const RECEIPT_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'installed_at', 'request_hash'];
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -29,8 +33,10 @@ const isIdList = (value: unknown, max: number): value is string[] => Array.isArr
 /**
  * Checks a status answer (the HTTP body) against the pinned identity and server id, in the order of protocol §8.
  * `pinnedServerId` undefined = first contact (server add), where only the self-consistency is checked.
+ * `expectedNonce`: the nonce the request sent (§12.2); an answer that does not echo it is STALE_STATUS (a replay).
+ * Undefined skips that check (reading a stored or test status); every request the client makes passes one.
  */
-export async function verifyStatus(body: string, pinnedIdentity: string, pinnedServerId: string | undefined, server?: string): Promise<ReceiverStatus> {
+export async function verifyStatus(body: string, pinnedIdentity: string, pinnedServerId: string | undefined, server?: string, expectedNonce?: string | null): Promise<ReceiverStatus> {
   const envelope = parseObject(body);
   if (!envelope) throw protocolError('BAD_REQUEST', server);
   if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw protocolError('UNSUPPORTED_PROTOCOL', server);
@@ -43,21 +49,23 @@ export async function verifyStatus(body: string, pinnedIdentity: string, pinnedS
     && decodeB64u(p['boot_id'], 16) !== null
     && (p['state'] === 'locked' || p['state'] === 'unlocked')
     && isTime(p['issued_at'])
-    && (locked
-      ? decodeB64u(p['challenge'], 32) !== null && isTime(p['challenge_expires_at']) && decodeB64u(p['ephemeral_key'], 32) !== null
-      : p['challenge'] === null && p['challenge_expires_at'] === null && p['ephemeral_key'] === null)
+    && (p['client_nonce'] === null || decodeB64u(p['client_nonce'], 16) !== null)
+    && decodeB64u(p['challenge'], 32) !== null && isTime(p['challenge_expires_at'])
+    && (locked ? decodeB64u(p['ephemeral_key'], 32) !== null : p['ephemeral_key'] === null)
     && isIdList(p['key_checks'], 64) && (p['key_checks'] as string[]).length > 0
     && isIdList(p['installed_key_ids'], MAX_KEYS);
   if (!valid) throw protocolError('BAD_REQUEST', server);
   if (pinnedServerId !== undefined && p['server_id'] !== pinnedServerId) throw protocolError('IDENTITY_MISMATCH', server);
+  if (expectedNonce !== undefined && p['client_nonce'] !== expectedNonce) throw protocolError('STALE_STATUS', server);
   return {
     serverId: p['server_id'] as string,
     identity: signer,
     bootId: p['boot_id'] as string,
     state: p['state'] as 'locked' | 'unlocked',
     issuedAt: p['issued_at'] as number,
-    challenge: p['challenge'] as string | null,
-    challengeExpiresAt: p['challenge_expires_at'] as number | null,
+    clientNonce: p['client_nonce'] as string | null,
+    challenge: p['challenge'] as string,
+    challengeExpiresAt: p['challenge_expires_at'] as number,
     ephemeralKey: p['ephemeral_key'] as string | null,
     keyChecks: p['key_checks'] as string[],
     installedKeyIds: p['installed_key_ids'] as string[],
@@ -91,7 +99,7 @@ export async function buildUnlockRequest(options: {
   ikmE?: Uint8Array;
 }): Promise<UnlockRequest> {
   const { status, custodian, keys } = options;
-  if (status.state !== 'locked' || !status.challenge || !status.ephemeralKey) throw new Error('the receiver is not locked');
+  if (status.state !== 'locked' || !status.ephemeralKey) throw new Error('the receiver is not locked');
   if (keys.length < 1 || keys.length > MAX_KEYS || keys.some((k) => k.length !== KEY_BYTES)) throw new Error('between 1 and 9 raw 32-byte keys');
   const keyIds = keys.map((k) => keyId(k));
   const info = Buffer.from([PROTOCOL, status.serverId, status.identity, status.bootId, status.challenge, custodian.fingerprint].join('\0'), 'utf8');

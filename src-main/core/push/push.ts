@@ -1,25 +1,21 @@
 /**
- * `custodian push` and `custodian server status` in the core: contact pinned receivers in parallel, verify
- * each one's signed status against its pinned identity (a mismatch sends nothing), push the keys sealed to
- * that boot, verify and keep the signed receipt. One result per server; one failure never stops the others.
+ * `custodian push` and `custodian server status` in the core: contact pinned receivers with bounded concurrency,
+ * verify each one's signed, nonce-fresh status against its pinned identity (a mismatch or a replay sends
+ * nothing), push the keys sealed to that boot, verify the signed receipt, and record receipt and audit entry as
+ * soon as THAT server has answered (a push interrupted later keeps what already happened). One result per
+ * server; one failure never stops the others.
  */
 import type { AuditLog } from '../audit.js';
 import { keyId } from '../crypto/index.js';
-import { CustodianError, isCustodianError, type ErrorCode } from '../errors.js';
-import { buildUnlockRequest, verifyReceipt, verifyStatus, type CustodianSigner, type ReceiverStatus } from './messages.js';
+import { CustodianError, isCustodianError } from '../errors.js';
+import { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
+import { buildUnlockRequest, verifyReceipt, type CustodianSigner, type ReceiverStatus } from './messages.js';
 import type { ReceiptLog, StoredReceipt } from './receipts.js';
+import { asResultError, endpointOf, fetchStatus, receiverRefusal, type CallReceiver, type ResultError } from './results.js';
 import type { PinnedServer } from './servers.js';
-import { callReceiver, type Endpoint, type HttpAnswer } from './transport.js';
-import { parseObject, protocolError } from './wire.js';
+import { callReceiver } from './transport.js';
 
-export type CallReceiver = (endpoint: Endpoint, path: 'status' | 'unlock', body?: string) => Promise<HttpAnswer>;
-
-export interface ResultError {
-  code: ErrorCode;
-  message: string;
-  hint?: string;
-  details?: Record<string, unknown>;
-}
+export { fetchStatus, type CallReceiver, type ResultError } from './results.js';
 
 export interface PushResult {
   server: string;
@@ -31,6 +27,8 @@ export interface PushResult {
   serverId?: string;
   bootId?: string;
   installedAt?: number;
+  /** Pushed anyway, but worth the officer's attention (e.g. an older key made the current key). */
+  warnings?: string[];
   error?: ResultError;
 }
 
@@ -46,52 +44,25 @@ export interface StatusResult {
   error?: ResultError;
 }
 
-/** Why a receiver refused, in our words (its own message is not shown: it is input from the network). */
-const RECEIVER_REFUSALS: Record<string, string> = {
-  KEY_CHECK_FAILED: 'refused the key: it is not the key this server is configured to accept',
-  UNKNOWN_CUSTODIAN: 'does not list this custodian in its authorized-custodians file',
-  WRONG_BOOT: 'restarted between status and push',
-  UNKNOWN_CHALLENGE: 'no longer knows the challenge (another push, or too many status requests)',
-  CHALLENGE_EXPIRED: 'let the challenge expire before the push arrived',
-  ALREADY_UNLOCKED: 'was unlocked by someone else in the meantime',
-  DECRYPT_FAILED: 'could not decrypt the keys',
-  BAD_SIGNATURE: 'rejected the request signature',
-  WRONG_SERVER: 'says the request was made for another server',
-  UNSUPPORTED_PROTOCOL: 'does not support this protocol version',
-};
-
-const REFUSAL_HINTS: Record<string, string> = {
-  UNKNOWN_CUSTODIAN: 'Add the line printed by `custodian identity show` to the receiver\'s authorized-custodians file and restart it.',
-  KEY_CHECK_FAILED: 'Check the --key-check value the receiver was started with against `custodian key list`.',
-};
-
-function asResultError(error: unknown): ResultError {
-  const known = isCustodianError(error)
-    ? error
-    : new CustodianError('INTERNAL', `Unexpected failure (${error instanceof Error ? error.name : typeof error}).`);
-  return {
-    code: known.code,
-    message: known.message,
-    ...(known.hint ? { hint: known.hint } : {}),
-    ...(known.details ? { details: known.details } : {}),
-  };
+/** How receivers are contacted: transport, per-request deadline (§12.9), servers at once. */
+export interface ContactOptions {
+  call?: CallReceiver;
+  /** Overall deadline per request in ms (default 10 s). */
+  timeoutMs?: number;
+  /** Servers contacted at once (default 32). */
+  concurrency?: number;
 }
 
-function endpointOf(server: PinnedServer): Endpoint {
-  return { name: server.name, url: server.url, tlsCa: server.tlsCa };
-}
+/**
+ * Runs before a server's request: delivers pending custodian statements (§12.5) and returns the identity to sign
+ * with for this server (undefined: the current one). See statements.ts.
+ */
+export type PrepareServer = (server: PinnedServer, call: CallReceiver) => Promise<CustodianSigner | undefined>;
 
-/** GET status and verify it against the pin (identity first: a mismatch is reported before anything else). */
-export async function fetchStatus(server: PinnedServer, call: CallReceiver = callReceiver): Promise<ReceiverStatus> {
-  const answer = await call(endpointOf(server), 'status');
-  if (answer.status !== 200) throw protocolError('BAD_REQUEST', server.name);
-  return verifyStatus(answer.body, server.identity, server.serverId, server.name);
-}
-
-export async function statusOf(servers: readonly PinnedServer[], call: CallReceiver = callReceiver): Promise<StatusResult[]> {
-  return Promise.all(servers.map(async (server): Promise<StatusResult> => {
+export async function statusOf(servers: readonly PinnedServer[], call: CallReceiver = callReceiver, options: Omit<ContactOptions, 'call'> = {}): Promise<StatusResult[]> {
+  return mapBounded(servers, options.concurrency ?? DEFAULT_CONCURRENCY, async (server): Promise<StatusResult> => {
     try {
-      const status = await fetchStatus(server, call);
+      const status = await fetchStatus(server, call, options.timeoutMs);
       return {
         server: server.name, url: server.url, ok: true, state: status.state, serverId: status.serverId, bootId: status.bootId,
         keyChecks: status.keyChecks, installedKeyIds: status.installedKeyIds,
@@ -99,17 +70,21 @@ export async function statusOf(servers: readonly PinnedServer[], call: CallRecei
     } catch (error) {
       return { server: server.name, url: server.url, ok: false, error: asResultError(error) };
     }
-  }));
+  });
 }
 
-export interface PushOptions {
+export interface PushOptions extends ContactOptions {
   servers: readonly PinnedServer[];
   /** Raw 32-byte keys, current first. The caller owns (and wipes) them. */
   keys: readonly Buffer[];
   signer: CustodianSigner;
   receipts?: ReceiptLog;
   audit?: AuditLog;
-  call?: CallReceiver;
+  /** Push even when the current key is not the receiver's newest configured key (§12.3); a warning remains. */
+  allowOlderCurrentKey?: boolean;
+  prepare?: PrepareServer;
+  /** Called with each server's result as soon as it is recorded. */
+  onResult?: (result: PushResult) => void;
   now?: () => Date;
 }
 
@@ -117,23 +92,54 @@ export async function pushKeys(options: PushOptions): Promise<PushResult[]> {
   const call = options.call ?? callReceiver;
   const now = options.now ?? (() => new Date());
   const keyIds = options.keys.map((k) => keyId(k));
-  const results = await Promise.all(options.servers.map((server) => pushOne(server, options, keyIds, call, now)));
-  const receipts = results.flatMap((r) => (r.receipt ? [r.receipt] : []));
-  await options.receipts?.add(receipts);
-  for (const { result } of results) {
-    await options.audit?.record({
-      action: 'push', outcome: result.ok ? 'ok' : 'error', server: result.server, url: result.url, keyIds: result.keyIds,
-      result: result.outcome, code: result.error?.code ?? null, receiverCode: (result.error?.details?.['receiver_code'] as string | undefined) ?? null,
+  return mapBounded(options.servers, options.concurrency ?? DEFAULT_CONCURRENCY, async (server) => {
+    const { result, receipt } = await pushOne(server, options, keyIds, call, now);
+    // Recorded now, not after the slowest server: a CLI stopped later must not lose this server's receipt.
+    try {
+      if (receipt) await options.receipts?.add([receipt]);
+    } finally {
+      await options.audit?.record({
+        action: 'push', outcome: result.ok ? 'ok' : 'error', server: result.server, url: result.url, keyIds: result.keyIds,
+        result: result.outcome, code: result.error?.code ?? null, receiverCode: (result.error?.details?.['receiver_code'] as string | undefined) ?? null,
+        ...(result.warnings ? { warnings: result.warnings } : {}),
+      });
+    }
+    options.onResult?.(result);
+    return result;
+  });
+}
+
+/** Why a push to this status must not go ahead (nothing is sent), or the warnings it goes ahead with. */
+function checkKeys(server: string, status: ReceiverStatus, keyIds: string[], allowOlder: boolean): CustodianError | string[] {
+  const unexpected = keyIds.filter((id) => !status.keyChecks.includes(id));
+  if (unexpected.length > 0) {
+    return new CustodianError('PUSH_REFUSED', `${server} does not accept ${unexpected.join(', ')} (it expects ${status.keyChecks.join(', ')}); nothing was sent.`, {
+      hint: 'Push the key the server expects (--key), or restart the server with the right --key-check.',
+      details: { key_checks: status.keyChecks },
     });
   }
-  return results.map((r) => r.result);
+  const newest = status.keyChecks[0]!;
+  if (keyIds[0] === newest) return [];
+  const swapped = keyIds.includes(newest);
+  const rest = keyIds.filter((id) => id !== newest);
+  if (!allowOlder) {
+    return new CustodianError('PUSH_REFUSED', `${server}'s newest key is ${newest}, but ${keyIds[0]} is pushed as the current key${swapped ? ' (previous and current swapped?)' : ''}: new data would be encrypted with an older key; nothing was sent.`, {
+      hint: `Push --key ${newest}${rest.length > 0 ? ` --previous ${rest.join(' ')}` : ''}; or, to roll back on purpose, add --allow-older-current-key.`,
+      details: { newest_key: newest, key_checks: status.keyChecks },
+    });
+  }
+  return [swapped
+    ? `${keyIds[0]} was pushed as the current key before the newer ${newest} ([previous, current] order): new data is encrypted with the older key.`
+    : `${keyIds[0]} was pushed as the current key, but ${server}'s newest key is ${newest}: new data is encrypted with the older key.`];
 }
 
 async function pushOne(server: PinnedServer, options: PushOptions, keyIds: string[], call: CallReceiver, now: () => Date): Promise<{ result: PushResult; receipt?: StoredReceipt }> {
   const base = { server: server.name, url: server.url, keyIds };
   let status: ReceiverStatus;
+  let signer = options.signer;
   try {
-    status = await fetchStatus(server, call);
+    signer = (await options.prepare?.(server, call)) ?? options.signer;
+    status = await fetchStatus(server, call, options.timeoutMs);
   } catch (error) {
     return { result: { ...base, ok: false, outcome: 'failed' as const, error: asResultError(error) } };
   }
@@ -144,41 +150,22 @@ async function pushOne(server: PinnedServer, options: PushOptions, keyIds: strin
       result: {
         ...base, ...known, ok: false, outcome: 'refused' as const,
         error: asResultError(new CustodianError('PUSH_REFUSED', `${server.name} is already unlocked with other keys (${status.installedKeyIds.join(', ')}); nothing was sent.`, {
-          hint: 'Restart the server (it boots locked) to install different keys.',
+          hint: 'Lock it (`custodian server lock NAME`) or restart it (it boots locked) to install different keys.',
           details: { installed_key_ids: status.installedKeyIds },
         })),
       },
     };
   }
-  const unexpected = keyIds.filter((id) => !status.keyChecks.includes(id));
-  if (unexpected.length > 0) {
-    return {
-      result: {
-        ...base, ...known, ok: false, outcome: 'refused' as const,
-        error: asResultError(new CustodianError('PUSH_REFUSED', `${server.name} does not accept ${unexpected.join(', ')} (it expects ${status.keyChecks.join(', ')}); nothing was sent.`, {
-          hint: 'Push the key the server expects (--key), or restart the server with the right --key-check.',
-          details: { key_checks: status.keyChecks },
-        })),
-      },
-    };
-  }
+  const checked = checkKeys(server.name, status, keyIds, Boolean(options.allowOlderCurrentKey));
+  if (checked instanceof CustodianError) return { result: { ...base, ...known, ok: false, outcome: 'refused' as const, error: asResultError(checked) } };
+  const warnings = checked.length > 0 ? { warnings: checked } : {};
   try {
-    const request = await buildUnlockRequest({ status, custodian: options.signer, keys: options.keys, issuedAt: Math.floor(now().getTime() / 1000) });
-    const answer = await call(endpointOf(server), 'unlock', request.body);
-    if (answer.status !== 200) {
-      const error = parseObject(answer.body)?.['error'];
-      const code = typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>)['code'] === 'string'
-        ? ((error as Record<string, unknown>)['code'] as string).slice(0, 40).replace(/[^A-Z_]/g, '')
-        : `HTTP_${answer.status}`;
-      const why = RECEIVER_REFUSALS[code] ?? `refused the push (${code})`;
-      throw new CustodianError('PUSH_REFUSED', `${server.name} ${why}.`, {
-        ...(REFUSAL_HINTS[code] ? { hint: REFUSAL_HINTS[code] } : {}),
-        details: { receiver_code: code },
-      });
-    }
+    const request = await buildUnlockRequest({ status, custodian: signer, keys: options.keys, issuedAt: Math.floor(now().getTime() / 1000) });
+    const answer = await call(endpointOf(server), 'unlock', request.body, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+    if (answer.status !== 200) throw receiverRefusal(server.name, answer, 'the push');
     const receipt = await verifyReceipt(answer.body, request, server.identity, server.name);
     return {
-      result: { ...base, ...known, ok: true, outcome: 'unlocked' as const, installedAt: receipt.installedAt },
+      result: { ...base, ...known, ok: true, outcome: 'unlocked' as const, installedAt: receipt.installedAt, ...warnings },
       receipt: {
         server: server.name, url: server.url, serverId: receipt.serverId, identity: receipt.identity, bootId: receipt.bootId,
         custodian: receipt.custodian, keyIds: receipt.keyIds, installedAt: receipt.installedAt, receivedAt: now().toISOString(), jws: receipt.jws,
@@ -186,6 +173,6 @@ async function pushOne(server: PinnedServer, options: PushOptions, keyIds: strin
     };
   } catch (error) {
     const refused = isCustodianError(error) && error.code === 'PUSH_REFUSED';
-    return { result: { ...base, ...known, ok: false, outcome: refused ? 'refused' as const : 'failed' as const, error: asResultError(error) } };
+    return { result: { ...base, ...known, ok: false, outcome: refused ? 'refused' as const : 'failed' as const, error: asResultError(error), ...warnings } };
   }
 }

@@ -1,4 +1,4 @@
-/** Signed unlock receipts, kept as evidence in receipts.json under the custodian home (newest last, capped). */
+/** Signed unlock and lock receipts (`kind`; absent = unlock, as written before revision 2), kept as evidence in receipts.json under the custodian home (newest last, capped). */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { JsonFile } from '../storage/json-file.js';
@@ -6,6 +6,7 @@ import { JsonFile } from '../storage/json-file.js';
 const MAX_RECEIPTS = 10_000;
 
 const receiptSchema = z.object({
+  kind: z.enum(['unlock', 'lock']).optional(),
   server: z.string(),
   url: z.string(),
   serverId: z.string(),
@@ -13,6 +14,7 @@ const receiptSchema = z.object({
   bootId: z.string(),
   custodian: z.string(),
   keyIds: z.array(z.string()),
+  /** Unlock: installed_at; lock: locked_at (receiver clock). */
   installedAt: z.number(),
   receivedAt: z.string(),
   jws: z.string(),

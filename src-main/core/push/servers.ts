@@ -60,6 +60,19 @@ export class ServerRegistry {
     });
   }
 
+  /** Replaces the pinned identity (after a verified hand-over), only if it is still `from`. */
+  async repin(name: string, from: string, to: string): Promise<PinnedServer> {
+    return this.file.update((current) => {
+      const found = current.servers.find((s) => s.name === name);
+      if (!found) throw notFound(name);
+      if (found.identity !== from) {
+        throw new CustodianError('IDENTITY_MISMATCH', `The pin of ${name} changed meanwhile; it was left as it is.`, { hint: 'Run the command again.' });
+      }
+      found.identity = to;
+      return found;
+    });
+  }
+
   /** The named servers (all of them when `all`), in the order given, each once. */
   async select(names: readonly string[], all: boolean): Promise<PinnedServer[]> {
     if (all) {

@@ -6,15 +6,26 @@
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { CustodianError } from '../errors.js';
+import { parseStrictJson } from './strict-json.js';
 
 export const PROTOCOL = 'custodian-unlock/1';
 export const MAX_KEYS = 9;
 export const KEY_BYTES = 32;
 
-export type MessageTyp = 'custodian-status+jws' | 'custodian-unlock+jws' | 'custodian-receipt+jws';
+/** Every JWS `typ` of revision 2 and the payload `type` it must carry (docs/protocol.md §4, §12.4-12.6). */
+export const PAYLOAD_TYPE = {
+  'custodian-status+jws': 'status',
+  'custodian-unlock+jws': 'unlock',
+  'custodian-receipt+jws': 'receipt',
+  'custodian-lock+jws': 'lock',
+  'custodian-lock-receipt+jws': 'lock_receipt',
+  'custodian-statement+jws': null, // handover or revocation
+  'custodian-receiver-handover+jws': 'receiver_handover',
+} as const;
+export type MessageTyp = keyof typeof PAYLOAD_TYPE;
 
 /** Protocol-level refusal codes of docs/protocol.md §7 (client side). */
-export type ProtocolCode = 'IDENTITY_MISMATCH' | 'BAD_SIGNATURE' | 'UNSUPPORTED_PROTOCOL' | 'WRONG_MESSAGE_TYPE' | 'BAD_REQUEST' | 'RECEIPT_MISMATCH';
+export type ProtocolCode = 'IDENTITY_MISMATCH' | 'BAD_SIGNATURE' | 'UNSUPPORTED_PROTOCOL' | 'WRONG_MESSAGE_TYPE' | 'BAD_REQUEST' | 'RECEIPT_MISMATCH' | 'STALE_STATUS';
 
 const messages: Record<ProtocolCode, string> = {
   IDENTITY_MISMATCH: 'The server answered with another identity than the one pinned for it; nothing was sent.',
@@ -23,6 +34,7 @@ const messages: Record<ProtocolCode, string> = {
   WRONG_MESSAGE_TYPE: 'The server answered with the wrong kind of message.',
   BAD_REQUEST: 'The server\'s answer is malformed.',
   RECEIPT_MISMATCH: 'The server\'s receipt does not match the request that was sent.',
+  STALE_STATUS: 'The server\'s status answer is not the answer to the request just sent (its nonce differs): it may be a replay of an earlier answer.',
 };
 
 /** A protocol violation by the other side, as a CustodianError with the protocol code in details. */
@@ -30,7 +42,13 @@ export function protocolError(code: ProtocolCode, server?: string): CustodianErr
   const where = server ? ` (${server})` : '';
   if (code === 'IDENTITY_MISMATCH') {
     return new CustodianError('IDENTITY_MISMATCH', messages[code].replace('The server', `The server${where}`), {
-      hint: 'If the server was reinstalled on purpose, check its new fingerprint out of band, then `custodian server remove` and `custodian server add --identity`.',
+      hint: 'If the receiver rotated its identity key, `custodian server accept-identity NAME` checks its hand-over proof and re-pins. If it was reinstalled on purpose, check its new fingerprint out of band, then `custodian server remove` and `custodian server add --identity`. Otherwise treat it as an attack: nothing was sent.',
+      details: { protocol_code: code },
+    });
+  }
+  if (code === 'STALE_STATUS') {
+    return new CustodianError('STALE_STATUS', messages[code].replace('The server', `The server${where}`), {
+      hint: 'Treat it as a man in the middle between you and the server: its state is unknown. Check the network path, then ask again with `custodian server status`.',
       details: { protocol_code: code },
     });
   }
@@ -90,13 +108,10 @@ export function hasExactly(value: Record<string, unknown>, names: readonly strin
   return keys.length === names.length && names.every((name) => Object.prototype.hasOwnProperty.call(value, name));
 }
 
+/** A JSON object under the strict rules of §12.3 (no duplicate members, integers only), or null. */
 export function parseObject(text: string | Uint8Array): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseStrictJson(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
+  return parsed && isObject(parsed.value) ? parsed.value : null;
 }
 
 export function signJws(typ: MessageTyp, payload: Record<string, unknown>, privateKey: KeyObject, publicRaw: Uint8Array): string {
@@ -141,7 +156,7 @@ export async function verifyReceiverJws(token: unknown, typ: MessageTyp, pinnedI
   const payload = parseObject(decodeB64u(parts[1])!);
   if (!payload) throw protocolError('BAD_REQUEST', server);
   if (payload['protocol'] !== PROTOCOL) throw protocolError(typeof payload['protocol'] === 'string' ? 'UNSUPPORTED_PROTOCOL' : 'BAD_REQUEST', server);
-  const expectedType = typ === 'custodian-status+jws' ? 'status' : typ === 'custodian-receipt+jws' ? 'receipt' : 'unlock';
-  if (payload['type'] !== expectedType) throw protocolError('WRONG_MESSAGE_TYPE', server);
+  const expectedType = PAYLOAD_TYPE[typ];
+  if (expectedType !== null && payload['type'] !== expectedType) throw protocolError('WRONG_MESSAGE_TYPE', server);
   return { signer, payload };
 }

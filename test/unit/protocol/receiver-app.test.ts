@@ -95,7 +95,7 @@ describe('ReceiverCore.lock()', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', async () => {
-        const answer = req.method === 'GET' ? core.status() : await core.unlock(Buffer.concat(chunks), req.headers['content-type']);
+        const answer = req.method === 'GET' ? core.status((req.url ?? '').split('?')[1] ?? '') : await core.unlock(Buffer.concat(chunks), req.headers['content-type']);
         res.writeHead(answer.httpStatus, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer.body));
       });

@@ -1,8 +1,10 @@
-"""The demo server: ``python -m custodian_receiver --identity-key FILE --authorized-custodians FILE --key-check K1-...``.
+"""The demo server: ``python -m custodian_receiver --identity-key FILE --authorized-custodians FILE --key-check K1-...``,
+and ``python -m custodian_receiver rotate-identity --identity-key OLD --new-identity-key NEW --server-id ID``.
 
-Flags and output are those of docs/protocol.md §10, shared with the Node demo (``npx custodian-receiver``).
-stdout: one JSON start line, then one JSON line per unlock attempt; never key material. Configuration errors go
-to stderr as ``error [CODE]: message`` with exit status 2; SIGTERM/SIGINT stop it with status 0.
+Flags and output are those of docs/protocol.md §10 and §12, shared with the Node demo (``npx custodian-receiver``).
+stdout: one JSON start line, then one JSON line per signed request (unlock, lock, statement); never key
+material. Configuration errors go to stderr as ``error [CODE]: message`` with exit status 2; SIGTERM/SIGINT stop
+it with status 0.
 """
 
 from __future__ import annotations
@@ -16,42 +18,48 @@ import socket
 import ssl
 import sys
 import threading
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from .cli_args import QuietParser
 from .errors import ConfigError
-from .receiver import Receiver, UnlockAttempt
+from .receiver import Attempt, Receiver
+from .rotate_identity import rotate_identity_main
 from .server import ReceiverHttpServer
 from .wire import PROTOCOL
 
-USAGE_EXAMPLE = """Example:
-  python -m custodian_receiver --identity-key ./receiver.key --authorized-custodians ./custodians \\
-      --key-check K1-8KE1-QDS4-9W1J-7TKF --port 8421"""
+USAGE_EXAMPLE = """Examples:
+  python -m custodian_receiver --identity-key /etc/app/receiver.key --authorized-custodians /etc/app/custodians \\
+      --key-check K1-8KE1-QDS4-9W1J-7TKF --port 8421
+  # under systemd, with the identity key as an encrypted credential (LoadCredentialEncrypted=receiver-identity:...):
+  python -m custodian_receiver --identity-key-credential receiver-identity --authorized-custodians ... --key-check ...
+  # replace the identity key (prints a hand-over line for --identity-handovers):
+  python -m custodian_receiver rotate-identity --identity-key OLD --new-identity-key NEW --server-id app-1"""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse quotes what was typed; a stray value may be a secret pasted in the wrong place, so say that
-        # something is wrong and where, never what the value was.
-        if message.startswith("unrecognized arguments"):
-            message = "unrecognized arguments (every value goes right after its --option; see --help)"
-        message = re.sub(r":?\s*'[^']*'", "", message)
-        raise ConfigError("USAGE", f"{message}\n{self.format_usage().rstrip()}")
-
-
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> QuietParser:
+    parser = QuietParser(
         prog="python -m custodian_receiver",
         description="A demo Key Custodian receiver: starts locked, waits for `custodian push`, keeps the key in memory "
         "only. Prints one JSON line with \"identity\" (for `custodian server add --identity`) and \"url\" at start.",
         epilog=USAGE_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,  # like the Node demo; an abbreviation error would also quote what was typed
     )
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", default="8421", help="listen port (default 8421; 0 picks a free one)")
-    parser.add_argument("--identity-key", metavar="FILE", help="receiver identity, Ed25519 PKCS#8 PEM; created 0600 if missing")
-    parser.add_argument("--authorized-custodians", metavar="FILE", help="one custodian fingerprint per line")
-    parser.add_argument("--key-check", metavar="KEY_ID", action="append", default=[], help="a key id this receiver accepts (repeatable)")
+    parser.add_argument("--identity-key", metavar="FILE", help="receiver identity, Ed25519 PKCS#8 PEM; created 0600 if missing. "
+                        "As sensitive as the data key: see --identity-key-credential")
+    parser.add_argument("--identity-key-credential", metavar="NAME", help="instead of --identity-key: read the identity key from "
+                        "$CREDENTIALS_DIRECTORY/NAME (systemd LoadCredentialEncrypted=NAME:...); never created or written")
+    parser.add_argument("--authorized-custodians", metavar="FILE", help="one custodian fingerprint per line, then a name")
+    parser.add_argument("--key-check", metavar="KEY_ID", action="append", default=[],
+                        help="a key id this receiver accepts (repeatable); the first is the current (newest) key")
+    parser.add_argument("--allow-older-current-key", action="store_true",
+                        help="accept a push whose current key is not the first --key-check (refused by default)")
+    parser.add_argument("--custodian-statements", metavar="FILE", help="enable custodian hand-overs and revocations "
+                        "(POST {base}/custodians); accepted statements are kept in FILE, created 0600")
+    parser.add_argument("--identity-handovers", metavar="FILE", help="receiver identity hand-overs (lines printed by "
+                        "rotate-identity), served at GET {base}/identity")
+    parser.add_argument("--metrics", action="store_true", help="serve Prometheus metrics at GET {base}/metrics")
     parser.add_argument("--server-id", metavar="ID", help="default: the host name, reduced to the allowed characters")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (with --tls-key)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
@@ -75,10 +83,16 @@ class _Output:
             sys.stdout.flush()
 
 
-def _attempt_line(attempt: UnlockAttempt) -> dict[str, Any]:
-    if attempt.ok:
+def attempt_line(attempt: Attempt) -> dict[str, Any]:
+    """One structured line per signed request (protocol §12.7); never key material, never the request."""
+    if not attempt.ok:
+        return {"event": attempt.event, "ok": False, "error": attempt.error}
+    if attempt.event == "unlock":
         return {"event": "unlock", "ok": True, "key_ids": list(attempt.key_ids), "custodian": attempt.custodian}
-    return {"event": "unlock", "ok": False, "error": attempt.error}
+    if attempt.event == "lock":
+        return {"event": "lock", "ok": True, "custodian": attempt.custodian, "boot_id": attempt.boot_id}
+    return {"event": "statement", "ok": True, "type": attempt.statement_type, "custodian": attempt.custodian, "subject": attempt.subject,
+            "applied": attempt.applied}
 
 
 def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ssl.SSLContext | None, int]:
@@ -89,8 +103,10 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
         port = -1
     if not 0 <= port <= 65535:
         raise ConfigError("USAGE", "--port must be a number from 0 to 65535")
-    if not args.identity_key:
-        raise ConfigError("USAGE", "--identity-key FILE is required")
+    if not args.identity_key and not args.identity_key_credential:
+        raise ConfigError("USAGE", "--identity-key FILE is required (or --identity-key-credential NAME)")
+    if args.identity_key and args.identity_key_credential:
+        raise ConfigError("USAGE", "give --identity-key FILE or --identity-key-credential NAME, not both")
     if not args.authorized_custodians:
         raise ConfigError("USAGE", "--authorized-custodians FILE is required")
     if not args.key_check:
@@ -98,10 +114,14 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("USAGE", "--tls-cert and --tls-key go together")
     receiver = Receiver.from_files(
-        identity_key_file=args.identity_key,
+        identity_key_file=args.identity_key or None,
+        identity_key_credential=args.identity_key_credential or None,
         authorized_custodians_file=args.authorized_custodians,
         key_checks=args.key_check,
         server_id=args.server_id if args.server_id is not None else default_server_id(),
+        custodian_statements_file=args.custodian_statements,
+        identity_handovers_file=args.identity_handovers,
+        allow_older_current_key=args.allow_older_current_key,
     )
     tls = None
     if args.tls_cert:
@@ -113,11 +133,25 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
     return args, receiver, tls, port
 
 
-def main(argv: list[str] | None = None) -> int:
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"rotate-identity": rotate_identity_main}
+
+# A service runs beside the HTTP receiver in the same process (the host agent): started with the receiver and a
+# JSON-line writer once the server listens, it returns its stop function, called after lock().
+Service = Callable[[Receiver, Callable[[dict[str, Any]], None]], Callable[[], None]]
+
+
+def main(argv: list[str] | None = None, *, services: Sequence[Service] = ()) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] and arguments[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[arguments[0]](arguments[1:])
+    return serve_main(arguments, services=services)
+
+
+def serve_main(argv: list[str], *, services: Sequence[Service] = ()) -> int:
     try:
         args, receiver, tls, port = _configure(argv)
         try:
-            server = ReceiverHttpServer((args.host, port), receiver, tls=tls)
+            server = ReceiverHttpServer((args.host, port), receiver, tls=tls, metrics=args.metrics)
         except OSError as error:
             reason = os.strerror(error.errno) if error.errno else "error"
             raise ConfigError("LISTEN_FAILED", f"cannot listen on {args.host}:{port} ({reason})") from None
@@ -126,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     output = _Output()
-    receiver.add_listener(lambda attempt: output.line(_attempt_line(attempt)))
+    receiver.add_listener(lambda attempt: output.line(attempt_line(attempt)))
+    stops = [start(receiver, output.line) for start in services]
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -146,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     server.shutdown()
     server.server_close()
     receiver.lock()
+    for stop_service in stops:
+        stop_service()
     return 0
 
 

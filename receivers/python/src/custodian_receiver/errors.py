@@ -1,4 +1,4 @@
-"""Errors of the receiver: the protocol's refusal codes (docs/protocol.md §7) and configuration errors.
+"""Errors of the receiver: the protocol's refusal codes (docs/protocol.md §7 and §12.10) and configuration errors.
 
 Refusal messages are fixed and short; they never quote the input, name key material, or tell which part of a
 cryptographic check failed.
@@ -12,7 +12,8 @@ RefusalCode = Literal[
     "BAD_REQUEST", "UNSUPPORTED_PROTOCOL", "WRONG_MESSAGE_TYPE", "DECRYPT_FAILED", "BAD_PAYLOAD",
     "BAD_SIGNATURE", "UNKNOWN_CUSTODIAN", "WRONG_SERVER", "NOT_FOUND", "METHOD_NOT_ALLOWED", "WRONG_BOOT",
     "ALREADY_UNLOCKED", "UNKNOWN_CHALLENGE", "CHALLENGE_EXPIRED", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
-    "KEY_CHECK_FAILED", "INTERNAL",
+    "KEY_CHECK_FAILED", "INTERNAL", "KEY_ORDER_REFUSED", "CUSTODIAN_REVOKED", "LAST_CUSTODIAN", "STATEMENTS_DISABLED",
+    "REQUEST_TIMEOUT",
 ]
 
 REFUSALS: Final[dict[str, tuple[int, str]]] = {
@@ -34,6 +35,12 @@ REFUSALS: Final[dict[str, tuple[int, str]]] = {
     "UNSUPPORTED_MEDIA_TYPE": (415, "content type must be application/json"),
     "KEY_CHECK_FAILED": (422, "key check failed"),
     "INTERNAL": (500, "internal error"),
+    # revision 2 (protocol §12.10)
+    "KEY_ORDER_REFUSED": (422, "the current key must be the newest configured key"),
+    "CUSTODIAN_REVOKED": (409, "custodian revoked"),
+    "LAST_CUSTODIAN": (409, "would leave no authorized custodian"),
+    "STATEMENTS_DISABLED": (409, "statements are not enabled on this receiver"),
+    "REQUEST_TIMEOUT": (408, "request not received in time"),
 }
 
 

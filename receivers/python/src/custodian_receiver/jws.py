@@ -16,7 +16,16 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from .errors import Refusal
 from .wire import b64u_decode, b64u_encode, dumps, fingerprint_of, has_exactly, parse_json_object
 
-MessageType = Literal["custodian-status+jws", "custodian-unlock+jws", "custodian-receipt+jws"]
+MessageType = Literal[
+    "custodian-status+jws",
+    "custodian-unlock+jws",
+    "custodian-receipt+jws",
+    # revision 2 (protocol §12.4-12.6)
+    "custodian-lock+jws",
+    "custodian-lock-receipt+jws",
+    "custodian-statement+jws",
+    "custodian-receiver-handover+jws",
+]
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class ParsedJws:
 
 
 def parse_jws(token: str, expected_typ: MessageType) -> ParsedJws:
-    """Steps 3-6 of protocol §6: three b64u parts, header a JSON object, ``alg``, ``typ``, header members."""
+    """Steps 3-6 of protocol §6: three b64u parts, header a strict JSON object, ``alg``, ``typ``, header members."""
     parts = token.split(".")
     if len(parts) != 3:
         raise Refusal("BAD_REQUEST")
@@ -66,7 +75,8 @@ def parse_jws(token: str, expected_typ: MessageType) -> ParsedJws:
 
 
 def verify_jws(parsed: ParsedJws) -> bool:
-    """Step 8: an Ed25519 signature of 64 bytes over the signing input. Call only for a trusted signer."""
+    """An Ed25519 signature of 64 bytes over the signing input, by the key in the header (revision 2 verifies it
+    before looking the signer up, so "unknown" and "forged" cannot be told apart without a valid signature)."""
     if len(parsed.signature) != 64:
         return False
     try:

@@ -1,8 +1,9 @@
-"""The receiver's protocol state machine (docs/protocol.md §5-6), without HTTP.
+"""The receiver's protocol state machine (docs/protocol.md §5-6 and revision 2, §12), without HTTP.
 
-A receiver starts **locked**. ``status()`` answers the signed status and, while locked, issues single-use
-challenges; ``unlock()`` runs the checks of §6 in their documented order and installs the keys only when all
-pass; ``lock()`` wipes the keys and starts a new boot. Thread-safe: one lock guards the state.
+A receiver starts **locked**. ``status()`` answers the signed status with a fresh stateless challenge;
+``unlock()`` runs the checks of §6 in their documented order and installs the keys only when all pass;
+``remote_lock()`` and ``lock()`` wipe the keys and start a new boot; ``statement()`` applies a custodian
+hand-over or revocation. Thread-safe: one lock guards the state.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import contextlib
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -20,8 +20,10 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from .challenges import SECRET_BYTES, ChallengeBook
 from .config_files import (
     AuthorizedCustodian,
+    load_identity_key_credential,
     load_or_create_identity_key,
     parse_authorized_custodians,
     read_authorized_custodians,
@@ -29,29 +31,24 @@ from .config_files import (
 from .errors import REFUSALS, ConfigError, ReceiverLocked, Refusal, RefusalCode
 from .fernet_keys import ReceiverFernet
 from .hpke import hpke_info, hpke_open, x25519_public_raw
-from .jws import parse_jws, raw_public_key, sign_jws, verify_jws
+from .identity_handover import check_handover_chain, read_handovers_file
+from .jws import raw_public_key, sign_jws
 from .key_id import key_id
+from .metrics import Metrics
 from .secret_memory import SecretKey, scrub_bytes
-from .wire import (
-    CHALLENGE_TTL_SECONDS,
-    KEY_BYTES,
-    MAX_BODY_BYTES,
-    MAX_KEYS,
-    MAX_OUTSTANDING_CHALLENGES,
-    PROTOCOL,
-    b64u_decode,
-    b64u_encode,
-    fingerprint_of,
-    has_exactly,
-    is_fingerprint,
-    is_key_id_value,
-    is_server_id,
-    is_time,
-    parse_json_object,
+from .signed_messages import (
+    BoundRequest,
+    check_media_and_size,
+    parse_lock_payload,
+    parse_signed,
+    parse_unlock_payload,
+    read_envelope,
 )
+from .statements import CustodianRegistry, StatementsFile, replay_statements
+from .wire import KEY_BYTES, PROTOCOL, b64u_decode, b64u_encode, fingerprint_of, is_fingerprint, is_key_id_value, is_server_id
 
 State = Literal["locked", "unlocked"]
-MEDIA_TYPE = "application/json"
+Event = Literal["unlock", "lock", "statement"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,16 @@ class BootState:
 
     boot_id: str
     ephemeral_private_key: bytes
-    challenges: Sequence[tuple[str, int]] = ()  # (challenge, expires_at)
+    challenge_secret: bytes
+    spent: Sequence[str] = ()  # challenges already spent in this boot
 
 
 @dataclass(frozen=True)
-class UnlockAttempt:
-    """What happened to one ``POST {base}/unlock`` (no key material): the demo server logs it."""
+class Attempt:
+    """What happened to one signed request (``unlock``, ``lock`` or ``statement``); never key material.
+
+    The demo server logs it as one JSON line; listeners added with ``add_listener`` receive every one.
+    """
 
     ok: bool
     error: RefusalCode | None = None
@@ -73,41 +74,55 @@ class UnlockAttempt:
     custodian: str | None = None
     custodian_name: str | None = None
     boot_id: str | None = None
+    event: Event = "unlock"
+    statement_type: str | None = None  # "handover" or "revocation"
+    subject: str | None = None  # statements: the new custodian of a hand-over, the revoked one of a revocation
+    applied: bool | None = None  # statements: False when it was already applied
+
+
+UnlockAttempt = Attempt  # the name of revision 1, kept for existing listeners
+
+
+@dataclass(frozen=True)
+class LockEvent:
+    """A lock happened: ``locked_boot_id`` ended, ``boot_id`` is the new (locked) boot. ``remote`` is True for a
+    signed lock request from ``custodian``, False for the application's own ``lock()``."""
+
+    locked_boot_id: str
+    boot_id: str
+    remote: bool
+    custodian: str | None = None
+
+
+@dataclass(frozen=True)
+class UnlockEvent:
+    """The receiver was unlocked in boot ``boot_id`` with ``key_ids`` (current first) by ``custodian``."""
+
+    boot_id: str
+    key_ids: tuple[str, ...]
+    custodian: str
 
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP-independent answer: status code and JSON body; ``attempt`` is set for unlock requests."""
+    """An HTTP-independent answer: status code and JSON body; ``attempt`` is set for signed requests."""
 
     http_status: int
     body: dict[str, Any]
-    attempt: UnlockAttempt | None = None
+    attempt: Attempt | None = None
     headers: tuple[tuple[str, str], ...] = field(default=())
 
 
-def refusal_answer(code: RefusalCode, *, attempt: bool = False, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+def refusal_answer(
+    code: RefusalCode, *, attempt: bool = False, headers: tuple[tuple[str, str], ...] = (), event: Event = "unlock"
+) -> Answer:
     status, message = REFUSALS[code]
     return Answer(
         status,
         {"protocol": PROTOCOL, "error": {"code": code, "message": message}},
-        UnlockAttempt(ok=False, error=code) if attempt else None,
+        Attempt(ok=False, error=code, event=event) if attempt else None,
         headers,
     )
-
-
-@dataclass(frozen=True)
-class _UnlockRequest:
-    server_id: str
-    receiver_identity: str
-    boot_id: str
-    challenge: str
-    key_ids: tuple[str, ...]
-    sealed: bytes
-
-
-_REQUEST_MEMBERS = (
-    "protocol", "type", "server_id", "receiver_identity", "boot_id", "challenge", "custodian", "key_ids", "issued_at", "sealed",
-)
 
 
 KEY_CHECK_NOT_A_KEY_ID = (
@@ -118,8 +133,8 @@ KEY_CHECK_NOT_A_KEY_ID = (
 
 def check_settings(
     *, server_id: str, key_checks: Iterable[str], authorized_custodians: str | Iterable[AuthorizedCustodian | str]
-) -> tuple[tuple[str, ...], dict[str, str]]:
-    """Checks what needs no identity key; returns the key checks (deduplicated) and the custodian names.
+) -> tuple[tuple[str, ...], tuple[AuthorizedCustodian, ...]]:
+    """Checks what needs no identity key; returns the key checks (deduplicated, newest first) and the custodians.
 
     Errors never quote the values: a key check that is not a key id may be the key itself, pasted by mistake.
     """
@@ -132,14 +147,14 @@ def check_settings(
         raise ConfigError("INVALID_CONFIG", "at least one key check (key id) is required")
     if not all(is_key_id_value(check) for check in checks):
         raise ConfigError("INVALID_CONFIG", KEY_CHECK_NOT_A_KEY_ID)
-    return checks, _custodian_names(authorized_custodians)
+    return checks, _custodian_entries(authorized_custodians)
 
 
 class Receiver:
-    """One receiver: identity, authorized custodians, key checks, and the locked/unlocked state.
+    """One receiver: identity, custodians, key checks, and the locked/unlocked state.
 
-    ``clock`` returns Unix seconds, ``random_bytes(n)`` gives boot ids and challenges, ``new_ephemeral_key``
-    the per-boot X25519 key; tests replace them, production code never needs to.
+    ``clock`` returns Unix seconds, ``random_bytes(n)`` gives boot ids, challenge nonces and secrets,
+    ``new_ephemeral_key`` the per-boot X25519 key; tests replace them, production code never needs to.
     """
 
     def __init__(
@@ -153,6 +168,9 @@ class Receiver:
         random_bytes: Callable[[int], bytes] = os.urandom,
         new_ephemeral_key: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate,
         boot: BootState | None = None,
+        allow_older_current_key: bool = False,
+        custodian_statements_file: str | os.PathLike[str] | None = None,
+        identity_handovers: Sequence[str] = (),
     ) -> None:
         checks, custodians = check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=authorized_custodians)
         if not isinstance(identity_key, Ed25519PrivateKey):
@@ -161,18 +179,30 @@ class Receiver:
         self._identity_key = identity_key
         self._identity = fingerprint_of(raw_public_key(identity_key))
         self._key_checks = checks
-        self._custodians = custodians
+        self._allow_older_current_key = allow_older_current_key
+        self._registry = CustodianRegistry(custodians)
+        self._statements: StatementsFile | None = None
+        if custodian_statements_file is not None:
+            self._statements = StatementsFile(custodian_statements_file)
+            replay_statements(self._registry, self._statements.read_lines(), self._statements.path)
+            if not self._registry.effective():
+                raise ConfigError("INVALID_CONFIG", "the custodian statements leave no authorized custodian")
+        self._handovers = check_handover_chain(list(identity_handovers), server_id, self._identity)
         self._clock = clock
         self._random_bytes = random_bytes
         self._new_ephemeral_key = new_ephemeral_key
         self._mutex = threading.RLock()
         self._unlocked_event = threading.Event()
-        self._listeners: list[Callable[[UnlockAttempt], None]] = []
+        self._listeners: list[Callable[[Attempt], None]] = []
+        self._lock_listeners: list[Callable[[LockEvent], None]] = []
+        self._unlock_listeners: list[Callable[[UnlockEvent], None]] = []
+        self._metrics = Metrics()
         self._keys: list[SecretKey] = []
         self._installed_ids: tuple[str, ...] = ()
         self._fernet: ReceiverFernet | None = None
-        self._challenges: OrderedDict[str, int] = OrderedDict()
         self._boot_id = ""
+        self._boot_time = 0
+        self._challenges: ChallengeBook | None = None
         self._ephemeral: X25519PrivateKey | None = None
         self._ephemeral_public: bytes | None = None
         self._new_boot(boot)
@@ -181,21 +211,46 @@ class Receiver:
     def from_files(
         cls,
         *,
-        identity_key_file: str | os.PathLike[str],
         authorized_custodians_file: str | os.PathLike[str],
         key_checks: Iterable[str],
         server_id: str,
+        identity_key_file: str | os.PathLike[str] | None = None,
+        identity_key_credential: str | None = None,
+        custodian_statements_file: str | os.PathLike[str] | None = None,
+        identity_handovers_file: str | os.PathLike[str] | None = None,
+        allow_older_current_key: bool = False,
     ) -> Receiver:
-        """The usual way to build one: identity key file (created 0600 if missing) and custodians file.
+        """The usual way to build one: the identity key as a file (created 0600 if missing) or as a systemd
+        credential (``$CREDENTIALS_DIRECTORY/NAME``, never created), and the custodians file; optionally the
+        custodian statements file (§12.5) and the identity hand-overs file (§12.6).
 
         Everything else is checked before the identity key file is touched, so a refused configuration does not
         leave a new key file behind.
         """
+        if (identity_key_file is None) == (identity_key_credential is None):
+            raise ConfigError("USAGE", "give exactly one of --identity-key FILE and --identity-key-credential NAME")
         custodians = read_authorized_custodians(authorized_custodians_file)
         key_checks = list(key_checks)
         check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=custodians)
-        identity_key, _created = load_or_create_identity_key(identity_key_file)
-        return cls(server_id=server_id, identity_key=identity_key, authorized_custodians=custodians, key_checks=key_checks)
+        handovers = read_handovers_file(identity_handovers_file) if identity_handovers_file is not None else []
+        check_handover_chain(handovers, server_id, None)  # all but the last link's target, which needs the key
+        if custodian_statements_file is not None:
+            statements = StatementsFile(custodian_statements_file)
+            replay_statements(CustodianRegistry(custodians), statements.read_lines(create=False), statements.path)
+        if identity_key_credential is not None:
+            identity_key = load_identity_key_credential(identity_key_credential)
+        else:
+            assert identity_key_file is not None
+            identity_key, _created = load_or_create_identity_key(identity_key_file)
+        return cls(
+            server_id=server_id,
+            identity_key=identity_key,
+            authorized_custodians=custodians,
+            key_checks=key_checks,
+            allow_older_current_key=allow_older_current_key,
+            custodian_statements_file=custodian_statements_file,
+            identity_handovers=handovers,
+        )
 
     # ---- read-only view ---------------------------------------------------------------------------------
 
@@ -210,6 +265,7 @@ class Receiver:
 
     @property
     def key_checks(self) -> tuple[str, ...]:
+        """The accepted key ids, the newest (current) first."""
         return self._key_checks
 
     @property
@@ -224,38 +280,68 @@ class Receiver:
     def installed_key_ids(self) -> tuple[str, ...]:
         return self._installed_ids
 
+    @property
+    def custodians(self) -> tuple[AuthorizedCustodian, ...]:
+        """The effective custodians: the file's, plus hand-over targets, minus revoked ones (§12.5)."""
+        with self._mutex:
+            return self._registry.effective()
+
+    @property
+    def statements_enabled(self) -> bool:
+        return self._statements is not None
+
     def get_fernet(self) -> ReceiverFernet:
         """cryptography's MultiFernet over the pushed keys, current first; raises ``ReceiverLocked`` while locked.
 
-        Do not keep it beyond a request: after ``lock()`` it raises ``ReceiverLocked`` too.
+        Do not keep it beyond a request: after a lock it raises ``ReceiverLocked`` too.
         """
         with self._mutex:
             if self._fernet is None:
                 raise ReceiverLocked()
             return self._fernet
 
+    def copy_keys(self) -> list[SecretKey]:
+        """Copies of the installed keys, current first (ids in ``installed_key_ids``), each in its own
+        ``SecretKey`` that the caller MUST ``wipe()`` when done; raises ``ReceiverLocked`` while locked. For the
+        host agent, which hands the keys to the application's processes; an application in this process uses
+        ``get_fernet()``. Never turn them into ``str``."""
+        with self._mutex:
+            if not self._keys:
+                raise ReceiverLocked()
+            return [SecretKey(key.buffer) for key in self._keys]
+
     def wait_unlocked(self, timeout: float | None = None) -> bool:
         """Blocks until the receiver is unlocked (or the timeout passes); returns whether it is."""
         return self._unlocked_event.wait(timeout)
 
-    def add_listener(self, listener: Callable[[UnlockAttempt], None]) -> None:
-        """Called after every unlock attempt, accepted or refused (no key material in it)."""
-        self._listeners.append(listener)
+    def add_listener(self, listener: Callable[[Attempt], None]) -> Callable[[], None]:
+        """Called after every signed request (unlock, lock, statement), accepted or refused; no key material.
+        Returns a function that removes the listener."""
+        return _subscribe(self._listeners, listener)
+
+    def on_lock(self, listener: Callable[[LockEvent], None]) -> Callable[[], None]:
+        """Called after every lock, remote or local, once the keys are wiped (so ``get_fernet()`` already raises
+        ``ReceiverLocked``) and before a remote lock is answered; a host agent uses it to cut its clients off at
+        once. Returns a function that removes the listener."""
+        return _subscribe(self._lock_listeners, listener)
+
+    def on_unlock(self, listener: Callable[[UnlockEvent], None]) -> Callable[[], None]:
+        """Called after a push installed the keys, before it is answered (``copy_keys()`` works from here).
+        Returns a function that removes the listener."""
+        return _subscribe(self._unlock_listeners, listener)
 
     # ---- protocol -----------------------------------------------------------------------------------------
 
-    def status(self) -> Answer:
-        """``GET {base}/status``: the signed status; while locked it issues a fresh single-use challenge."""
+    def status(self, client_nonce: str | None = None) -> Answer:
+        """``GET {base}/status[?nonce=…]``: the signed status with a fresh challenge (both states) and the
+        client's nonce echoed (§12.2). A nonce that is not b64u of 16 bytes is ``BAD_REQUEST``."""
+        if client_nonce is not None and b64u_decode(client_nonce, 16) is None:
+            return refusal_answer("BAD_REQUEST")
         with self._mutex:
             now = self._now()
             locked = self.state == "locked"
-            challenge: str | None = None
-            if locked:
-                self._drop_expired(now)
-                while len(self._challenges) >= MAX_OUTSTANDING_CHALLENGES:
-                    self._challenges.popitem(last=False)
-                challenge = b64u_encode(self._random_bytes(32))
-                self._challenges[challenge] = now + CHALLENGE_TTL_SECONDS
+            assert self._challenges is not None
+            challenge, expires_at = self._challenges.issue(now)
             payload = {
                 "protocol": PROTOCOL,
                 "type": "status",
@@ -264,8 +350,9 @@ class Receiver:
                 "boot_id": self._boot_id,
                 "state": self.state,
                 "issued_at": now,
+                "client_nonce": client_nonce,
                 "challenge": challenge,
-                "challenge_expires_at": None if challenge is None else now + CHALLENGE_TTL_SECONDS,
+                "challenge_expires_at": expires_at,
                 "ephemeral_key": b64u_encode(self._ephemeral_public) if locked and self._ephemeral_public else None,
                 "key_checks": list(self._key_checks),
                 "installed_key_ids": list(self._installed_ids),
@@ -274,115 +361,152 @@ class Receiver:
 
     def unlock(self, body: bytes | bytearray, content_type: str | None) -> Answer:
         """``POST {base}/unlock`` with the raw body. Never raises; a refusal carries a code of protocol §7."""
-        try:
-            attempt, receipt = self._check_and_install(bytes(body), content_type)
-            answer = Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt)
-        except Refusal as refusal:
-            answer = refusal_answer(refusal.code, attempt=True)
-        except Exception:  # a bug must not leak details or take the receiver down
-            answer = refusal_answer("INTERNAL", attempt=True)
-        return self._notify(answer)
+        return self._attempt("unlock", lambda: self._check_and_install(bytes(body), content_type))
+
+    def remote_lock(self, body: bytes | bytearray, content_type: str | None) -> Answer:
+        """``POST {base}/lock`` (§12.4): a signed lock request from an authorized custodian. Never raises."""
+        return self._attempt("lock", lambda: self._check_and_lock(bytes(body), content_type))
+
+    def statement(self, body: bytes | bytearray, content_type: str | None) -> Answer:
+        """``POST {base}/custodians`` (§12.5): a custodian hand-over or revocation. Never raises."""
+        return self._attempt("statement", lambda: self._check_and_apply(bytes(body), content_type))
+
+    def refuse(self, event: Event, code: RefusalCode) -> Answer:
+        """A signed request the HTTP layer refused before reading it (``BODY_TOO_LARGE``): answered and reported
+        to the listeners like any other attempt."""
+        return self._notify(refusal_answer(code, attempt=True, event=event))
 
     def refuse_unlock(self, code: RefusalCode) -> Answer:
-        """An unlock attempt the HTTP layer refused before reading it (``BODY_TOO_LARGE``): answered and
-        reported to the listeners like any other attempt."""
-        return self._notify(refusal_answer(code, attempt=True))
+        return self.refuse("unlock", code)
 
-    def _notify(self, answer: Answer) -> Answer:
-        if answer.attempt is not None:
-            for listener in list(self._listeners):
-                with contextlib.suppress(Exception):  # a broken listener must not change the answer
-                    listener(answer.attempt)
-        return answer
+    def identity_handovers(self) -> Answer:
+        """``GET {base}/identity`` (§12.6): the receiver's identity hand-overs, oldest first."""
+        return Answer(200, {"protocol": PROTOCOL, "handovers": list(self._handovers)})
+
+    def metrics_text(self) -> str:
+        """``GET {base}/metrics`` (§12.7) in the Prometheus text format; nothing secret."""
+        with self._mutex:
+            unlocked, boot_time = self.state == "unlocked", self._boot_time
+        return self._metrics.render(
+            server_id=self._server_id, identity=self._identity, protocol=PROTOCOL, unlocked=unlocked, boot_time=boot_time
+        )
 
     def lock(self) -> None:
         """Wipes the installed keys, revokes the MultiFernet handed out, and starts a new boot."""
         with self._mutex:
-            if self._fernet is not None:
-                self._fernet.revoke()
-                self._fernet = None
-            for key in self._keys:
-                key.wipe()
-            self._keys = []
-            self._installed_ids = ()
-            self._unlocked_event.clear()
-            self._new_boot(None)
+            event = self._lock_now(remote=False, custodian=None)
+        self._metrics.count_lock()
+        self._tell_lock(event)
 
     # ---- internals ------------------------------------------------------------------------------------------
 
     def _now(self) -> int:
         return int(self._clock())
 
+    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | UnlockEvent | None]]) -> Answer:
+        happened = None
+        try:
+            answer, happened = run()
+        except Refusal as refusal:
+            answer = refusal_answer(refusal.code, attempt=True, event=event)
+        except Exception:  # a bug must not leak details or take the receiver down
+            answer = refusal_answer("INTERNAL", attempt=True, event=event)
+        if isinstance(happened, LockEvent):
+            self._tell_lock(happened)
+        elif isinstance(happened, UnlockEvent):
+            _tell(self._unlock_listeners, happened)
+        return self._notify(answer)
+
+    def _notify(self, answer: Answer) -> Answer:
+        attempt = answer.attempt
+        if attempt is not None:
+            if not attempt.ok:
+                self._metrics.count_refusal(attempt.error or "INTERNAL")
+            elif attempt.event == "unlock":
+                self._metrics.count_unlock()
+            elif attempt.event == "lock":
+                self._metrics.count_lock()
+            elif attempt.applied:
+                self._metrics.count_statement()
+            _tell(self._listeners, attempt)
+        return answer
+
+    def _tell_lock(self, event: LockEvent) -> None:
+        _tell(self._lock_listeners, event)
+
     def _new_boot(self, boot: BootState | None) -> None:
-        self._challenges.clear()
+        if self._challenges is not None:
+            self._challenges.wipe()
         if boot is not None:
             self._boot_id = boot.boot_id
             self._ephemeral = X25519PrivateKey.from_private_bytes(boot.ephemeral_private_key)
-            for challenge, expires_at in boot.challenges:
-                self._challenges[challenge] = expires_at
+            self._challenges = ChallengeBook(boot.boot_id, boot.challenge_secret, self._random_bytes, boot.spent)
         else:
             self._boot_id = b64u_encode(self._random_bytes(16))
             self._ephemeral = self._new_ephemeral_key()
+            self._challenges = ChallengeBook(self._boot_id, self._random_bytes(SECRET_BYTES), self._random_bytes)
         self._ephemeral_public = x25519_public_raw(self._ephemeral)
+        self._boot_time = self._now()
 
-    def _drop_expired(self, now: int) -> None:
-        for challenge in [c for c, expires_at in self._challenges.items() if now > expires_at]:
-            del self._challenges[challenge]
+    def _lock_now(self, *, remote: bool, custodian: str | None) -> LockEvent:
+        """Under the mutex: wipe the keys, revoke the MultiFernet, start a new boot."""
+        if self._fernet is not None:
+            self._fernet.revoke()
+            self._fernet = None
+        for key in self._keys:
+            key.wipe()
+        self._keys = []
+        self._installed_ids = ()
+        self._unlocked_event.clear()
+        locked_boot = self._boot_id
+        self._new_boot(None)
+        return LockEvent(locked_boot, self._boot_id, remote, custodian)
 
-    def _check_and_install(self, body: bytes, content_type: str | None) -> tuple[UnlockAttempt, str]:
-        # 1. media type and size (the HTTP layer also stops reading early)
-        if (content_type or "").split(";")[0].strip().lower() != MEDIA_TYPE:
-            raise Refusal("UNSUPPORTED_MEDIA_TYPE")
-        if len(body) > MAX_BODY_BYTES:
-            raise Refusal("BODY_TOO_LARGE")
-        # 2. envelope
-        envelope = parse_json_object(body)
-        if envelope is None:
-            raise Refusal("BAD_REQUEST")
-        if isinstance(envelope.get("protocol"), str) and envelope["protocol"] != PROTOCOL:
-            raise Refusal("UNSUPPORTED_PROTOCOL")
-        token = envelope.get("request")
-        if not has_exactly(envelope, ("protocol", "request")) or envelope["protocol"] != PROTOCOL or not isinstance(token, str):
-            raise Refusal("BAD_REQUEST")
-        # 3-6. JWS shape, alg, typ, header
-        jws = parse_jws(token, "custodian-unlock+jws")
-        # 7. authorized custodian
-        custodian_name = self._custodians.get(jws.signer)
-        if custodian_name is None:
+    def _custodian_label(self, signer: str) -> str:
+        """Step 8 of revision 2: the signer (whose signature verified) must be an effective custodian."""
+        label = self._registry.label_of(signer)
+        if label is None:
             raise Refusal("UNKNOWN_CUSTODIAN")
-        # 8. signature
-        if not verify_jws(jws):
-            raise Refusal("BAD_SIGNATURE")
-        # 9. payload
-        request = _parse_request_payload(jws.payload, jws.signer)
+        return label
+
+    def _check_binding(self, request: BoundRequest) -> None:
+        """Step 10: this server, this identity, this boot."""
+        if request.server_id != self._server_id or request.receiver_identity != self._identity:
+            raise Refusal("WRONG_SERVER")
+        if request.boot_id != self._boot_id:
+            raise Refusal("WRONG_BOOT")
+
+    def _spend(self, challenge: str) -> int:
+        """Step 11: the challenge is used up from here on, whatever happens next. Returns now."""
+        now = self._now()
+        assert self._challenges is not None
+        self._challenges.spend(challenge, now)
+        return now
+
+    def _check_and_install(self, body: bytes, content_type: str | None) -> tuple[Answer, UnlockEvent]:
+        token = read_envelope(body, content_type, "request")  # 1-2
+        jws = parse_signed(token, "custodian-unlock+jws")  # 3-7: shape, alg, typ, header, signature
         with self._mutex:
-            # 10. server, boot, state
-            if request.server_id != self._server_id or request.receiver_identity != self._identity:
-                raise Refusal("WRONG_SERVER")
-            if request.boot_id != self._boot_id:
-                raise Refusal("WRONG_BOOT")
+            custodian_name = self._custodian_label(jws.signer)  # 8
+            request = parse_unlock_payload(jws.payload, jws.signer)  # 9
+            self._check_binding(request)  # 10
             if self.state == "unlocked" or self._ephemeral is None:
                 raise Refusal("ALREADY_UNLOCKED")
-            # 11. challenge: single use from here on, whatever happens next
-            now = self._now()
-            expires_at = self._challenges.pop(request.challenge, None)
-            if expires_at is None:
-                raise Refusal("UNKNOWN_CHALLENGE")
-            if now > expires_at:
-                raise Refusal("CHALLENGE_EXPIRED")
+            if request.key_ids[0] != self._key_checks[0] and not self._allow_older_current_key:
+                raise Refusal("KEY_ORDER_REFUSED")  # 10a: the old key must not silently become the current one
+            now = self._spend(request.challenge)  # 11
             # 12. HPKE Open, bound to this receiver's own values and the verified signer
             info = hpke_info(self._server_id, self._identity, self._boot_id, request.challenge, jws.signer)
             plaintext = hpke_open(self._ephemeral, request.sealed, info)
             if plaintext is None:
                 raise Refusal("DECRYPT_FAILED")
             keys = _checked_keys(plaintext, request.key_ids, self._key_checks)  # 13-14, wipes on refusal
-            # 15. install, forget the ephemeral key and every challenge, sign the receipt
+            # 15. install, forget the ephemeral key, sign the receipt
             self._keys = keys
             self._installed_ids = request.key_ids
             self._fernet = ReceiverFernet(keys)
             self._ephemeral = None
             self._ephemeral_public = None
-            self._challenges.clear()
             self._unlocked_event.set()
             boot_id = self._boot_id
         receipt = sign_jws(
@@ -397,12 +521,79 @@ class Receiver:
                 "custodian": jws.signer,
                 "key_ids": list(request.key_ids),
                 "installed_at": now,
-                "request_hash": b64u_encode(sha256(token.encode("ascii")).digest()),
+                "request_hash": _request_hash(token),
             },
             self._identity_key,
         )
-        attempt = UnlockAttempt(ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id)
-        return attempt, receipt
+        attempt = Attempt(ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id)
+        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), UnlockEvent(boot_id, request.key_ids, jws.signer)
+
+    def _check_and_lock(self, body: bytes, content_type: str | None) -> tuple[Answer, LockEvent]:
+        token = read_envelope(body, content_type, "request")
+        jws = parse_signed(token, "custodian-lock+jws")
+        with self._mutex:
+            custodian_name = self._custodian_label(jws.signer)
+            request = parse_lock_payload(jws.payload, jws.signer)
+            self._check_binding(request)  # no ALREADY_UNLOCKED: locking a locked receiver starts a new boot
+            now = self._spend(request.challenge)
+            event = self._lock_now(remote=True, custodian=jws.signer)
+        receipt = sign_jws(
+            "custodian-lock-receipt+jws",
+            {
+                "protocol": PROTOCOL,
+                "type": "lock_receipt",
+                "server_id": self._server_id,
+                "identity": self._identity,
+                "boot_id": event.locked_boot_id,
+                "challenge": request.challenge,
+                "custodian": jws.signer,
+                "locked_at": now,
+                "request_hash": _request_hash(token),
+            },
+            self._identity_key,
+        )
+        attempt = Attempt(ok=True, custodian=jws.signer, custodian_name=custodian_name, boot_id=event.locked_boot_id, event="lock")
+        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), event
+
+    def _check_and_apply(self, body: bytes, content_type: str | None) -> tuple[Answer, None]:
+        check_media_and_size(body, content_type)
+        if self._statements is None:
+            raise Refusal("STATEMENTS_DISABLED")
+        token = read_envelope(body, content_type, "statement")
+        with self._mutex:
+            outcome = self._registry.apply(token, persist=self._statements.append)
+            statement = outcome.statement
+            name = self._registry.label_of(statement.signer)
+        attempt = Attempt(
+            ok=True,
+            custodian=statement.signer,
+            custodian_name=name,
+            event="statement",
+            statement_type=statement.type,
+            subject=statement.subject,
+            applied=outcome.applied,
+        )
+        return Answer(200, {"protocol": PROTOCOL, "applied": outcome.applied}, attempt), None
+
+
+def _subscribe(listeners: list[Any], listener: Any) -> Callable[[], None]:
+    listeners.append(listener)
+
+    def remove() -> None:
+        with contextlib.suppress(ValueError):
+            listeners.remove(listener)
+
+    return remove
+
+
+def _tell(listeners: list[Any], event: object) -> None:
+    for listener in list(listeners):
+        with contextlib.suppress(Exception):  # a broken listener must not change the answer
+            listener(event)
+
+
+def _request_hash(token: str) -> str:
+    return b64u_encode(sha256(token.encode("ascii")).digest())
 
 
 def _checked_keys(plaintext: bytes, key_ids: tuple[str, ...], key_checks: tuple[str, ...]) -> list[SecretKey]:
@@ -427,53 +618,15 @@ def _checked_keys(plaintext: bytes, key_ids: tuple[str, ...], key_checks: tuple[
         scrub_bytes(plaintext)
 
 
-def _parse_request_payload(data: bytes, signer: str) -> _UnlockRequest:
-    """Step 9: a JSON object with exactly the members of §5.2, in their formats, naming the signer."""
-    payload = parse_json_object(data)
-    if payload is None:
-        raise Refusal("BAD_REQUEST")
-    if payload.get("protocol") != PROTOCOL:
-        raise Refusal("UNSUPPORTED_PROTOCOL" if isinstance(payload.get("protocol"), str) else "BAD_REQUEST")
-    if payload.get("type") != "unlock":
-        raise Refusal("WRONG_MESSAGE_TYPE")
-    if not has_exactly(payload, _REQUEST_MEMBERS):
-        raise Refusal("BAD_REQUEST")
-    key_ids = payload["key_ids"]
-    sealed = b64u_decode(payload["sealed"])
-    valid = (
-        is_server_id(payload["server_id"])
-        and is_fingerprint(payload["receiver_identity"])
-        and b64u_decode(payload["boot_id"], 16) is not None
-        and b64u_decode(payload["challenge"], 32) is not None
-        and is_fingerprint(payload["custodian"])
-        and isinstance(key_ids, list)
-        and 1 <= len(key_ids) <= MAX_KEYS
-        and all(is_key_id_value(k) for k in key_ids)
-        and len(set(key_ids)) == len(key_ids)
-        and is_time(payload["issued_at"])
-        and sealed is not None
-    )
-    if not valid or payload["custodian"] != signer or sealed is None:
-        raise Refusal("BAD_REQUEST")
-    return _UnlockRequest(
-        server_id=payload["server_id"],
-        receiver_identity=payload["receiver_identity"],
-        boot_id=payload["boot_id"],
-        challenge=payload["challenge"],
-        key_ids=tuple(key_ids),
-        sealed=sealed,
-    )
-
-
-def _custodian_names(source: str | Iterable[AuthorizedCustodian | str]) -> dict[str, str]:
+def _custodian_entries(source: str | Iterable[AuthorizedCustodian | str]) -> tuple[AuthorizedCustodian, ...]:
     entries = parse_authorized_custodians(source) if isinstance(source, str) else [
         entry if isinstance(entry, AuthorizedCustodian) else AuthorizedCustodian(entry, "") for entry in source
     ]
-    names: dict[str, str] = {}
+    unique: dict[str, AuthorizedCustodian] = {}
     for entry in entries:
         if not is_fingerprint(entry.fingerprint):
             raise ConfigError("INVALID_CONFIG", "an authorized custodian is not an ed25519: fingerprint")
-        names[entry.fingerprint] = entry.name
-    if not names:
+        unique[entry.fingerprint] = entry
+    if not unique:
         raise ConfigError("INVALID_CONFIG", "the authorized-custodians file lists no custodian")
-    return names
+    return tuple(unique.values())

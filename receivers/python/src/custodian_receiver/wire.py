@@ -16,13 +16,13 @@ PROTOCOL: Final = "custodian-unlock/1"
 MAX_BODY_BYTES: Final = 16384
 MAX_KEYS: Final = 9
 CHALLENGE_TTL_SECONDS: Final = 60
-MAX_OUTSTANDING_CHALLENGES: Final = 32
 KEY_BYTES: Final = 32
 MAX_SAFE_INTEGER: Final = 2**53 - 1  # what a JavaScript peer can represent exactly
 
 _B64U = re.compile(r"[A-Za-z0-9_-]*")
 _FINGERPRINT = re.compile(r"ed25519:[A-Za-z0-9_-]{43}")
 _SERVER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_LABEL = re.compile(r"[\x20-\x7e]{1,64}")
 
 
 def b64u_encode(data: bytes | bytearray | memoryview) -> str:
@@ -61,6 +61,11 @@ def is_server_id(text: object) -> bool:
     return isinstance(text, str) and _SERVER_ID.fullmatch(text) is not None
 
 
+def is_label(text: object) -> bool:
+    """A custodian label of a hand-over statement: 1-64 printable ASCII characters (protocol §12.5)."""
+    return isinstance(text, str) and _LABEL.fullmatch(text) is not None
+
+
 def is_key_id_value(value: object) -> bool:
     return isinstance(value, str) and is_key_id(value)
 
@@ -78,6 +83,21 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJson(name)  # NaN, Infinity, -Infinity are not JSON
 
 
+def _refuse_float(text: str) -> Any:
+    raise _NotJson("number with a fraction or an exponent")  # 1e3, 1000.0: one value, one spelling (§12.3)
+
+
+def _strict_int(text: str) -> int:
+    # Only 0 ... 2^53-1 written as plain digits: "-0" and negatives are refused, and so is anything a
+    # JavaScript peer could not represent exactly (it would read another number than the signer wrote).
+    if text.startswith("-"):
+        raise _NotJson("negative number")
+    value = int(text)
+    if value > MAX_SAFE_INTEGER:
+        raise _NotJson("number too large")
+    return value
+
+
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -87,15 +107,28 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_json_object(data: bytes | str) -> dict[str, Any] | None:
-    """A JSON object from strict UTF-8 JSON; ``None`` for invalid UTF-8, invalid JSON, duplicate members,
-    NaN/Infinity, nesting too deep for the parser, and any value that is not an object."""
+def parse_json(data: bytes | str) -> tuple[bool, Any]:
+    """Strict JSON (protocol §12.3): ``(True, value)``, or ``(False, None)`` for invalid UTF-8, invalid JSON,
+    duplicate members, NaN/Infinity, a number written with a fraction or exponent or as ``-0``, a number
+    outside 0 ... 2^53-1, and nesting too deep for the parser."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_refuse_constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_members,
+            parse_constant=_refuse_constant,
+            parse_float=_refuse_float,
+            parse_int=_strict_int,
+        )
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        return None
-    return value if isinstance(value, dict) else None
+        return False, None
+    return True, value
+
+
+def parse_json_object(data: bytes | str) -> dict[str, Any] | None:
+    """A JSON object from strict JSON (see ``parse_json``); ``None`` for anything else."""
+    ok, value = parse_json(data)
+    return value if ok and isinstance(value, dict) else None
 
 
 def has_exactly(value: dict[str, Any], names: tuple[str, ...]) -> bool:
