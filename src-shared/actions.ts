@@ -74,6 +74,14 @@ export const ACTIONS = [
   'fernetEncrypt',
   'fernetDecrypt',
   'fernetRotate',
+  // Incident response and the custodian life cycle, as `custodian server lock|accept-identity` and
+  // `custodian identity show|rotate|revoke` (issue 10 §2).
+  'lockServers',
+  'acceptServerIdentity',
+  'identityStatus',
+  'rotateIdentity',
+  'revokeCustodian',
+  'resendStatements',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

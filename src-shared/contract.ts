@@ -137,6 +137,8 @@ export const requests = {
     key: keyRef,
     previous: z.array(keyRef).max(8).optional(),
     servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000),
+    /** `push --allow-older-current-key`: a deliberate roll-back past the key-order check (§12.3); a warning remains. */
+    allowOlderCurrentKey: z.boolean().optional(),
   }),
   sessionState: z.strictObject({}),
   lock: z.strictObject({}),
@@ -209,7 +211,29 @@ export const requests = {
   fernetDecrypt: z.strictObject({ key: keyRef.optional(), ttl: tokenTtl.optional() }),
   /** `key` encrypts; `previous` absent: every other key in the keychain may have made the tokens. */
   fernetRotate: z.strictObject({ key: keyRef, previous: z.array(keyRef).min(1, 'Choose a previous key.').max(8, 'At most 8 previous keys.').optional() }),
+  // ---- incident response and the custodian life cycle (issue 10 §2, docs/protocol.md §12.4-12.6) ----
+  /** `custodian server lock NAME...|--all`: exactly one of the two. */
+  lockServers: z.strictObject({ servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000).optional(), all: z.literal(true).optional() })
+    .refine((r) => (r.servers !== undefined) !== (r.all !== undefined), { message: 'Choose the servers, or all of them (not both).', path: ['servers'] }),
+  acceptServerIdentity: z.strictObject({ name: serverName }),
+  identityStatus: z.strictObject({}),
+  rotateIdentity: z.strictObject({
+    label: z.string().trim().regex(/^[\x20-\x7e]{1,64}$/, 'The label is 1-64 printable ASCII characters, for example "alice (security officer, 2027 laptop)".'),
+    forgetOld: z.boolean().optional(),
+  }),
+  /** `confirmation` must be revocationPhrase(fingerprint). */
+  revokeCustodian: z.strictObject({
+    fingerprint: z.string().trim().regex(/^ed25519:[A-Za-z0-9_-]{43}$/, 'That is not a custodian fingerprint (ed25519: followed by 43 characters).'),
+    confirmation: z.string().max(200),
+  }),
+  /** Sends every custodian statement some server has not acknowledged yet to that server again. */
+  resendStatements: z.strictObject({}),
 } satisfies Record<ActionName, z.ZodType>;
+
+/** The phrase typed to confirm a revocation: names the fingerprint's last 8 characters (checked in main too). */
+export function revocationPhrase(fingerprint: string): string {
+  return `revoke ${fingerprint.trim().slice(-8)}`;
+}
 
 export type RequestOf<A extends ActionName> = z.input<(typeof requests)[A]>;
 export type ParsedRequestOf<A extends ActionName> = z.output<(typeof requests)[A]>;
@@ -353,9 +377,57 @@ export interface PushResultView {
   keyIds: string[];
   /** The receiver's signed receipt, verified against its pinned identity and kept in the receipt log. */
   receipt?: { serverId: string; bootId: string; keyIds: string[]; time: string };
+  /** Pushed anyway, but worth the officer's attention (an older key made the current key on purpose). */
+  warnings?: string[];
+  /** A key-order refusal has `details.newest_key`: the screen then offers the documented override. */
   error?: ErrorView;
 }
 export interface IdentityView { line: string; fingerprint: string }
+/** One server's lock: `locked` (it was `wasState` before; its boot `bootId` ended), or why not. */
+export interface LockResultView {
+  server: string;
+  ok: boolean;
+  outcome: 'locked' | 'refused' | 'failed';
+  wasState?: 'locked' | 'unlocked';
+  bootId?: string;
+  /** When the receiver's signed lock receipt says it locked (verified, kept in the receipt log). */
+  lockedAt?: string;
+  error?: ErrorView;
+}
+/** `server accept-identity`: the pin moved along `links` verified hand-overs (changed), or nothing changed. */
+export interface AcceptedIdentityView { server: string; oldIdentity: string; newIdentity: string; links: number; changed: boolean }
+/** A hand-over or revocation, with where each pinned server stands (refused: final, with the receiver's code). */
+export interface StatementView {
+  id: string;
+  type: 'handover' | 'revocation';
+  signer: string;
+  /** handover: the new identity; revocation: the revoked one. */
+  subject: string;
+  label?: string;
+  created: string;
+  servers: Array<{ server: string; state: 'pending' | 'acknowledged' | 'refused'; code?: string; at?: string }>;
+}
+/** One statement sent to one server now: applied (or already applied), or why not. */
+export interface DeliveryView { server: string; statement: string; type: 'handover' | 'revocation'; ok: boolean; applied?: boolean; error?: ErrorView }
+export interface IdentityStatusView {
+  fingerprint: string;
+  /** The line for a receiver's authorized-custodians file. */
+  line: string;
+  /** The previous identity, kept in the keychain while some server has not acknowledged the hand-over. */
+  retired?: string;
+  /** Statements some pinned server has not acknowledged yet, oldest first. */
+  pending: StatementView[];
+}
+export interface RotationView {
+  oldIdentity: string;
+  newIdentity: string;
+  /** The new identity's authorized-custodians line, with the label. */
+  line: string;
+  statement: StatementView;
+  deliveries: DeliveryView[];
+  oldForgotten: boolean;
+}
+export interface RevocationView { revoked: string; revokesSelf: boolean; statement: StatementView; deliveries: DeliveryView[] }
 
 /** How this machine confirms the OS user's presence: Touch ID (macOS), else the local unlock passphrase. */
 export interface PresenceView {
@@ -525,6 +597,12 @@ export interface Responses {
   fernetEncrypt: FernetEncrypted;
   fernetDecrypt: FernetDecrypted;
   fernetRotate: FernetRotated;
+  lockServers: LockResultView[];
+  acceptServerIdentity: AcceptedIdentityView;
+  identityStatus: IdentityStatusView;
+  rotateIdentity: RotationView;
+  revokeCustodian: RevocationView;
+  resendStatements: { deliveries: DeliveryView[]; status: IdentityStatusView };
 }
 
 // ---- Fernet on files ----

@@ -13,10 +13,14 @@ import type { SessionLock } from './presence/session-lock.js';
 export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['appInfo', 'getSettings', 'sessionState', 'lock', 'unlock', 'watchState']);
 
 /**
- * Actions that put a key, a share or a root token in front of a person or on the clipboard, and fernetDecrypt,
- * which writes what a key protects to disk as plaintext (as revealing the key would let anyone do).
+ * Actions that put a key, a share or a root token in front of a person or on the clipboard, fernetDecrypt,
+ * which writes what a key protects to disk as plaintext (as revealing the key would let anyone do), and the
+ * incident levers that change what servers accept (lock, rotate, revoke, re-pin): destructive for a fleet.
  */
-export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>(['revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords', 'fernetDecrypt']);
+export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>([
+  'revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords', 'fernetDecrypt',
+  'lockServers', 'rotateIdentity', 'revokeCustodian', 'acceptServerIdentity',
+]);
 
 /** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
 export function guardTable(table: HandlerTable, lock: SessionLock, presence: Presence, started: Promise<void> = Promise.resolve()): HandlerTable {
@@ -44,5 +48,9 @@ function reasonFor(action: ActionName): string {
   if (action === 'handoutReveal') return 'show a holder their share';
   if (action === 'backupHandoutWords') return 'show a holder their backup share';
   if (action === 'fernetDecrypt') return 'decrypt a file';
+  if (action === 'lockServers') return 'lock servers';
+  if (action === 'rotateIdentity') return 'replace the custodian identity';
+  if (action === 'revokeCustodian') return 'revoke a custodian identity';
+  if (action === 'acceptServerIdentity') return 'accept a server\'s new identity';
   return 'reveal a secret';
 }

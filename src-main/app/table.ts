@@ -26,6 +26,8 @@ import { AttemptThrottle, throttleFile } from './presence/throttle.js';
 import { Watchers, type WatchClock } from './watchers.js';
 import { keyHandlers } from './handlers/keys.js';
 import { serverHandlers } from './handlers/servers.js';
+import { custodianIdentityHandlers } from './handlers/custodian-identity.js';
+import { incidentHandlers } from './handlers/incident.js';
 import { vaultHandlers } from './handlers/vault.js';
 import { vaultAdminHandlers } from './handlers/vault-admin.js';
 import { settingsFile } from './settings.js';
@@ -129,6 +131,9 @@ export function createAppCore(services: AppServices): AppCore {
     addServer: async (request) => after(await servers.addServer(request)),
     removeServer: async (request) => after(await servers.removeServer(request)),
     pushKey: async (request) => after(await servers.pushKey(request)),
+    // Incident response and the custodian life cycle (issue 10 §2): the same core functions as the CLI.
+    ...custodianIdentityHandlers({ env: services.env, home, audit }),
+    ...withRefresh(incidentHandlers({ env: services.env, home, audit })),
     sessionState,
     lock: async () => {
       await session.lock();
@@ -158,6 +163,13 @@ export function createAppCore(services: AppServices): AppCore {
     },
     watchState: async () => watchers.state(),
   };
+  /** A lock or a re-pin changes what the watchers see: they look again at once. */
+  function withRefresh(handlers: ReturnType<typeof incidentHandlers>): ReturnType<typeof incidentHandlers> {
+    return {
+      lockServers: async (request) => after(await handlers.lockServers(request)),
+      acceptServerIdentity: async (request) => after(await handlers.acceptServerIdentity(request)),
+    };
+  }
   function after<T>(value: T): T {
     watchers.refresh();
     return value;

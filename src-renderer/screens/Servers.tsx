@@ -1,17 +1,25 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import type { AppInfo, IdentityView, KeyView, ProbeView, PushResultView, ServerStatusView } from '../../src-shared/contract.js';
+import type { AppInfo, KeyView, ProbeView, PushResultView, ServerStatusView } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
 import { Busy, ErrorNotice, Field, NotAvailable, StateBadge } from '../components/common.js';
 import { useTask } from '../hooks.js';
 import { WaitForState } from './WaitForState.js';
+import { IdentitySection } from './servers/Identity.js';
+import { AcceptIdentityButton, LockAllButton, LockButton, ResultError, useIncident } from './servers/Incident.js';
 import { t } from '../i18n/index.js';
 
 export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
   const [servers, setServers] = useState<ServerStatusView[] | undefined>();
+  /** Pinned identity per server name (shown when a server presents another one). */
+  const [pinned, setPinned] = useState<Record<string, string>>({});
   const list = useTask();
   const pushOn = info?.features.push.available === true;
-  const refresh = useCallback(() => list.run(async () => setServers(await call('serverStatus', {}))), [list.run]);
+  const refresh = useCallback(() => list.run(async () => {
+    setServers(await call('serverStatus', {}));
+    setPinned(Object.fromEntries((await call('listServers', {})).map((s) => [s.name, s.identity])));
+  }), [list.run]);
+  const incident = useIncident(() => void refresh());
   useEffect(() => { if (pushOn) void refresh(); }, [refresh, pushOn]);
 
   if (info && !pushOn) return <NotAvailable feature={info.features.push} title={t('dashboard.servers')} />;
@@ -19,16 +27,20 @@ export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
     <div className="screen">
       <h1>{t('dashboard.servers')}</h1>
       <p className="lead">{t('servers.serversBootLockedAndWait')}</p>
-      <Identity />
+      <IdentitySection serverCount={servers?.length ?? 0} />
       <section className="card" aria-labelledby="servers-title">
         <div className="row">
           <h2 id="servers-title">{t('servers.pinnedServers')}</h2>
           <button type="button" onClick={() => void refresh()} disabled={list.busy}>{t('servers.refreshStatus')}</button>
+          {servers && servers.length > 0
+            ? <LockAllButton names={servers.map((s) => s.name)} disabled={incident.busy} onConfirm={() => void incident.lock('all')} />
+            : null}
         </div>
         {list.busy && !servers ? <Busy label={t('servers.askingEveryServer')} /> : null}
         <ErrorNotice error={list.error} />
         {servers && servers.length === 0 ? <p>{t('servers.noServersYetAddOne')}</p> : null}
-        {servers && servers.length > 0 ? <ServerTable servers={servers} onRemoved={() => void refresh()} /> : null}
+        {servers && servers.length > 0 ? <ServerTable servers={servers} pinned={pinned} incident={incident} onRemoved={() => void refresh()} /> : null}
+        {incident.view}
       </section>
       <div className="columns">
         <AddServer onAdded={() => void refresh()} />
@@ -39,33 +51,12 @@ export function Servers({ info }: { info: AppInfo | undefined }): ReactNode {
   );
 }
 
-function Identity(): ReactNode {
-  const [identity, setIdentity] = useState<IdentityView | undefined>();
-  const [copied, setCopied] = useState<string | undefined>();
-  const task = useTask();
-  return (
-    <section className="card" aria-labelledby="identity-title">
-      <h2 id="identity-title">{t('servers.thisCustodianSIdentity')}</h2>
-      <p>{t('servers.receiversAcceptPushesOnlyFrom')}</p>
-      {identity ? (
-        <div className="row">
-          <code className="wrap" role="group" aria-label={t('servers.authorizedCustodiansEntry')}>{identity.line}</code>
-          <button type="button" onClick={async () => {
-            setCopied(undefined);
-            const done = await task.run(() => call('copyText', { text: identity.line }));
-            if (done) setCopied(t('servers.copied', { seconds: done.clearsAfterSeconds }));
-          }}>{t('servers.copyEntry')}</button>
-        </div>
-      ) : (
-        <button type="button" disabled={task.busy} onClick={async () => { const got = await task.run(() => call('custodianIdentity', {})); if (got) setIdentity(got); }}>{t('servers.showIdentityEntry')}</button>
-      )}
-      {copied ? <p role="status">{copied}</p> : null}
-      <ErrorNotice error={task.error} />
-    </section>
-  );
-}
-
-function ServerTable({ servers, onRemoved }: { servers: ServerStatusView[]; onRemoved: () => void }): ReactNode {
+function ServerTable({ servers, pinned, incident, onRemoved }: {
+  servers: ServerStatusView[];
+  pinned: Record<string, string>;
+  incident: ReturnType<typeof useIncident>;
+  onRemoved: () => void;
+}): ReactNode {
   const task = useTask();
   return (
     <>
@@ -81,7 +72,11 @@ function ServerTable({ servers, onRemoved }: { servers: ServerStatusView[]; onRe
                 {server.error ? <small className="muted"> {server.error.message}</small> : null}
               </td>
               <td>{server.expectedKeyIds?.map((id) => <code key={id} className="key-id">{id}</code>) ?? '—'}</td>
-              <td>
+              <td className="actions">
+                {server.error?.code === 'IDENTITY_MISMATCH'
+                  ? <AcceptIdentityButton name={server.name} pinned={pinned[server.name]} disabled={incident.busy} onConfirm={() => void incident.accept(server.name)} />
+                  : null}
+                <LockButton name={server.name} disabled={incident.busy} onConfirm={() => void incident.lock([server.name])} />
                 <ConfirmButton label={t('servers.remove')} ariaLabel={t('servers.removeName', { name: server.name })} disabled={task.busy}
                   title={t('servers.removeTitle', { name: server.name })}
                   message={<p>{t('servers.keyCustodianForgetsThisServer')}</p>}
@@ -148,6 +143,9 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
   const [previous, setPrevious] = useState('');
   const [chosen, setChosen] = useState<string[]>([]);
   const [results, setResults] = useState<PushResultView[] | undefined>();
+  /** `push --allow-older-current-key`: offered only after a key-order refusal, and only when ticked. */
+  const [allowOlder, setAllowOlder] = useState(false);
+  const keyOrderRefused = results?.some((r) => typeof r.error?.details?.['newest_key'] === 'string') ?? false;
   const load = useTask();
   const task = useTask();
   useEffect(() => { void load.run(async () => { const all = await call('listKeys', {}); setKeys(all); if (all[0]) setKey(all[0].id); }); }, [load.run]);
@@ -155,8 +153,8 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
     <form className="card" aria-labelledby="push-title" onSubmit={async (e) => {
       e.preventDefault();
       setResults(undefined);
-      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}) }));
-      if (done) { setResults(done); onPushed(); }
+      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}) }));
+      if (done) { setResults(done); setAllowOlder(false); onPushed(); }
     }}>
       <h2 id="push-title">{t('servers.pushAKey')}</h2>
       <ErrorNotice error={load.error} />
@@ -183,6 +181,15 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
           </label>
         ))}
       </fieldset>
+      {keyOrderRefused || allowOlder ? (
+        <div className="notice error" role="group" aria-label={t('servers.keyOrderOverride')}>
+          <p>{t('servers.keyOrderExplain')}</p>
+          <label className="check">
+            <input type="checkbox" checked={allowOlder} onChange={(e) => setAllowOlder(e.target.checked)} />
+            {t('servers.allowOlderCurrentKey')}
+          </label>
+        </div>
+      ) : null}
       <button type="submit" disabled={task.busy || !key || chosen.length === 0}>{t('servers.pushKey')}</button>
       {task.busy ? <Busy label={chosen.length === 1 ? t('servers.pushingOne') : t('servers.pushingMany', { count: chosen.length })} /> : null}
       <ErrorNotice error={task.error} />
@@ -194,12 +201,8 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
               {result.receipt ? (
                 <small> {t('servers.receiptServer')}{result.receipt.serverId}{t('servers.boot')}{result.receipt.bootId}{t('servers.keys')}{result.receipt.keyIds.join(', ')}{t('servers.at')}{result.receipt.time}</small>
               ) : null}
-              {result.error ? (
-                <div role="alert" data-code={result.error.code}>
-                  <span>{result.error.message}</span>{result.error.hint ? <small> {result.error.hint}</small> : null}
-                  <small className="code"> ({result.error.code})</small>
-                </div>
-              ) : null}
+              {result.warnings?.map((warning) => <p key={warning} className="warning" role="note">{t('servers.warning')} {warning}</p>)}
+              {result.error ? <ResultError error={result.error} /> : null}
             </li>
           ))}
         </ul>

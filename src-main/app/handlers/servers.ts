@@ -5,13 +5,14 @@
 import type { PushResultView, ServerStatusView, ServerView } from '../../../src-shared/contract.js';
 import type { AuditLog } from '../../core/audit.js';
 import { CustodianError } from '../../core/errors.js';
-import { keychainTimeoutMs, OsKeychain, type KeyStore } from '../../core/keystore/index.js';
-import { keychainService } from '../../core/paths.js';
+import type { KeyStore, SecretStore } from '../../core/keystore/index.js';
 import {
-  authorizedCustodiansEntry, callReceiver, isFingerprint, loadOrCreateIdentity, normalizeReceiverUrl, presentedIdentity, pushKeys, ReceiptLog,
-  ServerRegistry, statusOf, verifyStatus, type CustodianSigner, type PinnedServer, type PushResult,
+  authorizedCustodiansEntry, callReceiver, isFingerprint, normalizeReceiverUrl, presentedIdentity, pushKeys,
+  statusOf, verifyStatus, type CallReceiver, type PinnedServer, type PushResult,
 } from '../../core/push/index.js';
 import type { Handler } from '../dispatch.js';
+import { custodianContext } from './custodian-context.js';
+import { errorOf } from './lifecycle-views.js';
 
 type ServerActions = 'custodianIdentity' | 'listServers' | 'probeServer' | 'addServer' | 'removeServer' | 'serverStatus' | 'pushKey';
 
@@ -20,17 +21,17 @@ export interface ServerHandlerDeps {
   home: string;
   audit: AuditLog;
   keys: () => KeyStore;
+  /** The keychain holding the custodian identity (in-memory in unit tests; the OS keychain otherwise). */
+  secrets?: () => SecretStore;
+  /** How receivers are reached (in-memory receivers in unit tests). */
+  call?: CallReceiver;
 }
 
 export function serverHandlers(deps: ServerHandlerDeps): { [A in ServerActions]: Handler<A> } {
-  const registry = new ServerRegistry(deps.home);
-  const receipts = new ReceiptLog(deps.home);
-  const identity = async (): Promise<CustodianSigner> => {
-    const secrets = new OsKeychain(keychainService(deps.env), { timeoutMs: keychainTimeoutMs(deps.env) });
-    const signer = await loadOrCreateIdentity(secrets);
-    if (signer.created) await deps.audit.record({ action: 'identity.create', outcome: 'ok', fingerprint: signer.fingerprint, via: 'desktop' });
-    return signer;
-  };
+  // The same stores, identity and statement hook as the CLI's push (and this app's lock and Identity section).
+  const context = custodianContext(deps);
+  const { registry, receipts } = context;
+  const identity = () => context.signer();
 
   /** First contact: the identity the receiver presents, checked for self-consistency (its status is signed by it). */
   async function probe(url: string, name: string): Promise<{ url: string; identity: string; serverId: string; state: 'locked' | 'unlocked' }> {
@@ -72,25 +73,28 @@ export function serverHandlers(deps: ServerHandlerDeps): { [A in ServerActions]:
     },
     serverStatus: async ({ names }) => {
       const chosen = names ? await registry.select(names, false) : await registry.list();
-      const statuses = await statusOf(chosen);
+      const statuses = await statusOf(chosen, deps.call);
       return statuses.map((status): ServerStatusView => {
         const view: ServerStatusView = { name: status.server, url: status.url, reachable: status.ok };
         if (status.state) view.state = status.state;
         if (status.serverId) view.serverId = status.serverId;
         if (status.bootId) view.bootId = status.bootId;
         if (status.keyChecks) view.expectedKeyIds = status.keyChecks;
-        if (status.error) view.error = { code: status.error.code, message: status.error.message, ...(status.error.hint ? { hint: status.error.hint } : {}) };
+        if (status.error) view.error = errorOf(status.error);
         return view;
       });
     },
-    pushKey: async ({ key, previous, servers }) => {
+    pushKey: async ({ key, previous, servers, allowOlderCurrentKey }) => {
       const chosen = await registry.select(servers, false);
       const store = deps.keys();
       const ids = await Promise.all([key, ...(previous ?? [])].map(async (ref) => (await store.resolve(ref)).id));
       if (new Set(ids).size !== ids.length) throw new CustodianError('INVALID_INPUT', 'The same key is chosen as current and previous key.', { hint: 'Choose a different previous key, or none.' });
       const signer = await identity();
       const lend = (index: number, keys: Buffer[]): Promise<PushResult[]> => (index === ids.length
-        ? pushKeys({ servers: chosen, keys, signer, receipts, audit: deps.audit })
+        ? pushKeys({
+          servers: chosen, keys, signer, receipts, audit: context.audit, allowOlderCurrentKey: allowOlderCurrentKey === true,
+          prepare: context.prepare(signer), ...(deps.call ? { call: deps.call } : {}),
+        })
         : store.withKey(ids[index]!, (raw) => lend(index + 1, [...keys, raw]), { purpose: 'push' }));
       return (await lend(0, [])).map(pushView);
     },
@@ -111,7 +115,8 @@ function pushView(result: PushResult): PushResultView {
       time: new Date((result.installedAt ?? Date.now() / 1000) * 1000).toISOString(),
     };
   }
-  if (result.error) view.error = { code: result.error.code, message: result.error.message, ...(result.error.hint ? { hint: result.error.hint } : {}) };
+  if (result.warnings?.length) view.warnings = result.warnings;
+  if (result.error) view.error = errorOf(result.error);
   return view;
 }
 
