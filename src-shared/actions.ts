@@ -32,7 +32,6 @@ export const ACTIONS = [
   'handoutReveal',
   'handoutConfirm',
   'handoutAbandon',
-  'custodianIdentity',
   'listServers',
   'probeServer',
   'addServer',

@@ -123,7 +123,6 @@ export const requests = {
   handoutConfirm: z.strictObject({ ceremonyId, index: handoutIndex }),
   /** Ends a hand-out before every holder got their secret: `confirmation` must be the phrase naming them. */
   handoutAbandon: z.strictObject({ ceremonyId, confirmation: abandonConfirmation }),
-  custodianIdentity: z.strictObject({}),
   listServers: z.strictObject({}),
   probeServer: z.strictObject({ url: z.string().trim().max(2048).refine(isHttpUrl, 'Give the receiver URL, for example http://10.0.0.7:8443.') }),
   addServer: z.strictObject({
@@ -382,7 +381,6 @@ export interface PushResultView {
   /** A key-order refusal has `details.newest_key`: the screen then offers the documented override. */
   error?: ErrorView;
 }
-export interface IdentityView { line: string; fingerprint: string }
 /** One server's lock: `locked` (it was `wasState` before; its boot `bootId` ended), or why not. */
 export interface LockResultView {
   server: string;
@@ -557,7 +555,6 @@ export interface Responses {
   handoutReveal: HandoutSecret;
   handoutConfirm: HandoutProgress;
   handoutAbandon: Record<string, never>;
-  custodianIdentity: IdentityView;
   listServers: ServerView[];
   probeServer: ProbeView;
   addServer: ServerView;

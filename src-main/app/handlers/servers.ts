@@ -7,14 +7,14 @@ import type { AuditLog } from '../../core/audit.js';
 import { CustodianError } from '../../core/errors.js';
 import type { KeyStore, SecretStore } from '../../core/keystore/index.js';
 import {
-  authorizedCustodiansEntry, callReceiver, isFingerprint, normalizeReceiverUrl, presentedIdentity, pushKeys,
+  callReceiver, isFingerprint, normalizeReceiverUrl, presentedIdentity, pushKeys,
   statusOf, verifyStatus, type CallReceiver, type PinnedServer, type PushResult,
 } from '../../core/push/index.js';
 import type { Handler } from '../dispatch.js';
 import { custodianContext } from './custodian-context.js';
 import { errorOf } from './lifecycle-views.js';
 
-type ServerActions = 'custodianIdentity' | 'listServers' | 'probeServer' | 'addServer' | 'removeServer' | 'serverStatus' | 'pushKey';
+type ServerActions = 'listServers' | 'probeServer' | 'addServer' | 'removeServer' | 'serverStatus' | 'pushKey';
 
 export interface ServerHandlerDeps {
   env: NodeJS.ProcessEnv;
@@ -43,10 +43,6 @@ export function serverHandlers(deps: ServerHandlerDeps): { [A in ServerActions]:
   }
 
   return {
-    custodianIdentity: async () => {
-      const signer = await identity();
-      return { line: authorizedCustodiansEntry(signer.fingerprint), fingerprint: signer.fingerprint };
-    },
     listServers: async () => (await registry.list()).map(serverView),
     probeServer: async ({ url }) => probe(url, 'new server'),
     addServer: async ({ name, url, identity: confirmed }) => {
