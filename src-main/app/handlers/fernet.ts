@@ -10,7 +10,7 @@
 import { joinTokens, singleToken, tokenLines } from '../../core/token-file.js';
 import type { FernetKeyUsed } from '../../../src-shared/contract.js';
 import type { AuditLog } from '../../core/audit.js';
-import { Fernet, MultiFernet } from '../../core/crypto/index.js';
+import { MultiFernet, withFernets, type Fernet } from '../../core/crypto/index.js';
 import { CustodianError, isCustodianError } from '../../core/errors.js';
 import type { KeyRecord, KeyStore } from '../../core/keystore/index.js';
 import type { DialogPort } from '../dialogs.js';
@@ -103,7 +103,7 @@ export function fernetHandlers(deps: FernetHandlerDeps): { [A in FernetActions]:
         throw new CustodianError('INVALID_INPUT', 'The chosen file holds no tokens; nothing was written.', { hint: 'Choose a file with one Fernet token per line.' });
       }
       const counts = new Array<number>(records.length).fill(0);
-      const rotated = await withKeys(deps.keys(), records, (raws) => withFernets(raws, (fernets) => {
+      const rotated = await deps.keys().withKeys(records.map((record) => record.id), (raws) => withFernets(raws, (fernets) => {
         const multi = new MultiFernet(fernets);
         return lines.map((line, index) => {
           const opener = fernets.findIndex((fernet) => opens(fernet, line));
@@ -111,7 +111,7 @@ export function fernetHandlers(deps: FernetHandlerDeps): { [A in FernetActions]:
           counts[opener]! += 1;
           return multi.rotate(line);
         });
-      }));
+      }), { purpose: 'fernet.rotate' });
       const bytes = joinTokens(rotated);
       const output = await deps.dialogs.chooseSaveFile({ title: `Save the tokens re-encrypted under ${primary.name}`, defaultName: suggestedName(input, 'rotate'), extensions: TOKEN_FILES });
       if (!output) return { saved: false };
@@ -181,21 +181,6 @@ function lineNotOpened(line: number, records: KeyRecord[]): CustodianError {
   });
 }
 
-/** Loads each key in turn (nested withKey calls), so every raw key is wiped when `use` returns. */
-async function withKeys<T>(store: KeyStore, records: KeyRecord[], use: (raws: Buffer[]) => T, loaded: Buffer[] = []): Promise<T> {
-  if (loaded.length === records.length) return use(loaded);
-  return store.withKey(records[loaded.length]!.id, (raw) => withKeys(store, records, use, [...loaded, raw]), { purpose: 'fernet.rotate' });
-}
-
-/** Fernet objects on the raw keys, wiped (their own copies) when `use` returns. */
-function withFernets<T>(raws: Buffer[], use: (fernets: Fernet[]) => T): T {
-  const fernets = raws.map((raw) => new Fernet(raw));
-  try {
-    return use(fernets);
-  } finally {
-    for (const fernet of fernets) fernet.wipe();
-  }
-}
 
 /** Each key once, in first-seen order. */
 function unique(records: KeyRecord[]): KeyRecord[] {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { joinTokens, singleToken, tokenLines } from '../../core/token-file.js';
-import { Fernet, MultiFernet } from '../../core/crypto/index.js';
+import { MultiFernet, withFernets } from '../../core/crypto/index.js';
 import { CustodianError } from '../../core/errors.js';
 import type { KeyStore } from '../../core/keystore/index.js';
 import { commandHelp as help, readAll } from '../io.js';
@@ -29,7 +29,7 @@ export function registerFernetCommands(program: Command, context: CommandContext
       if (context.io.stdin.isTTY) output.note('Reading the plaintext from the terminal; end it with Ctrl-D.');
       const plaintext = await readAll(context.io.stdin);
       try {
-        const token = await store().withKey(options.key, (raw) => withFernet(raw, (f) => f.encrypt(plaintext)), { purpose: 'fernet.encrypt' });
+        const token = await store().withKey(options.key, (raw) => withFernets([raw], ([f]) => f!.encrypt(plaintext)), { purpose: 'fernet.encrypt' });
         if (output.json) output.result({ token: token.toString('latin1') });
         else await output.bytes(joinTokens([token]));
       } finally {
@@ -50,9 +50,9 @@ export function registerFernetCommands(program: Command, context: CommandContext
       const token = singleToken(input);
       let plaintext: Buffer | undefined;
       try {
-        const opened = await store().withKey(options.key, (raw) => withFernet(raw, (f) => ({
-          plaintext: f.decrypt(token, options.ttl === undefined ? {} : { ttl: options.ttl }),
-          created: f.extractTimestamp(token),
+        const opened = await store().withKey(options.key, (raw) => withFernets([raw], ([f]) => ({
+          plaintext: f!.decrypt(token, options.ttl === undefined ? {} : { ttl: options.ttl }),
+          created: f!.extractTimestamp(token),
         })), { purpose: 'fernet.decrypt' });
         plaintext = opened.plaintext;
         // --json is the one place the plaintext must become text: base64, as the caller asked for it.
@@ -76,7 +76,7 @@ export function registerFernetCommands(program: Command, context: CommandContext
       const input = await readAll(context.io.stdin);
       const lines = tokenLines(input);
       const refs = [options.key, ...options.previous];
-      const rotated = await withKeys(store(), refs, (raws) => withFernets(raws, (fernets) => {
+      const rotated = await store().withKeys(refs, (raws) => withFernets(raws, (fernets) => {
         const multi = new MultiFernet(fernets);
         const out: Buffer[] = [];
         for (const [index, line] of lines.entries()) {
@@ -94,30 +94,11 @@ export function registerFernetCommands(program: Command, context: CommandContext
           }
         }
         return out;
-      }));
+      }), { purpose: 'fernet.rotate' });
       if (output.json) output.result({ count: rotated.length, tokens: rotated.map((token) => token.toString('latin1')) });
       else await output.bytes(joinTokens(rotated));
       input.fill(0);
     });
-}
-
-/** Loads each key in turn (nested withKey calls), so every raw key is wiped when `use` returns. */
-async function withKeys<T>(store: KeyStore, refs: string[], use: (raws: Buffer[]) => T, loaded: Buffer[] = []): Promise<T> {
-  if (loaded.length === refs.length) return use(loaded);
-  return store.withKey(refs[loaded.length] as string, (raw) => withKeys(store, refs, use, [...loaded, raw]), { purpose: 'fernet.rotate' });
-}
-
-function withFernet<T>(raw: Buffer, use: (fernet: Fernet) => T): T {
-  return withFernets([raw], (fernets) => use(fernets[0] as Fernet));
-}
-
-function withFernets<T>(raws: Buffer[], use: (fernets: Fernet[]) => T): T {
-  const fernets = raws.map((raw) => new Fernet(raw));
-  try {
-    return use(fernets);
-  } finally {
-    for (const fernet of fernets) fernet.wipe();
-  }
 }
 
 function parseTtl(value: string): number {

@@ -188,3 +188,13 @@ function tokenExpired(ttl: number): CustodianError {
     hint: `The token is authentic but older than the allowed ${ttl} seconds. Ask for a fresh token, or allow a longer TTL if that is intended.`,
   });
 }
+
+/** Fernet objects on the raw keys for the length of `use`; their own copies of the keys are wiped afterwards. */
+export function withFernets<T>(rawKeys: readonly Buffer[], use: (fernets: Fernet[]) => T): T {
+  const fernets = rawKeys.map((raw) => new Fernet(raw));
+  try {
+    return use(fernets);
+  } finally {
+    for (const fernet of fernets) fernet.wipe();
+  }
+}

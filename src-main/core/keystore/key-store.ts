@@ -130,6 +130,12 @@ export class KeyStore {
     }
   }
 
+  /** `withKey` for several keys at once (nested, in order): every raw key is wiped when `use` returns. */
+  async withKeys<T>(refs: readonly string[], use: (rawKeys: Buffer[]) => T | Promise<T>, options: { purpose?: string } = {}, loaded: Buffer[] = []): Promise<T> {
+    if (loaded.length === refs.length) return use(loaded);
+    return this.withKey(refs[loaded.length]!, (raw) => this.withKeys(refs, use, options, [...loaded, raw]), options);
+  }
+
   /** The record, after checking that the keychain still holds the key it names (nothing leaves the keychain). */
   async verify(ref: string): Promise<KeyRecord> {
     const record = await this.resolve(ref);
