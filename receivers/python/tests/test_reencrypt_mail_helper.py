@@ -1,4 +1,5 @@
-"""``python -m mail_helper rotate`` against the real example app (``python -m mail_helper``, its own receiver):
+"""``python -m mail_helper rotate`` against the real example app, with its own receiver (``python -m mail_helper``)
+and in agent mode (gunicorn workers holding the host agent's keys):
 rows under the previous key, a push of [current, previous], the rotate command, and afterwards every row opens
 with the current key alone and ``GET /api/rotation`` says 0. No key, message or token in any output or file."""
 
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from custodian_client import build_unlock, verify_receipt, verify_status
 from custodian_receiver import key_id
 from helpers import fernet_text, fingerprint, key_forms
+from agent_stack import Stack
 from processes import Child, child_env
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mail_helper"
@@ -65,8 +67,9 @@ def test_rotate_re_encrypts_every_row_under_the_current_key_through_the_running_
     for i, text in enumerate(texts):
         add_message(database_url, f"sender{i}@example.org", (new if i == 5 else old).encrypt(text))  # one row already current
 
+    # The checkout's code, not an installed copy: the package's src and the example app.
     env = {**child_env(tmp_path), "DATABASE_URL": database_url, "ENCRYPTION_KEY_SOURCE": "custodian",
-           "PYTHONPATH": os.pathsep.join([str(EXAMPLE), *filter(None, [os.environ.get("PYTHONPATH")])])}
+           "PYTHONPATH": os.pathsep.join([str(EXAMPLE.parents[1] / "src"), str(EXAMPLE)])}
     app = Child([sys.executable, "-m", "mail_helper", "--port", "0", "--identity-key", str(tmp_path / "receiver.key"),
                  "--authorized-custodians", str(tmp_path / "custodians"), "--key-check", key_id(current),
                  "--key-check", key_id(previous), "--server-id", "mail-1"], env=env, cwd=EXAMPLE)
@@ -103,14 +106,8 @@ def test_rotate_re_encrypts_every_row_under_the_current_key_through_the_running_
         assert http(app_url + "/api/rotation") == (200, {"tokens_under_previous": 0})
 
         # Every row opens with the current key ALONE; the previous key opens none.
+        assert_only_current(database_url, current, previous, texts)
         rows = list_messages(database_url)
-        assert [new.decrypt(token) for _, _, token in rows] == texts
-        for _, _, token in rows:
-            try:
-                old.decrypt(token)
-                raise AssertionError("a row still opens with the previous key")
-            except InvalidToken:
-                pass
 
         # Again: nothing to do, nothing rewritten.
         again = rotate(app_url, env)
@@ -131,3 +128,60 @@ def test_rotate_re_encrypts_every_row_under_the_current_key_through_the_running_
             assert text not in blob, "a message body in clear in an output or a file"
     for text in outputs:
         assert "gAAAAA" not in text, "a Fernet token in an output"
+
+
+def assert_only_current(database_url: str, current: bytes, previous: bytes, texts: list[bytes]) -> None:
+    new, old = Fernet(fernet_text(current)), Fernet(fernet_text(previous))
+    rows = list_messages(database_url)
+    assert [new.decrypt(token) for _, _, token in rows] == texts
+    for _, _, token in rows:
+        try:
+            old.decrypt(token)
+            raise AssertionError("a row still opens with the previous key")
+        except InvalidToken:
+            pass
+
+
+def test_rotate_in_agent_mode_through_gunicorn_workers_and_a_remote_lock_stops_it(tmp_path: Path) -> None:
+    stack = Stack(tmp_path)
+    texts = [f"agent mode body {i:02d}".encode() for i in range(9)]
+    old = Fernet(fernet_text(stack.previous))
+    for i, text in enumerate(texts):
+        add_message(stack.database_url, f"s{i}@example.org", old.encrypt(text))
+    outputs: list[bytes] = []
+    try:
+        stack.start_agent()
+        stack.start_gunicorn()
+        env = stack.app_env()
+        locked = rotate(stack.app_url, env)
+        assert locked.returncode == 3, locked.stderr
+        outputs += [locked.stdout.encode(), locked.stderr.encode()]
+
+        stack.push()
+        assert http(stack.app_url + "/api/rotation") == (200, {"tokens_under_previous": len(texts)})
+        done = rotate(stack.app_url, env, "--batch-size", "2", "--batches-per-call", "1")
+        outputs += [done.stdout.encode(), done.stderr.encode()]
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1]) == {
+            "event": "done", "examined": 9, "rotated": 9, "already_current": 0, "undecryptable": 0, "cursor": 9,
+            "tokens_under_previous": 0}
+        assert_only_current(stack.database_url, stack.current, stack.previous, texts)
+        assert http(stack.app_url + "/api/rotation") == (200, {"tokens_under_previous": 0})
+
+        # A custodian's remote lock: the workers lose the keys, the next run refuses with LOCKED, the data stays.
+        stack.remote_lock()
+        after_lock = rotate(stack.app_url, env)
+        outputs += [after_lock.stdout.encode(), after_lock.stderr.encode()]
+        assert after_lock.returncode == 3 and "error [LOCKED]" in after_lock.stderr
+        assert http(stack.app_url + "/api/rotation")[0] == 503
+        assert_only_current(stack.database_url, stack.current, stack.previous, texts)
+    finally:
+        stack.stop()
+    outputs += stack.outputs()
+    for blob in outputs:
+        for raw in (stack.current, stack.previous):
+            for form in key_forms(raw):
+                assert form not in blob
+        for text in texts:
+            assert text not in blob
+        assert b"gAAAAA" not in blob
