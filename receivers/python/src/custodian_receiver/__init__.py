@@ -21,6 +21,7 @@ from .errors import ConfigError, ReceiverLocked, Refusal
 from .fernet_keys import ReceiverFernet
 from .http_glue import DEFAULT_BASE_PATH, HttpResponse, handle_request
 from .key_id import is_key_id, key_id
+from .reencrypt import Rotated, count_under_previous, reencrypt
 from .receiver import Answer, Attempt, BootState, LockEvent, Receiver, UnlockAttempt, UnlockEvent
 from .wire import PROTOCOL, fingerprint_of
 
@@ -38,6 +39,7 @@ __all__ = [
     "ReceiverFernet",
     "ReceiverLocked",
     "Refusal",
+    "Rotated",
     "UnlockAttempt",
     "UnlockEvent",
     "fingerprint_of",
@@ -48,5 +50,7 @@ __all__ = [
     "load_identity_key_credential",
     "load_or_create_identity_key",
     "parse_authorized_custodians",
+    "count_under_previous",
+    "reencrypt",
 ]
 __version__ = "0.2.0"

@@ -4,6 +4,8 @@ Takes the demo receiver's flags (``--host --port --identity-key --authorized-cus
 as alternatives to the CUSTODIAN_* variables. Prints one JSON line on stdout when listening, like the demo
 receiver (``url`` is the receiver's base URL for `custodian server add`, ``app_url`` the application's), then
 one per unlock attempt. SIGTERM/SIGINT stop it.
+
+``python -m mail_helper rotate``: re-encrypt the stored messages under the current key (mail_helper/rotate.py).
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from custodian_receiver.__main__ import attempt_line
 
 from .app import create_app
 from .encryption import receiver_from_environment
+from .rotate import main as rotate_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mail_helper")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["rotate"]:
+        return rotate_main(argv[1:])  # re-encrypt through the running app (mail_helper/rotate.py)
+    parser = argparse.ArgumentParser(prog="python -m mail_helper", epilog="python -m mail_helper rotate --help: re-encrypt the stored messages")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--identity-key", metavar="FILE")

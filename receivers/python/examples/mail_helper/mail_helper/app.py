@@ -13,13 +13,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.fernet import InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
 from flask import Flask, Response, jsonify
 
 from custodian_receiver import Receiver, ReceiverLocked
 from custodian_receiver.agent_client import AgentClient
+from custodian_receiver.fernet_keys import ReceiverFernet
 from custodian_receiver.flask_blueprint import get_fernet, get_receiver, init_app
 
+from .rotation import register_rotation
 from .store import list_messages
 
 KeySource = Receiver | AgentClient
@@ -28,7 +30,7 @@ KeySource = Receiver | AgentClient
 def create_app(source: KeySource, database_url: str, *, worker_header: bool = False) -> Flask:
     app = Flask("mail_helper")
     app.config["DATABASE_URL"] = database_url
-    fernet: Callable[[], MultiFernet]
+    fernet: Callable[[], ReceiverFernet]
     state: Callable[[], str]
     if isinstance(source, AgentClient):
         # The receiver runs in the agent process; this app only asks the agent for the keys.
@@ -63,6 +65,7 @@ def create_app(source: KeySource, database_url: str, *, worker_header: bool = Fa
             result.append({"id": message_id, "sender": sender, "body": body})
         return jsonify(messages=result)
 
+    register_rotation(app, fernet)  # GET/POST /api/rotation: rows under a previous key, re-encryption
     return app
 
 
