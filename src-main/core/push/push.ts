@@ -49,7 +49,7 @@ export interface ContactOptions {
   call?: CallReceiver;
   /** Overall deadline per request in ms (default 10 s). */
   timeoutMs?: number;
-  /** Servers contacted at once (default 32). */
+  /** Servers in flight at once (default DEFAULT_CONCURRENCY, bounded.ts). */
   concurrency?: number;
 }
 
