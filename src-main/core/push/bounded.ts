@@ -1,36 +1,39 @@
 /**
  * How many receivers are contacted at once (§12.9), and why (docs/benchmarks.md, fleet).
  *
- * The bound is on servers IN FLIGHT (each holds one socket, so one file descriptor, while it waits for a
- * receiver), not on CPU work: all the custodian's CPU work (verify status, HPKE seal, sign, verify receipt) runs
- * on the one JS thread anyway, one server after the other, so a bound cannot make it faster, only make servers
- * queue behind each other's network waits. A slow or dead server holds its slot for up to the request deadline
- * (10 s) twice (status, unlock); with a bound of 32, 50 such servers held every slot and delayed 900 healthy ones
- * by ~9 s. With the bound far above the number of slow servers, the healthy ones never wait for a slot.
+ * Two bounds, because a server in a push either works or waits. All the custodian's CPU work for a server
+ * (verify status, HPKE seal, sign, verify receipt) runs on the one JS thread, one server after the other; a
+ * server answering in milliseconds needs its slot only briefly. A slow or dead server holds a socket for up to
+ * the request deadline (10 s) twice (status, unlock). With one bound of 32 for both, 50 slow servers held every
+ * slot and delayed 900 healthy ones by ~9 s; with everything in flight at once, nothing is recorded until the
+ * very end of a big push (every status is fetched first) and the queue in front of the JS thread grows with
+ * the fleet.
  *
- * So the default is as high as descriptors allow: a quarter of the process's open-files limit (the rest is for
- * files, the keychain, the app), at least 32, and at most MAX_CONCURRENCY. The upper cap keeps the deadline
- * honest: every request's deadline runs while it waits for the JS thread, and 1,024 servers x ~3 ms of CPU each
- * is ~3 s of queueing, well inside the 10 s deadline (a much larger bound would let a request time out while its
- * answer already sat in a socket).
+ * So: `limit` (DEFAULT_CONCURRENCY, --concurrency) servers run at once; a server still running after
+ * SLOW_AFTER_MS gives its slot to the next one and keeps waiting outside the limit. Only the file descriptors
+ * bound those (MAX_IN_FLIGHT_DEFAULT: a quarter of the open-files limit, at most MAX_CONCURRENCY), so slow and
+ * dead servers cannot starve the healthy ones, and a healthy server's result is recorded soon after it answered.
  */
 import { readFileSync } from 'node:fs';
 
-/** Upper limit of servers in flight (default and --concurrency). */
+/** Servers working at once by default (the --concurrency default). */
+export const DEFAULT_CONCURRENCY = 128;
+/** Upper limit of servers in flight (--concurrency and the descriptor bound). */
 export const MAX_CONCURRENCY = 1024;
-const MIN_DEFAULT = 32;
+/** A server still running after this long stops holding one of the `limit` slots. */
+export const SLOW_AFTER_MS = 1000;
 
-/** Servers in flight by default: a quarter of the open-files limit, between 32 and MAX_CONCURRENCY. */
-export const DEFAULT_CONCURRENCY = concurrencyFor(openFilesLimit());
+/** Servers in flight (working or waiting) at most: a quarter of the open-files limit, 32 to MAX_CONCURRENCY. */
+export const MAX_IN_FLIGHT_DEFAULT = inFlightFor(openFilesLimit());
 
-/** The in-flight bound for an open-files (soft) limit. */
-export function concurrencyFor(openFiles: number): number {
-  return Math.max(MIN_DEFAULT, Math.min(MAX_CONCURRENCY, Math.floor(openFiles / 4)));
+/** The in-flight bound for an open-files (soft) limit: the rest is for files, the keychain, the app. */
+export function inFlightFor(openFiles: number): number {
+  return Math.max(32, Math.min(MAX_CONCURRENCY, Math.floor(openFiles / 4)));
 }
 
 /**
  * The soft open-files limit. Node raises it to the hard limit at start-up on POSIX; Linux shows it in
- * /proc/self/limits. Elsewhere (macOS, Windows) the common default of 256 x 4 is assumed, i.e. a bound of 256.
+ * /proc/self/limits. Elsewhere (macOS, Windows) 1,024 is assumed, i.e. 256 in flight.
  */
 function openFilesLimit(): number {
   try {
@@ -42,20 +45,55 @@ function openFilesLimit(): number {
   return 1024;
 }
 
+export interface BoundOptions {
+  /** Servers in flight at most, slow ones included (default MAX_IN_FLIGHT_DEFAULT, never below `limit`). */
+  maxInFlight?: number;
+  /** After this long a running item gives its slot to the next (default SLOW_AFTER_MS). */
+  slowAfterMs?: number;
+}
+
 /**
- * Maps `items` through `work` with at most `limit` calls running at once; results keep the input order. `work`
- * must not throw (each server's failure is a result, not an exception), so one item never stops the others.
+ * Maps `items` through `work`, starting an item whenever fewer than `limit` run that have run for less than
+ * `slowAfterMs`, and fewer than `maxInFlight` run in all; results keep the input order. `work` must not throw
+ * (each server's failure is a result, not an exception), so one item never stops the others.
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>, options: BoundOptions = {}): Promise<R[]> {
+  const slots = Math.max(1, limit);
+  const maxInFlight = Math.max(slots, options.maxInFlight ?? MAX_IN_FLIGHT_DEFAULT);
+  const slowAfterMs = options.slowAfterMs ?? SLOW_AFTER_MS;
   const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
+  return new Promise<R[]>((resolve, reject) => {
+    let next = 0;
+    let working = 0;
+    let inFlight = 0;
+    let done = 0;
+    let failed = false;
+    const pump = () => {
+      while (!failed && next < items.length && working < slots && inFlight < maxInFlight) start(next++);
+      if (done === items.length) resolve(results);
+    };
+    const start = (index: number) => {
+      working += 1;
+      inFlight += 1;
+      let holdsSlot = true;
+      const slow = setTimeout(() => {
+        holdsSlot = false;
+        working -= 1;
+        pump();
+      }, slowAfterMs);
+      work(items[index]!, index).then((result) => {
+        results[index] = result;
+        clearTimeout(slow);
+        if (holdsSlot) working -= 1;
+        inFlight -= 1;
+        done += 1;
+        pump();
+      }, (error: unknown) => {
+        clearTimeout(slow);
+        failed = true;
+        reject(error);
+      });
+    };
+    pump();
+  });
 }

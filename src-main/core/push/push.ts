@@ -49,7 +49,7 @@ export interface ContactOptions {
   call?: CallReceiver;
   /** Overall deadline per request in ms (default 10 s). */
   timeoutMs?: number;
-  /** Servers in flight at once (default DEFAULT_CONCURRENCY, bounded.ts). */
+  /** Servers worked on at once (default DEFAULT_CONCURRENCY; slow ones make room, see bounded.ts). */
   concurrency?: number;
 }
 
