@@ -52,7 +52,7 @@ export interface ContactFlags {
 // No commander defaults: the core's defaults apply when a flag is absent (and a command may give --timeout
 // another scope, e.g. a whole watch, without a default that would end it early).
 export const TIMEOUT_FLAG = ['--timeout <seconds>', 'overall deadline of each request to a receiver: connect, TLS and the whole answer (0.1-600, default 10)'] as const;
-export const CONCURRENCY_FLAG = ['--concurrency <n>', `servers worked on at once (1-${MAX_CONCURRENCY}, default ${DEFAULT_CONCURRENCY}); one still waiting after ${SLOW_AFTER_MS / 1000} s makes room for the next`] as const;
+export const CONCURRENCY_FLAG = ['--concurrency <n>', `at most this many servers contacted at once (1-${MAX_CONCURRENCY}); default: ${DEFAULT_CONCURRENCY}, and one still waiting after ${SLOW_AFTER_MS / 1000} s makes room for the next`] as const;
 
 export function contactOptions(flags: ContactFlags): { timeoutMs?: number; concurrency?: number } {
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
@@ -60,7 +60,7 @@ export function contactOptions(flags: ContactFlags): { timeoutMs?: number; concu
   if (flags.concurrency !== undefined) {
     concurrency = Number(flags.concurrency);
     if (!/^[0-9]+$/.test(flags.concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-      throw new CustodianError('USAGE', `--concurrency takes a whole number between 1 and ${MAX_CONCURRENCY}.`, { hint: `The default is ${DEFAULT_CONCURRENCY}.` });
+      throw new CustodianError('USAGE', `--concurrency takes a whole number between 1 and ${MAX_CONCURRENCY}.`, { hint: `Leave it out for the default (${DEFAULT_CONCURRENCY} at once; slow servers make room for the next).` });
     }
   }
   return { ...(timeoutMs ? { timeoutMs } : {}), ...(concurrency ? { concurrency } : {}) };

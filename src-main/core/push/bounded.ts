@@ -9,10 +9,11 @@
  * very end of a big push (every status is fetched first) and the queue in front of the JS thread grows with
  * the fleet.
  *
- * So: `limit` (DEFAULT_CONCURRENCY, --concurrency) servers run at once; a server still running after
- * SLOW_AFTER_MS gives its slot to the next one and keeps waiting outside the limit. Only the file descriptors
+ * So by default DEFAULT_CONCURRENCY servers run at once; a server still running after SLOW_AFTER_MS gives its
+ * slot to the next one and keeps waiting outside that limit. Only the file descriptors
  * bound those (MAX_IN_FLIGHT_DEFAULT: a quarter of the open-files limit, at most MAX_CONCURRENCY), so slow and
  * dead servers cannot starve the healthy ones, and a healthy server's result is recorded soon after it answered.
+ * An explicit --concurrency stays a hard bound on connections (mapServers).
  */
 import { readFileSync } from 'node:fs';
 
@@ -43,6 +44,17 @@ function openFilesLimit(): number {
     // not Linux
   }
   return 1024;
+}
+
+/**
+ * The policy above for contacting servers: with `concurrency` unset, DEFAULT_CONCURRENCY working and slow ones
+ * making room (up to the descriptor bound); an explicit `concurrency` (--concurrency) is a hard bound on
+ * connections, as the officer asked (e.g. for a firewall's connection limit).
+ */
+export function mapServers<T, R>(items: readonly T[], concurrency: number | undefined, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  return concurrency === undefined
+    ? mapBounded(items, DEFAULT_CONCURRENCY, work)
+    : mapBounded(items, concurrency, work, { maxInFlight: concurrency });
 }
 
 export interface BoundOptions {

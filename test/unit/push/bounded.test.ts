@@ -3,7 +3,7 @@
 // the input order, and the defaults follow the open-files limit.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_IN_FLIGHT_DEFAULT, inFlightFor, mapBounded } from '../../../src-main/core/push/bounded.js';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_IN_FLIGHT_DEFAULT, inFlightFor, mapBounded, mapServers } from '../../../src-main/core/push/bounded.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -52,6 +52,22 @@ describe('mapBounded', () => {
       inFlight -= 1;
     }, { slowAfterMs: 1, maxInFlight: 5 });
     assert.equal(peak, 5);
+  });
+
+  it('mapServers: an explicit concurrency is a hard bound even for slow items; unset, slow items make room', async () => {
+    const peakOf = async (concurrency: number | undefined) => {
+      let inFlight = 0;
+      let peak = 0;
+      await mapServers(Array.from({ length: 6 }, (_, i) => i), concurrency, async () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await sleep(1_300); // longer than SLOW_AFTER_MS
+        inFlight -= 1;
+      });
+      return peak;
+    };
+    assert.equal(await peakOf(2), 2);
+    assert.equal(await peakOf(undefined), 6);
   });
 
   it('a throwing item rejects the whole map (work must return failures as results)', async () => {
