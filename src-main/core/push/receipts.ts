@@ -18,6 +18,10 @@
  *
  * Cap: the newest MAX_RECEIPTS are kept. The log may grow to COMPACT_AT lines before it is rewritten (temp file,
  * fsync, rename) with the newest MAX_RECEIPTS, so compaction runs once per few thousand receipts, not per push.
+ *
+ * Two processes (the CLI and the app) may append at once: O_APPEND keeps each append whole. Only a compaction
+ * (tens of milliseconds, once per 5,000 receipts) can lose a receipt another process appends at that moment; the
+ * audit log still records that server's push.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
