@@ -198,7 +198,8 @@ export class ReceiptLog {
       if (error instanceof CustodianError) throw error;
       throw storageFailed(`Cannot write ${this.path}.`, error);
     }
-    if (this.lines > COMPACT_AT) await this.compactNow();
+    // The receipts are on disk: a failed compaction must not fail their add. It is tried again on the next append.
+    if (this.lines > COMPACT_AT) await this.compactNow().catch(() => undefined);
   }
 
   private async compactNow(): Promise<void> {
