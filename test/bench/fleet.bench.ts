@@ -6,7 +6,9 @@
 //   2. a round with 10 % of the fleet degraded (half answer 5 s late, half closed ports): how much later the
 //      healthy 90 % finish (goal: at most 1 s later than in the healthy round), both when each one's answer
 //      arrived (timed around every request) and when its result was recorded (the audit entry's time).
-// FLEET_SIZE=N changes the size (default 1000); FLEET_RECEIPTS=0 leaves out the receipt log (to see its cost). Bounded: the run stops after 300 s whatever happens.
+// FLEET_SIZE=N changes the size (default 1000); FLEET_RECEIPTS=0 leaves out the receipt log (to see its cost);
+// FLEET_CONCURRENCY=N sets the in-flight bound; FLEET_PAIRS=N the number of degraded pairs (default 3).
+// Bounded: the run stops after 300 s whatever happens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { FileAuditLog } from '../../src-main/core/audit.js';
 import { keyId } from '../../src-main/core/crypto/index.js';
 import { AuditTail } from '../../src-main/core/monitor/index.js';
 import {
-  ReceiptLog, ServerRegistry, callReceiver, fingerprintOf, pushKeys, type CallReceiver, type CustodianSigner, type PushResult,
+  DEFAULT_CONCURRENCY, ReceiptLog, ServerRegistry, callReceiver, fingerprintOf, pushKeys, type CallReceiver, type CustodianSigner, type PushResult,
 } from '../../src-main/core/push/index.js';
 
 const SIZE = Number(process.env['FLEET_SIZE'] ?? 1000);
@@ -27,7 +29,9 @@ const DEGRADED = Math.round(SIZE / 10);
 const SLOW = Math.floor(DEGRADED / 2);
 const DOWN = DEGRADED - SLOW;
 const SLOW_MS = 5000;
-const DEGRADED_PAIRS = 2;
+const DEGRADED_PAIRS = Number(process.env['FLEET_PAIRS'] ?? 3);
+/** FLEET_CONCURRENCY=N: the in-flight bound (default: the core's DEFAULT_CONCURRENCY, printed below). */
+const CONCURRENCY = process.env['FLEET_CONCURRENCY'] ? Number(process.env['FLEET_CONCURRENCY']) : undefined;
 
 let phase = 'starting the fleet';
 let child: ChildProcess | undefined = undefined;
@@ -89,6 +93,9 @@ try {
     watchdog.refresh();
     const answered = new Map<string, number>();
     const tail = await AuditTail.atEnd(audit.path);
+    // Open descriptors sampled every 100 ms, not per request: listing /proc/self/fd with ~1,000 sockets open costs
+    // ~1 ms, which per request was a third of the custodian CPU this bench reported (found with --cpu-prof).
+    const sampler = setInterval(() => { peakOwnFds = Math.max(peakOwnFds, fds()); }, 100);
     const cpuBefore = (await send('cpu'))['cpu'] as number;
     const ownBefore = process.cpuUsage();
     const t0 = performance.now();
@@ -99,12 +106,12 @@ try {
         return await callReceiver(...args);
       } finally {
         answered.set(args[0].name, performance.now() - t0);
-        peakOwnFds = Math.max(peakOwnFds, fds());
       }
     };
-    const results = await pushKeys({ servers: targets, keys: [dataKey], signer, ...(receipts ? { receipts } : {}), audit, call });
+    const results = await pushKeys({ servers: targets, keys: [dataKey], signer, ...(receipts ? { receipts } : {}), audit, call, ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}) });
     const wall = performance.now() - t0;
     const own = process.cpuUsage(ownBefore);
+    clearInterval(sampler);
     const after = await send('cpu');
     const recorded = new Map<string, number>();
     for (const entry of await tail.next()) if (entry.action === 'push' && typeof entry['server'] === 'string') recorded.set(entry['server'], Date.parse(String(entry.time)) - epoch0);
@@ -156,8 +163,8 @@ try {
   const baseAnswers = pick(base.answered, servers.map((s) => s.name));
   const out = [
     `machine: ${cpus().length} cores, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}; ${openFiles()} (bench process)`,
-    `fleet: ${SIZE} receivers in one process (ReceiverCore + createHandler, one http server each on 127.0.0.1:0), started in ${ms(fleetStart)}; receipts ${receipts ? 'recorded' : 'NOT recorded (FLEET_RECEIPTS=0)'}`,
-    ...healthy.map((r, i) => `healthy round ${i + 1}: wall ${ms(r.wall)} (goal < 3000 ms: ${r.wall < 3000 ? 'MET' : 'MISSED'}), failures 0; custodian CPU ${ms(r.ownCpu)}, fleet CPU ${ms(r.fleetCpu)} (${(r.fleetCpu / SIZE).toFixed(2)} ms per unlock); open fds: fleet ${r.fleetFds}, custodian peak ${r.ownFds}`),
+    `fleet: ${SIZE} receivers in one process (ReceiverCore + createHandler, one http server each on 127.0.0.1:0), started in ${ms(fleetStart)}; receipts ${receipts ? 'recorded' : 'NOT recorded (FLEET_RECEIPTS=0)'}; servers in flight at most ${CONCURRENCY ?? DEFAULT_CONCURRENCY}`,
+    ...healthy.map((r, i) => `healthy round ${i + 1}: wall ${ms(r.wall)} (goal < 3000 ms: ${r.wall < 3000 ? 'MET' : 'MISSED'}), failures 0; custodian CPU ${ms(r.ownCpu)} (${(r.ownCpu / SIZE).toFixed(2)} ms per server), fleet CPU ${ms(r.fleetCpu)} (${(r.fleetCpu / SIZE).toFixed(2)} ms per unlock); open fds: fleet ${r.fleetFds}, custodian peak ${r.ownFds}`),
     `  per-server answer time (healthy round 2): p50 ${ms(median(baseAnswers))}, p99 ${ms(quantile(baseAnswers, 0.99))}, max ${ms(quantile(baseAnswers, 1))}`,
     `degraded (${SLOW} answer ${SLOW_MS} ms late, ${DOWN} closed ports), ${DEGRADED_PAIRS} pairs of rounds:`,
     ...alone.map((r, i) => `  pair ${i + 1}: healthy ${healthyNames.length} alone: wall ${ms(r.wall)}, last answer ${ms(lastHealthy(r))} | whole fleet: wall ${ms(degraded[i]!.wall)}, last healthy answer ${ms(lastHealthy(degraded[i]!))}, healthy p50 ${ms(median(pick(degraded[i]!.answered, healthyNames)))}; ${outcomes(degraded[i]!)}`),

@@ -109,7 +109,7 @@ for (const kind of ['node', 'python'] as ReceiverKind[]) {
       assert.equal(await receiverState(r.url), 'locked');
       const after = jsonOf(await ok(['--json', 'server', 'status', name]))['servers'] as { bootId: string }[];
       assert.notEqual(after[0]!.bootId, before[0]!.bootId, 'a new boot');
-      const receipts = (JSON.parse(readFileSync(join(home, 'receipts.json'), 'utf8')) as { receipts: { kind?: string; server: string; bootId: string; installedAt: number }[] }).receipts;
+      const receipts = readFileSync(join(home, 'receipts.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { kind?: string; server: string; bootId: string; installedAt: number });
       const lockReceipt = receipts.find((x) => x.kind === 'lock' && x.server === name);
       assert.equal(lockReceipt?.bootId, before[0]!.bootId);
       assert.equal(lockReceipt?.installedAt, locked.results[0]!.lockedAt);

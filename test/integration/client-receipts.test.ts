@@ -65,7 +65,7 @@ test('push --all killed before the deadline: the fast server\'s receipt and audi
   assert.ok(killedAt < 30_000, 'killed before the deadline');
   assert.equal(await receiverState(receiver!.url), 'unlocked');
   const home = session.env['CUSTODIAN_HOME']!;
-  const receipts = (JSON.parse(readFileSync(join(home, 'receipts.json'), 'utf8')) as { receipts: { server: string; keyIds: string[]; bootId: string; jws: string }[] }).receipts;
+  const receipts = readFileSync(join(home, 'receipts.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { server: string; keyIds: string[]; bootId: string; jws: string });
   assert.equal(receipts.length, 1);
   assert.equal(receipts[0]!.server, 'fast');
   assert.deepEqual(receipts[0]!.keyIds, [keyId]);

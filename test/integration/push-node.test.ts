@@ -240,8 +240,8 @@ describe('custodian push -> Node receiver', () => {
     assert.equal(await stateOf(app), 'unlocked');
     const status = jsonOf(ok(await custodian(['--json', 'server', 'status', 'app-1'])));
     assert.equal(status['state'], 'unlocked');
-    const receipts = JSON.parse(readFileSync(join(session.env['CUSTODIAN_HOME']!, 'receipts.json'), 'utf8')) as { receipts: { server: string; keyIds: string[]; jws: string }[] };
-    const receipt = receipts.receipts.find((r) => r.server === 'app-1');
+    const receipts = readFileSync(join(session.env['CUSTODIAN_HOME']!, 'receipts.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { server: string; keyIds: string[]; jws: string });
+    const receipt = receipts.find((r) => r.server === 'app-1');
     assert.ok(receipt, 'the receipt is stored');
     assert.deepEqual(receipt.keyIds, [ids.current, ids.previous]);
     assert.equal(receipt.jws.split('.').length, 3);

@@ -4,7 +4,7 @@ import { CustodianError } from '../../core/errors.js';
 import { keychainTimeoutMs, OsKeychain } from '../../core/keystore/index.js';
 import { custodianHome, keychainService } from '../../core/paths.js';
 import {
-  DEFAULT_CONCURRENCY, loadOrCreateIdentity, parseTimeoutSeconds, prepareWithStatements, ReceiptLog, ServerRegistry, StatementLog,
+  DEFAULT_CONCURRENCY, MAX_CONCURRENCY, SLOW_AFTER_MS, loadOrCreateIdentity, parseTimeoutSeconds, prepareWithStatements, ReceiptLog, ServerRegistry, StatementLog,
   type CustodianSigner, type LifecycleContext, type PrepareServer,
 } from '../../core/push/index.js';
 import type { CommandContext } from '../main.js';
@@ -52,15 +52,15 @@ export interface ContactFlags {
 // No commander defaults: the core's defaults apply when a flag is absent (and a command may give --timeout
 // another scope, e.g. a whole watch, without a default that would end it early).
 export const TIMEOUT_FLAG = ['--timeout <seconds>', 'overall deadline of each request to a receiver: connect, TLS and the whole answer (0.1-600, default 10)'] as const;
-export const CONCURRENCY_FLAG = ['--concurrency <n>', `servers contacted at once (1-256, default ${DEFAULT_CONCURRENCY})`] as const;
+export const CONCURRENCY_FLAG = ['--concurrency <n>', `at most this many servers contacted at once (1-${MAX_CONCURRENCY}); default: ${DEFAULT_CONCURRENCY}, and one still waiting after ${SLOW_AFTER_MS / 1000} s makes room for the next`] as const;
 
 export function contactOptions(flags: ContactFlags): { timeoutMs?: number; concurrency?: number } {
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
   let concurrency: number | undefined;
   if (flags.concurrency !== undefined) {
     concurrency = Number(flags.concurrency);
-    if (!/^[0-9]+$/.test(flags.concurrency) || concurrency < 1 || concurrency > 256) {
-      throw new CustodianError('USAGE', '--concurrency takes a whole number between 1 and 256.', { hint: `The default is ${DEFAULT_CONCURRENCY}.` });
+    if (!/^[0-9]+$/.test(flags.concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+      throw new CustodianError('USAGE', `--concurrency takes a whole number between 1 and ${MAX_CONCURRENCY}.`, { hint: `Leave it out for the default (${DEFAULT_CONCURRENCY} at once; slow servers make room for the next).` });
     }
   }
   return { ...(timeoutMs ? { timeoutMs } : {}), ...(concurrency ? { concurrency } : {}) };

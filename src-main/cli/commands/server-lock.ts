@@ -18,7 +18,7 @@ export function registerServerLockCommands(server: Command, context: CommandCont
       'custodian server lock app-1 app-2',
       'custodian server lock --all                 # suspected key compromise: lock everything, then rotate and push',
       'custodian --json server lock --all          # {"ok": true, "results": [{"server": "app-1", "outcome": "locked", ...}]}',
-    ], 'Each lock receipt (signed by the server) is kept in receipts.json and audited (`server.lock`) as soon as that server answered.'))
+    ], 'Each lock receipt (signed by the server) is kept in receipts.jsonl and audited (`server.lock`) as soon as that server answered.'))
     .action(async (names: string[], options: { all?: boolean } & ContactFlags) => {
       const output = context.output();
       if (Boolean(options.all) === (names.length > 0)) {

@@ -1,15 +1,17 @@
 /**
  * The custodian's own state in ONE age file, so a replacement laptop is set up in minutes: the Ed25519 signing
- * identity and the age identity (from the keychain), the files of the custodian home (STATE_FILES: key
- * metadata, pinned servers, Vault profiles, receipts, settings, audit log) and, only with `withKeys`, every
- * key's keychain item. Format: state-format.ts.
+ * identity, the retired one while an identity hand-over is pending, and the age identity (from the keychain),
+ * the files of the custodian home (STATE_FILES: key metadata, pinned servers, Vault profiles, receipts,
+ * identity statements, settings, audit log) and, only with `withKeys`, every key's keychain item. Format:
+ * state-format.ts.
  *
  * Restore is all-or-nothing: the document is decrypted and checked completely, the files are written to a
  * staging directory next to the custodian home and read back through the app's own stores, then the keychain
  * items are written (each previous value remembered), then the staging directory replaces the home with two
  * renames. A failure at any step puts back what was changed. An existing state is replaced only with `replace`,
  * and then kept: the old home is moved aside (its path is returned) and replaced identities stay in the keychain
- * under `<account>.before-restore-<time>`.
+ * under `<account>.before-restore-<time>` (a retired identity the backup does not have is moved there too: it
+ * belongs to the replaced state's hand-over, not to the restored one).
  */
 import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -19,14 +21,15 @@ import { decodeFernetKey, keyId } from '../crypto/index.js';
 import { CustodianError } from '../errors.js';
 import { KeyStore, type SecretStore } from '../keystore/index.js';
 import { metadataFile } from '../keystore/metadata.js';
-import { IDENTITY_ACCOUNT, loadOrCreateIdentity } from '../push/identity.js';
+import { RETIRED_IDENTITY_ACCOUNT, loadOrCreateIdentity } from '../push/identity.js';
 import { ReceiptLog } from '../push/receipts.js';
 import { ServerRegistry } from '../push/servers.js';
+import { StatementLog } from '../push/statements.js';
 import { VaultProfiles } from '../vault/profiles.js';
-import { AGE_IDENTITY_ACCOUNT, checkAgeIdentityBytes } from './age-identity.js';
+import { checkAgeIdentityBytes } from './age-identity.js';
 import { ageDecrypt, ageEncrypt, corrupt, describeTarget, type AgeKey, type AgeTarget } from './age-file.js';
 import { writePrivateFile } from './output-file.js';
-import { STATE_FILES, decodeState, encodeState, wipeState, type KeychainEntry, type StateDocument, type StateFileName } from './state-format.js';
+import { IDENTITY_ITEMS, STATE_FILES, decodeState, encodeState, wipeState, type KeychainEntry, type StateDocument, type StateFileName } from './state-format.js';
 
 /** Receipts and the audit log grow; this is far beyond a decade of use and still fits in memory. */
 export const MAX_STATE_BACKUP_BYTES = 256 * 1024 * 1024;
@@ -43,6 +46,8 @@ export interface StateExportResult {
   recipients: string[];
   files: StateFileName[];
   signingIdentity: boolean;
+  /** The retired signing identity of a pending hand-over was included. */
+  retiredIdentity: boolean;
   ageIdentity: boolean;
   /** Ids of the keys in the backup (empty without withKeys). */
   keys: string[];
@@ -55,6 +60,8 @@ export interface StateRestoreResult {
   files: StateFileName[];
   /** Fingerprint (ed25519:...) of the restored signing identity, or null if the backup had none. */
   signingIdentity: string | null;
+  /** The backup held the retired signing identity of a pending hand-over, and it was restored. */
+  retiredIdentity: boolean;
   /** The restored age recipient (age1...), or null. */
   ageRecipient: string | null;
   keys: string[];
@@ -74,7 +81,7 @@ export async function exportState(context: StateContext, target: AgeTarget, out:
   let state: StateDocument | undefined;
   let plaintext: Buffer | undefined;
   try {
-    for (const [account, kind] of [[IDENTITY_ACCOUNT, 'signing-identity'], [AGE_IDENTITY_ACCOUNT, 'age-identity']] as const) {
+    for (const [account, kind] of IDENTITY_ITEMS) {
       const value = await context.secrets.get(account);
       if (value) keychain.push({ account, kind, value });
     }
@@ -107,6 +114,7 @@ export async function exportState(context: StateContext, target: AgeTarget, out:
     recipients,
     files: Object.keys(files) as StateFileName[],
     signingIdentity: keychain.some((entry) => entry.kind === 'signing-identity'),
+    retiredIdentity: keychain.some((entry) => entry.kind === 'retired-signing-identity'),
     ageIdentity: keychain.some((entry) => entry.kind === 'age-identity'),
     keys,
     missingKeys,
@@ -163,6 +171,9 @@ async function applyState(context: StateContext, state: StateDocument, replacing
         await journal.set(entry.account, entry.value, replacing ? `${entry.account}.before-restore-${stamp}` : undefined);
       }
     }
+    if (!state.keychain.some((entry) => entry.account === RETIRED_IDENTITY_ACCOUNT)) {
+      await journal.remove(RETIRED_IDENTITY_ACCOUNT, `${RETIRED_IDENTITY_ACCOUNT}.before-restore-${stamp}`);
+    }
 
     if (await exists(home)) {
       aside = `${home}.before-restore-${stamp}`;
@@ -200,15 +211,16 @@ async function applyState(context: StateContext, state: StateDocument, replacing
     present?.fill(0);
   }
   const audit: AuditLog = new FileAuditLog(home, now);
-  await audit.record({ action: 'state.restore', outcome: 'ok', backupCreated: state.created, files: Object.keys(state.files), signingIdentity: signing, ageRecipient, keys, keysNotInKeychain, replaced: replacing });
-  return { created: state.created, files: Object.keys(state.files) as StateFileName[], signingIdentity: signing, ageRecipient, keys, keysNotInKeychain, previousHome };
+  const retiredIdentity = state.keychain.some((entry) => entry.kind === 'retired-signing-identity');
+  await audit.record({ action: 'state.restore', outcome: 'ok', backupCreated: state.created, files: Object.keys(state.files), signingIdentity: signing, retiredIdentity, ageRecipient, keys, keysNotInKeychain, replaced: replacing });
+  return { created: state.created, files: Object.keys(state.files) as StateFileName[], signingIdentity: signing, retiredIdentity, ageRecipient, keys, keysNotInKeychain, previousHome };
 }
 
 /** Every keychain value must be what its account holds, before anything is written. */
 async function checkKeychainValues(state: StateDocument): Promise<void> {
   for (const entry of state.keychain) {
     let ok: boolean;
-    if (entry.kind === 'signing-identity') ok = entry.value.length === 32;
+    if (entry.kind === 'signing-identity' || entry.kind === 'retired-signing-identity') ok = entry.value.length === 32;
     else if (entry.kind === 'age-identity') ok = await checkAgeIdentityBytes(entry.value).then(() => true, () => false);
     else ok = holdsKey(entry.value, entry.account);
     if (!ok) throw notState();
@@ -232,7 +244,7 @@ function holdsKey(value: Buffer, id: string): boolean {
 async function existingState(context: StateContext): Promise<string[]> {
   const found: string[] = [];
   for (const name of STATE_FILES) if (await exists(join(context.home, name))) found.push(name);
-  for (const account of [IDENTITY_ACCOUNT, AGE_IDENTITY_ACCOUNT]) {
+  for (const [account] of IDENTITY_ITEMS) {
     const value = await context.secrets.get(account);
     if (value) {
       value.fill(0);
@@ -275,6 +287,7 @@ async function checkStagedFiles(staging: string): Promise<void> {
     await new ServerRegistry(staging).list();
     await new VaultProfiles(staging).list();
     await new ReceiptLog(staging).list();
+    await new StatementLog(staging).list();
     for (const name of ['settings.json'] as const) {
       const text = await readFile(join(staging, name), 'utf8').catch(() => null);
       if (text !== null) JSON.parse(text);
@@ -315,6 +328,17 @@ class KeychainJournal {
     }
     this.undo.push(() => (previous ? this.secrets.set(account, previous) : this.secrets.delete(account)));
     await this.secrets.set(account, value);
+  }
+
+  /** Deletes `account` if present, saving its value under `asideAccount` first. */
+  async remove(account: string, asideAccount: string): Promise<void> {
+    const previous = await this.secrets.get(account);
+    if (!previous) return;
+    this.previous.push(previous);
+    await this.secrets.set(asideAccount, previous);
+    this.undo.push(() => this.secrets.delete(asideAccount));
+    this.undo.push(() => this.secrets.set(account, previous));
+    await this.secrets.delete(account);
   }
 
   /** Forgets (and wipes) the previous values once the restore has succeeded. */

@@ -4,11 +4,17 @@
  *   {
  *     "format": "key-custodian-state", "version": 1, "created": "2026-12-01T10:00:00.000Z", "withKeys": false,
  *     "keychain": [ { "account": "custodian-identity-ed25519", "kind": "signing-identity", "value": "<base64>" },
+ *                   { "account": "custodian-identity-ed25519-retired", "kind": "retired-signing-identity", ... },
  *                   { "account": "custodian-identity-age", "kind": "age-identity", "value": "<base64>" },
  *                   { "account": "K1-...", "kind": "key", "value": "<base64>" } ],   // keys only with --with-keys
  *     "files": { "keys.json": "<file text>", "servers.json": "...", "vault-profiles.json": "...",
- *                "receipts.json": "...", "settings.json": "...", "audit.log": "..." }
+ *                "receipts.jsonl": "...", "statements.json": "...", "settings.json": "...", "audit.log": "..." }
  *   }
+ *
+ * The retired signing identity (only while an identity hand-over is pending) and statements.json (the hand-over
+ * and revocation statements with their delivery state per server) travel together: a restored custodian keeps
+ * delivering a pending hand-over and signing with the old identity for servers that have not applied it.
+ * receipts.json is the receipt file before the JSON Lines log (receipts.ts); backups made then still restore.
  *
  * `value` is the keychain item's bytes exactly as stored (base64): the 32-byte Ed25519 seed, the
  * `AGE-SECRET-KEY-1...` text, the 44-character Fernet key text. `files` holds each file of the custodian home
@@ -19,7 +25,7 @@
  */
 import { z } from 'zod';
 import { isKeyId } from '../crypto/index.js';
-import { IDENTITY_ACCOUNT } from '../push/identity.js';
+import { IDENTITY_ACCOUNT, RETIRED_IDENTITY_ACCOUNT } from '../push/identity.js';
 import { AGE_IDENTITY_ACCOUNT } from './age-identity.js';
 
 export const STATE_FORMAT = 'key-custodian-state';
@@ -29,10 +35,19 @@ export const STATE_VERSION = 1;
  * The files of the custodian home that make up its state (every JsonFile there, the settings and the audit log).
  * A new state file in the custodian home belongs here, or a state backup silently leaves it behind.
  */
-export const STATE_FILES = ['keys.json', 'servers.json', 'vault-profiles.json', 'receipts.json', 'settings.json', 'audit.log'] as const;
+export const STATE_FILES = [
+  'keys.json', 'servers.json', 'vault-profiles.json', 'receipts.jsonl', 'receipts.json', 'statements.json', 'settings.json', 'audit.log',
+] as const;
 export type StateFileName = typeof STATE_FILES[number];
 
-export type KeychainKind = 'signing-identity' | 'age-identity' | 'key';
+export type KeychainKind = 'signing-identity' | 'retired-signing-identity' | 'age-identity' | 'key';
+
+/** The keychain account of each kind of identity item (keys use their key id). */
+export const IDENTITY_ITEMS = [
+  [IDENTITY_ACCOUNT, 'signing-identity'],
+  [RETIRED_IDENTITY_ACCOUNT, 'retired-signing-identity'],
+  [AGE_IDENTITY_ACCOUNT, 'age-identity'],
+] as const;
 
 export interface KeychainEntry {
   account: string;
@@ -50,11 +65,11 @@ export interface StateDocument {
 
 const entrySchema = z.strictObject({
   account: z.string(),
-  kind: z.enum(['signing-identity', 'age-identity', 'key']),
+  kind: z.enum(['signing-identity', 'retired-signing-identity', 'age-identity', 'key']),
   value: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/),
 }).refine((entry) => entry.kind === 'key'
   ? isKeyId(entry.account)
-  : entry.account === (entry.kind === 'signing-identity' ? IDENTITY_ACCOUNT : AGE_IDENTITY_ACCOUNT), 'account does not fit its kind');
+  : IDENTITY_ITEMS.some(([account, kind]) => account === entry.account && kind === entry.kind), 'account does not fit its kind');
 
 const documentSchema = z.strictObject({
   format: z.literal(STATE_FORMAT),

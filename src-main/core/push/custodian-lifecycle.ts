@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../audit.js';
 import { CustodianError } from '../errors.js';
 import type { SecretStore } from '../keystore/index.js';
-import { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
+import { mapServers } from './bounded.js';
 import { IDENTITY_ACCOUNT, RETIRED_IDENTITY_ACCOUNT, loadRetiredIdentity, signerFromSeed } from './identity.js';
 import type { CustodianSigner } from './messages.js';
 import type { PrepareServer } from './push.js';
@@ -104,7 +104,7 @@ export async function revokeIdentity(context: LifecycleContext, signer: Custodia
 
 async function deliverToAll(context: LifecycleContext, servers: readonly PinnedServer[]): Promise<DeliveryResult[]> {
   const call = context.call ?? callReceiver;
-  const perServer = await mapBounded(servers, context.concurrency ?? DEFAULT_CONCURRENCY, (server) => deliverAndAudit(context, server, call));
+  const perServer = await mapServers(servers, context.concurrency, (server) => deliverAndAudit(context, server, call));
   return perServer.flat();
 }
 

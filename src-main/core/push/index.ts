@@ -4,9 +4,9 @@ export { buildUnlockRequest, verifyReceipt, verifyStatus, type CustodianSigner, 
 export { buildLockRequest, verifyLockReceipt, type LockReceipt, type LockRequest } from './lock-messages.js';
 export { IDENTITY_ACCOUNT, RETIRED_IDENTITY_ACCOUNT, authorizedCustodiansEntry, loadOrCreateIdentity, loadRetiredIdentity } from './identity.js';
 export { SERVER_NAME_PATTERN, ServerRegistry, type PinnedServer } from './servers.js';
-export { ReceiptLog, type StoredReceipt } from './receipts.js';
+export { LEGACY_RECEIPTS_FILE, RECEIPTS_FILE, ReceiptLog, type StoredReceipt } from './receipts.js';
 export { DEFAULT_TIMEOUT_MS, callReceiver, normalizeReceiverUrl, parseTimeoutSeconds, type CallOptions, type Endpoint, type HttpAnswer, type ReceiverPath } from './transport.js';
-export { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
+export { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_IN_FLIGHT_DEFAULT, SLOW_AFTER_MS, inFlightFor, mapBounded, mapServers, type BoundOptions } from './bounded.js';
 export { fetchStatus, freshNonce, probeReceiver, type CallReceiver, type ResultError } from './results.js';
 export { pushKeys, statusOf, type ContactOptions, type PrepareServer, type PushOptions, type PushResult, type StatusResult } from './push.js';
 export { lockServers, type LockOptions, type LockResult } from './lock.js';

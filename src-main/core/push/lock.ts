@@ -5,7 +5,7 @@
  */
 import type { AuditLog } from '../audit.js';
 import { isCustodianError } from '../errors.js';
-import { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
+import { mapServers } from './bounded.js';
 import { buildLockRequest, verifyLockReceipt } from './lock-messages.js';
 import type { CustodianSigner } from './messages.js';
 import type { ContactOptions, PrepareServer } from './push.js';
@@ -41,7 +41,7 @@ export interface LockOptions extends ContactOptions {
 export async function lockServers(options: LockOptions): Promise<LockResult[]> {
   const call = options.call ?? callReceiver;
   const now = options.now ?? (() => new Date());
-  return mapBounded(options.servers, options.concurrency ?? DEFAULT_CONCURRENCY, async (server) => {
+  return mapServers(options.servers, options.concurrency, async (server) => {
     const { result, receipt } = await lockOne(server, options, call, now);
     try {
       if (receipt) await options.receipts?.add([receipt]);

@@ -8,7 +8,7 @@
 import type { AuditLog } from '../audit.js';
 import { keyId } from '../crypto/index.js';
 import { CustodianError, isCustodianError } from '../errors.js';
-import { DEFAULT_CONCURRENCY, mapBounded } from './bounded.js';
+import { mapServers } from './bounded.js';
 import { buildUnlockRequest, verifyReceipt, type CustodianSigner, type ReceiverStatus } from './messages.js';
 import type { ReceiptLog, StoredReceipt } from './receipts.js';
 import { asResultError, endpointOf, fetchStatus, receiverRefusal, type CallReceiver, type ResultError } from './results.js';
@@ -49,7 +49,7 @@ export interface ContactOptions {
   call?: CallReceiver;
   /** Overall deadline per request in ms (default 10 s). */
   timeoutMs?: number;
-  /** Servers contacted at once (default 32). */
+  /** Servers contacted at once, a hard bound; unset: DEFAULT_CONCURRENCY, and slow ones make room (bounded.ts). */
   concurrency?: number;
 }
 
@@ -60,7 +60,7 @@ export interface ContactOptions {
 export type PrepareServer = (server: PinnedServer, call: CallReceiver) => Promise<CustodianSigner | undefined>;
 
 export async function statusOf(servers: readonly PinnedServer[], call: CallReceiver = callReceiver, options: Omit<ContactOptions, 'call'> = {}): Promise<StatusResult[]> {
-  return mapBounded(servers, options.concurrency ?? DEFAULT_CONCURRENCY, async (server): Promise<StatusResult> => {
+  return mapServers(servers, options.concurrency, async (server): Promise<StatusResult> => {
     try {
       const status = await fetchStatus(server, call, options.timeoutMs);
       return {
@@ -92,7 +92,7 @@ export async function pushKeys(options: PushOptions): Promise<PushResult[]> {
   const call = options.call ?? callReceiver;
   const now = options.now ?? (() => new Date());
   const keyIds = options.keys.map((k) => keyId(k));
-  return mapBounded(options.servers, options.concurrency ?? DEFAULT_CONCURRENCY, async (server) => {
+  return mapServers(options.servers, options.concurrency, async (server) => {
     const { result, receipt } = await pushOne(server, options, keyIds, call, now);
     // Recorded now, not after the slowest server: a CLI stopped later must not lose this server's receipt.
     try {

@@ -25,6 +25,12 @@ export function parseStrictJson(text: string): { value: unknown } | null {
     at += match![0].length;
     return match![0];
   };
+  // A string token without a backslash means its characters as they stand (the token pattern already refused
+  // quotes and control characters): no JSON.parse call for those, most of a protocol message.
+  const string = (): string => {
+    const raw = token(STRING_TOKEN);
+    return raw.includes('\\') ? JSON.parse(raw) as string : raw.slice(1, -1);
+  };
   const literal = (word: string, value: unknown): unknown => {
     if (!text.startsWith(word, at)) fail();
     at += word.length;
@@ -42,7 +48,7 @@ export function parseStrictJson(text: string): { value: unknown } | null {
       if (text[at] === '}') { at += 1; return object; }
       for (;;) {
         skip();
-        const name = JSON.parse(token(STRING_TOKEN)) as string;
+        const name = string();
         if (seen.has(name)) fail();
         seen.add(name);
         skip();
@@ -68,7 +74,7 @@ export function parseStrictJson(text: string): { value: unknown } | null {
         fail();
       }
     }
-    if (c === '"') return JSON.parse(token(STRING_TOKEN)) as string;
+    if (c === '"') return string();
     if (c === 't') return literal('true', true);
     if (c === 'f') return literal('false', false);
     if (c === 'n') return literal('null', null);

@@ -7,6 +7,7 @@
  * test/integration/backup-age-cli.test.ts.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,8 +22,10 @@ import { exportState, restoreState } from '../../../src-main/core/backup/state-b
 import { encodeFernetKey } from '../../../src-main/core/crypto/index.js';
 import { CustodianError, type ErrorCode } from '../../../src-main/core/errors.js';
 import { KeyStore, MemorySecretStore, type SecretStore } from '../../../src-main/core/keystore/index.js';
-import { IDENTITY_ACCOUNT, loadOrCreateIdentity } from '../../../src-main/core/push/identity.js';
+import { IDENTITY_ACCOUNT, RETIRED_IDENTITY_ACCOUNT, loadOrCreateIdentity, loadRetiredIdentity } from '../../../src-main/core/push/identity.js';
+import { ReceiptLog, type StoredReceipt } from '../../../src-main/core/push/receipts.js';
 import { ServerRegistry } from '../../../src-main/core/push/servers.js';
+import { StatementLog } from '../../../src-main/core/push/statements.js';
 import { VaultProfiles } from '../../../src-main/core/vault/profiles.js';
 
 const failsWith = (code: ErrorCode) => (error: unknown): boolean => {
@@ -366,6 +369,69 @@ describe('the custodian state backup', () => {
     assert.deepEqual(await readdir(join(scratch, 'target')).catch(() => []), [], 'no home, staging or aside directory');
   });
 
+  const receiptOf = (server: string): StoredReceipt => ({
+    server, url: `http://10.0.0.5:8421/custodian`, serverId: server, identity: `ed25519:${'A'.repeat(43)}`, bootId: 'b'.repeat(22),
+    custodian: `ed25519:${'C'.repeat(43)}`, keyIds: ['K1-AAAA-BBBB-CCCC-DDDD'], installedAt: 1_700_000_000, receivedAt: new Date(0).toISOString(), jws: `h.${server}.s`,
+  });
+
+  test('a pending identity hand-over travels with the state: the retired identity, statements.json and the receipt log', async () => {
+    await populated();
+    const retiredSeed = randomBytes(32);
+    await secrets.set(RETIRED_IDENTITY_ACCOUNT, retiredSeed);
+    const retired = (await loadRetiredIdentity(secrets))!.fingerprint;
+    const current = (await loadOrCreateIdentity(secrets)).fingerprint;
+    const handover = await new StatementLog(home).add({ type: 'handover', jws: 'h.handover.s', signer: retired, subject: current, issuedAt: 1_700_000_000 }, ['app-1']);
+    await new ReceiptLog(home).add([receiptOf('app-1'), receiptOf('app-2')]);
+    const backup = await newIdentity();
+    const out = join(scratch, 'state.age');
+    const exported = await exportState({ home, secrets }, backup.target, out);
+    assert.ok(exported.retiredIdentity);
+    assert.ok(exported.files.includes('receipts.jsonl') && exported.files.includes('statements.json'), exported.files.join(', '));
+
+    const freshSecrets = new MemorySecretStore();
+    const freshHome = join(scratch, 'fresh', 'key-custodian');
+    const restored = await restoreState({ home: freshHome, secrets: freshSecrets }, await readFile(out), backup.key);
+    assert.equal(restored.retiredIdentity, true);
+    assert.equal((await loadRetiredIdentity(freshSecrets))?.fingerprint, retired, 'the old identity still signs for servers that have not applied the hand-over');
+    assert.equal((await freshSecrets.get(RETIRED_IDENTITY_ACCOUNT))?.equals(retiredSeed), true);
+    const statements = await new StatementLog(freshHome).list();
+    assert.deepEqual(statements.map((st) => [st.id, st.type, st.servers['app-1']?.state]), [[handover.id, 'handover', 'pending']], 'still to be delivered');
+    assert.deepEqual((await new ReceiptLog(freshHome).list()).map((r) => r.server), ['app-1', 'app-2']);
+
+    // Replacing a state that has a hand-over of its own with one that has none: that retired identity is kept aside, not used.
+    await rm(join(home, 'statements.json'));
+    await secrets.delete(RETIRED_IDENTITY_ACCOUNT);
+    const plain = join(scratch, 'plain.age');
+    const noHandover = await exportState({ home, secrets }, backup.target, plain);
+    assert.equal(noHandover.retiredIdentity, false);
+    const replaced = await restoreState({ home: freshHome, secrets: freshSecrets }, await readFile(plain), backup.key, { replace: true });
+    assert.equal(replaced.retiredIdentity, false);
+    assert.equal(await loadRetiredIdentity(freshSecrets), null);
+    const aside = freshSecrets.accounts().filter((account) => account.startsWith(`${RETIRED_IDENTITY_ACCOUNT}.before-restore-`));
+    assert.equal(aside.length, 1);
+    assert.equal((await freshSecrets.get(aside[0]!))?.equals(retiredSeed), true);
+  });
+
+  test('a backup made before the receipt log (receipts.json) still restores, and its receipts are read', async () => {
+    const backup = await newIdentity();
+    const encrypter = new Encrypter();
+    encrypter.addRecipient(backup.recipient);
+    const signingSeed = randomBytes(32);
+    const document = {
+      format: 'key-custodian-state', version: 1, created: new Date().toISOString(), withKeys: false,
+      keychain: [{ account: IDENTITY_ACCOUNT, kind: 'signing-identity', value: signingSeed.toString('base64') }],
+      files: { 'receipts.json': JSON.stringify({ version: 1, receipts: [receiptOf('old-1'), receiptOf('old-2')] }, null, 2) },
+    };
+    const freshSecrets = new MemorySecretStore();
+    const freshHome = join(scratch, 'fresh', 'key-custodian');
+    const restored = await restoreState({ home: freshHome, secrets: freshSecrets }, await encrypter.encrypt(JSON.stringify(document)), backup.key);
+    assert.deepEqual(restored.files, ['receipts.json']);
+    const log = new ReceiptLog(freshHome);
+    assert.deepEqual((await log.list()).map((r) => r.server), ['old-1', 'old-2']);
+    await log.add([receiptOf('new-1')]);
+    assert.deepEqual((await log.list()).map((r) => r.server), ['old-1', 'old-2', 'new-1']);
+  });
+
   test('a state backup is not a key backup and vice versa; a damaged document changes nothing', async () => {
     await populated();
     const backup = await newIdentity();
@@ -389,6 +455,10 @@ describe('the custodian state backup', () => {
       ['a key under the wrong id', { ...base, keychain: [{ account: 'K1-AAAA-AAAA-AAAA-AAAA', kind: 'key', value: encodeFernetKey(Buffer.alloc(32, 1)).toString('base64') }] }],
       ['a short signing identity', { ...base, keychain: [{ account: IDENTITY_ACCOUNT, kind: 'signing-identity', value: Buffer.alloc(16).toString('base64') }] }],
       ['an unreadable keys.json', { ...base, files: { 'keys.json': '{"version": 1, "keys": [{"id": "nope"}]}' } }],
+      ['a receipt log line that is not a receipt', { ...base, files: { 'receipts.jsonl': '{"server": 1}\n' } }],
+      ['an unreadable statements.json', { ...base, files: { 'statements.json': '{"version": 1, "statements": [{"id": 1}]}' } }],
+      ['a retired identity under the wrong account', { ...base, keychain: [{ account: IDENTITY_ACCOUNT, kind: 'retired-signing-identity', value: Buffer.alloc(32).toString('base64') }] }],
+      ['a short retired identity', { ...base, keychain: [{ account: RETIRED_IDENTITY_ACCOUNT, kind: 'retired-signing-identity', value: Buffer.alloc(16).toString('base64') }] }],
     ];
     for (const [label, document] of damaged) {
       const freshSecrets = new MemorySecretStore();
