@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from custodian_client import build_unlock, verify_receipt, verify_status
 from custodian_receiver import key_id
 from helpers import fernet_text, fingerprint, key_forms
-from agent_stack import Stack
+from agent_stack import Stack, wait_for
 from processes import Child, child_env
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mail_helper"
@@ -158,6 +158,9 @@ def test_rotate_in_agent_mode_through_gunicorn_workers_and_a_remote_lock_stops_i
         outputs += [locked.stdout.encode(), locked.stderr.encode()]
 
         stack.push()
+        # Each gunicorn worker gets the keys from the agent a few milliseconds after the push: wait (bounded) until
+        # every worker answers unlocked, so the rotate calls below cannot land on one that is still catching up.
+        wait_for("every worker to hold the keys", lambda: _every_worker_unlocked(stack), timeout=15)
         assert http(stack.app_url + "/api/rotation") == (200, {"tokens_under_previous": len(texts)})
         done = rotate(stack.app_url, env, "--batch-size", "2", "--batches-per-call", "1")
         outputs += [done.stdout.encode(), done.stderr.encode()]
@@ -185,3 +188,8 @@ def test_rotate_in_agent_mode_through_gunicorn_workers_and_a_remote_lock_stops_i
         for text in texts:
             assert text not in blob
         assert b"gAAAAA" not in blob
+
+
+def _every_worker_unlocked(stack: Stack) -> bool:
+    answers = stack.answers_by_worker()
+    return set(answers) >= stack.worker_pids() and all(code == 200 for results in answers.values() for code, _ in results)
