@@ -6,6 +6,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { invokeAction, type HandlerTable } from '../../src-main/app/dispatch.js';
+import { vaultKvHandlers } from '../../src-main/app/handlers/vault-kv.js';
+import type { AuditEvent, AuditLog } from '../../src-main/core/audit.js';
 import { initialize, kvRead, PASSWORD_ALPHABET, resolveConnection, UnsealCeremony, VaultCluster } from '../../src-main/core/vault/index.js';
 import { assertNoSecrets, custodianEnv, filesUnder, startSingleNode, waitFor, type BaoCluster } from '../support/openbao.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
@@ -215,6 +218,37 @@ test('on a terminal: the token and each field are asked hidden, and not echoed',
   assert.match(session.output, /Wrote secret\/mail-helper\/smtp version 1/);
   outputs['terminal'] = session.output;
   assert.deepEqual((await readSecret('mail-helper/smtp'))?.['password'], TYPED_AT_PROMPT);
+});
+
+test('the app\'s handlers: put a generated password, list, get names only, reveal one field, delete', async () => {
+  const events: AuditEvent[] = [];
+  const audit: AuditLog = { record: async (event) => { events.push(event); } };
+  const table = vaultKvHandlers({ env: { VAULT_CACERT: server.ca.caCert }, home: join(home, 'custodian'), audit, revealClearSeconds: async () => 20 }) as unknown as HandlerTable;
+  const base = { addrs: server.addresses, token: rootToken.toString('utf8'), mount: 'secret' };
+  const call = async <T,>(action: Parameters<typeof invokeAction>[1], payload: Record<string, unknown>): Promise<T> => {
+    const result = await invokeAction(table, action, { ...base, ...payload });
+    assert.ok(result.ok, `${action}: ${JSON.stringify(result)}`);
+    outputs[`app ${action} ${Object.keys(outputs).length}`] = action === 'vaultKvReveal' ? '' : JSON.stringify(result);
+    return (result as { value: T }).value;
+  };
+  const put = await call<{ version: number; generated: string[] }>('vaultKvPut', { path: 'app-ui/db', generate: [{ field: 'password', length: 40 }], values: [{ field: 'username', value: 'ui' }] });
+  assert.deepEqual(put, { version: 1, fields: ['password', 'username'], kept: [], generated: ['password'] });
+  assert.deepEqual(await call('vaultKvList', { prefix: 'app-ui/' }), { keys: ['db'] });
+  const view = await call<{ fields: Array<{ name: string }>; versions: unknown[] }>('vaultKvGet', { path: 'app-ui/db' });
+  assert.deepEqual(view.fields.map((f) => f.name), ['password', 'username']);
+  assert.equal(view.versions.length, 1);
+  const revealed = await call<{ value: string; clearsAfterSeconds: number }>('vaultKvReveal', { path: 'app-ui/db', field: 'password' });
+  const stored = (await readSecret('app-ui/db'))!['password']!;
+  secrets.push(Buffer.from(stored));
+  assert.equal(revealed.value, stored.toString());
+  assert.equal(revealed.value.length, 40);
+  assert.equal(revealed.clearsAfterSeconds, 20);
+  assert.deepEqual(await call('vaultKvDelete', { path: 'app-ui/db' }), { versions: [1] });
+  const afterDelete = await call<{ fields: unknown[]; versions: Array<{ deletionTime: string | null }> }>('vaultKvGet', { path: 'app-ui/db' });
+  assert.deepEqual(afterDelete.fields, [], 'a deleted latest version shows no fields');
+  assert.ok(afterDelete.versions[0]!.deletionTime);
+  assert.deepEqual(events.map((e) => e.action), ['vault.kv.put', 'vault.kv.reveal', 'vault.kv.delete']);
+  outputs['app audit events'] = JSON.stringify(events);
 });
 
 test('no value, password or token in argv, output (except --reveal), or the audit log', async () => {
