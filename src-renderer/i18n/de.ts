@@ -749,7 +749,7 @@ export const de: Record<keyof typeof en, string> = {
   'kv.versionLive': 'Version {{version}}: erstellt {{created}}',
   'kv.versionDeleted': 'Version {{version}}: erstellt {{created}}, gelöscht {{deleted}}',
   'kv.versionDestroyed': 'Version {{version}}: erstellt {{created}}, vernichtet',
-  'kv.delete': 'Neueste Version löschen',
+  'kv.delete': 'Neueste Version löschen…',
   'kv.deleteTitle': 'Die neueste Version von {{path}} löschen?',
   'kv.deleteMessage': 'Ein weiches Löschen: Vault behält die Daten, bis sie vernichtet werden, und sie lassen sich wiederherstellen. Anwendungen, die dieses Geheimnis lesen, erhalten es nicht mehr.',
   'kv.deleteNow': 'Löschen',

@@ -746,7 +746,7 @@ export const en = {
   'kv.versionLive': 'Version {{version}}: created {{created}}',
   'kv.versionDeleted': 'Version {{version}}: created {{created}}, deleted {{deleted}}',
   'kv.versionDestroyed': 'Version {{version}}: created {{created}}, destroyed',
-  'kv.delete': 'Delete latest version',
+  'kv.delete': 'Delete latest version…',
   'kv.deleteTitle': 'Delete the latest version of {{path}}?',
   'kv.deleteMessage': 'A soft delete: Vault keeps the data until it is destroyed, and it can be undeleted. Applications reading this secret will no longer get it.',
   'kv.deleteNow': 'Delete',

@@ -111,8 +111,9 @@ export function KvSecrets({ target }: { target: ClusterTarget }): ReactNode {
               onConfirm={async () => {
                 const result = await run((typed) => call('vaultKvDelete', { ...request, token: typed, mount, path: secret.path }));
                 if (result) {
-                  setNotice(t('kv.deleted', { path: secret.path, versions: result.versions.join(', ') }));
+                  // open() clears the notice: re-read first, then say what was done.
                   await open(secret.path);
+                  setNotice(t('kv.deleted', { path: secret.path, versions: result.versions.join(', ') }));
                 }
               }} />
             <button type="button" onClick={() => { setSecret(undefined); setRevealed(undefined); }}>{t('kv.close')}</button>
@@ -127,8 +128,8 @@ export function KvSecrets({ target }: { target: ClusterTarget }): ReactNode {
         <button type="button" disabled={!ready || !newPath || !newField} onClick={async () => {
           const result = await run((typed) => call('vaultKvPut', { ...request, token: typed, mount, path: newPath, generate: [{ field: newField, length: 32 }], values: [] }));
           if (result) {
-            setNotice(t('kv.written', { path: newPath, version: result.version }));
             await open(newPath);
+            setNotice(t('kv.written', { path: newPath, version: result.version }));
           }
         }}>{t('kv.generateAndWrite')}</button>
       </div>
