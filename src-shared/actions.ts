@@ -81,6 +81,12 @@ export const ACTIONS = [
   'rotateIdentity',
   'revokeCustodian',
   'resendStatements',
+  // Vault KV v2 application secrets, as `custodian vault kv` (issue 11 §5).
+  'vaultKvList',
+  'vaultKvGet',
+  'vaultKvReveal',
+  'vaultKvPut',
+  'vaultKvDelete',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

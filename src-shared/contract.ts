@@ -46,6 +46,11 @@ function tlsFile(what: string): z.ZodString {
   return z.string().trim().min(1, `Give the path of the ${what} file.`).max(4096, `The ${what} path is too long.`);
 }
 /** A Vault token as typed (a Buffer in main at once, wiped after the call). */
+const kvMount = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'A KV mount is a name such as secret.');
+const kvPathPattern = /^(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9_.@/-]*$/;
+const kvPrefix = z.string().trim().max(512, 'At most 512 characters.').regex(kvPathPattern, 'Use letters, digits, - _ . @ and / only.');
+const kvPath = kvPrefix.min(1, 'Give the secret\'s path, e.g. mail-helper/postgresql.');
+const kvField = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'A field name is letters, digits, - _ and . (e.g. password).');
 const vaultToken = z.string().trim().min(1, 'Type a Vault token.').max(4096, 'That is longer than any Vault token.');
 /** `fernet decrypt --ttl`: the oldest token accepted, in seconds (the CLI's bounds). */
 const tokenTtl = wholeNumber(1, 9_999_999_999, 'Maximum token age: give a whole number of seconds greater than 0.');
@@ -227,6 +232,20 @@ export const requests = {
   }),
   /** Sends every custodian statement some server has not acknowledged yet to that server again. */
   resendStatements: z.strictObject({}),
+  // ---- Vault KV v2 application secrets (issue 11 §5), as `custodian vault kv list|get|put|delete` ----
+  /** `token`: typed for this call only (as vaultSeal); `mount` a KV v2 mount, `prefix`/`path` inside it. */
+  vaultKvList: z.strictObject({ addrs, profile, token: vaultToken, mount: kvMount, prefix: kvPrefix }),
+  vaultKvGet: z.strictObject({ addrs, profile, token: vaultToken, mount: kvMount, path: kvPath }),
+  /** Needs presence (guard.ts): answers one field's value, which the window clears after `clearsAfterSeconds`. */
+  vaultKvReveal: z.strictObject({ addrs, profile, token: vaultToken, mount: kvMount, path: kvPath, field: kvField, version: wholeNumber(1, 1_000_000_000, 'Choose a version.').optional() }),
+  /** Generated fields are made in main (node:crypto); typed values come as strings (IPC has no other form). */
+  vaultKvPut: z.strictObject({
+    addrs, profile, token: vaultToken, mount: kvMount, path: kvPath,
+    generate: z.array(z.strictObject({ field: kvField, length: wholeNumber(16, 256, 'A generated password has 16 to 256 characters.') })).max(32),
+    values: z.array(z.strictObject({ field: kvField, value: z.string().min(1, 'Type a value.').max(65_536, 'At most 64 KiB per value.') })).max(32),
+    cas: wholeNumber(0, 1_000_000_000, 'Check-and-set: give a version number (0 = only if absent).').optional(),
+  }).refine((r) => r.generate.length + r.values.length > 0, { message: 'Generate or type at least one field.', path: ['generate'] }),
+  vaultKvDelete: z.strictObject({ addrs, profile, token: vaultToken, mount: kvMount, path: kvPath }),
 } satisfies Record<ActionName, z.ZodType>;
 
 /** The phrase typed to confirm a revocation: names the fingerprint's last 8 characters (checked in main too). */
@@ -261,6 +280,14 @@ export interface KeyView {
 export interface RevealedKey { key: KeyView; keyText: string }
 export interface Copied { clearsAfterSeconds: number }
 
+/** A KV secret as the window may show it without a reveal: names, fingerprints, versions; never values. */
+export interface VaultKvSecretView {
+  path: string;
+  version: number;
+  createdTime: string | null;
+  fields: Array<{ name: string; fingerprint: string }>;
+  versions: Array<{ version: number; createdTime: string | null; deletionTime: string | null; destroyed: boolean }>;
+}
 export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; clientCert?: string; clientKey?: string; tlsServerName?: string }
 export interface VaultNodeView {
   addr: string;
@@ -600,6 +627,11 @@ export interface Responses {
   rotateIdentity: RotationView;
   revokeCustodian: RevocationView;
   resendStatements: { deliveries: DeliveryView[]; status: IdentityStatusView };
+  vaultKvList: { keys: string[] };
+  vaultKvGet: VaultKvSecretView;
+  vaultKvReveal: { field: string; version: number; value: string; clearsAfterSeconds: number };
+  vaultKvPut: { version: number; fields: string[]; kept: string[]; generated: string[] };
+  vaultKvDelete: { versions: number[] };
 }
 
 // ---- Fernet on files ----

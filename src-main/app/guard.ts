@@ -19,7 +19,7 @@ export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['
  */
 export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>([
   'revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords', 'fernetDecrypt',
-  'lockServers', 'rotateIdentity', 'revokeCustodian', 'acceptServerIdentity',
+  'lockServers', 'rotateIdentity', 'revokeCustodian', 'acceptServerIdentity', 'vaultKvReveal',
 ]);
 
 /** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
@@ -52,5 +52,6 @@ function reasonFor(action: ActionName): string {
   if (action === 'rotateIdentity') return 'replace the custodian identity';
   if (action === 'revokeCustodian') return 'revoke a custodian identity';
   if (action === 'acceptServerIdentity') return 'accept a server\'s new identity';
+  if (action === 'vaultKvReveal') return 'reveal a Vault secret';
   return 'reveal a secret';
 }

@@ -30,6 +30,7 @@ import { custodianIdentityHandlers } from './handlers/custodian-identity.js';
 import { incidentHandlers } from './handlers/incident.js';
 import { vaultHandlers } from './handlers/vault.js';
 import { vaultAdminHandlers } from './handlers/vault-admin.js';
+import { vaultKvHandlers } from './handlers/vault-kv.js';
 import { settingsFile } from './settings.js';
 
 export interface AppServices {
@@ -126,6 +127,7 @@ export function createAppCore(services: AppServices): AppCore {
     ...fernetHandlers({ keys, audit, dialogs: services.dialogs ?? NO_DIALOGS }),
     ...vault.handlers,
     ...vaultAdminHandlers({ env: services.env, home, audit }),
+    ...vaultKvHandlers({ env: services.env, home, audit, revealClearSeconds: async () => (await settings.read()).clipboardClearSeconds }),
     ...servers,
     // The watchers see a pinned, removed or freshly unlocked server at once rather than one interval later.
     addServer: async (request) => after(await servers.addServer(request)),

@@ -63,7 +63,10 @@ export type ErrorCode =
   | 'FORBIDDEN_SENDER'
   | 'INTERNAL'
   // monitoring
-  | 'WATCH_TIMEOUT';
+  | 'WATCH_TIMEOUT'
+  // vault kv
+  | 'VAULT_KV_NOT_FOUND'
+  | 'VAULT_KV_CONFLICT';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -129,6 +132,8 @@ const exitByCode: Record<ErrorCode, number> = {
   FORBIDDEN_SENDER: EXIT_STATUS.usage,
   INTERNAL: EXIT_STATUS.failure,
   WATCH_TIMEOUT: EXIT_STATUS.timeout,
+  VAULT_KV_NOT_FOUND: EXIT_STATUS.notFound,
+  VAULT_KV_CONFLICT: EXIT_STATUS.vault,
 };
 
 export class CustodianError extends Error {

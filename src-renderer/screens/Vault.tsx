@@ -6,6 +6,7 @@ import { useClusterTarget, useTask, type ClusterTarget } from '../hooks.js';
 import { UnsealCeremony } from './vault/Unseal.js';
 import { InitWizard } from './vault/Init.js';
 import { NonceCeremony } from './vault/NonceCeremony.js';
+import { KvSecrets } from './vault/KvSecrets.js';
 import { NodeOperations } from './vault/Operations.js';
 import { ProfileManager } from './vault/Profiles.js';
 import { t, type MessageKey } from '../i18n/index.js';
@@ -81,6 +82,7 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
         {nodes ? <NodeTable nodes={nodes} /> : <p className="muted">{t('vault.addTheNodeAddressesAbove')}</p>}
       </section>
       {addrs.length > 0 ? <NodeOperations target={target} onChanged={refresh} /> : null}
+      {addrs.length > 0 ? <KvSecrets target={target} /> : null}
       {addrs.length > 0 || (ceremonies?.list.length ?? 0) > 0 ? (
         <section className="card" aria-label={t('vault.ceremonies')}>
           <div className="tabs" role="group" aria-label={t('vault.ceremony')}>

@@ -14,6 +14,7 @@ import type { CommandContext } from '../main.js';
 import { collectShares, confirmFingerprint, progress, type ShareFlags } from './vault-holders.js';
 import { handOutInit, planInitHandout, type InitHandoutFlags } from './vault-init-handout.js';
 import { readSecretSource } from './vault-input.js';
+import { registerVaultKvCommands } from './vault-kv.js';
 
 export interface ConnectionFlags {
   addr?: string[];
@@ -31,7 +32,7 @@ export interface ConnectionFlags {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-function withConnection(command: Command, token = false): Command {
+export function withConnection(command: Command, token = false): Command {
   command
     .option('--addr <url>', 'a node address; repeat for every node of a cluster (default: the profile, else VAULT_ADDR)', collect)
     .option('--profile <name>', 'a saved cluster profile (custodian vault profile save)')
@@ -54,7 +55,7 @@ function withShares(command: Command): Command {
 }
 
 /** Builds the cluster from flags over profile over VAULT_*; prints the warnings (e.g. skip-verify) on stderr. */
-async function connect(context: CommandContext, flags: ConnectionFlags, output: Output): Promise<VaultCluster> {
+async function connect(context: CommandContext, flags: ConnectionFlags, output: Output, token?: Buffer): Promise<VaultCluster> {
   const env = context.io.env;
   let options: ConnectionOptions = {};
   if (flags.profile) options = profileOptions(await VaultProfiles.open(env).get(flags.profile));
@@ -75,14 +76,16 @@ async function connect(context: CommandContext, flags: ConnectionFlags, output: 
     options.token = Buffer.from(raw.subarray(start, end));
     raw.fill(0);
   }
+  if (token && !options.token) options.token = Buffer.from(token);
   const settings = resolveConnection(options, env);
   options.token?.fill(0);
   for (const warning of settings.warnings) output.note(warning); // always, even with --json
   return new VaultCluster(settings, new FileAuditLog(custodianHome(env)));
 }
 
-async function withCluster<T>(context: CommandContext, flags: ConnectionFlags, output: Output, use: (cluster: VaultCluster) => Promise<T>): Promise<T> {
-  const cluster = await connect(context, flags, output);
+/** `token` (e.g. typed at a hidden prompt) is used when --token-file is not given; the caller wipes it. */
+export async function withCluster<T>(context: CommandContext, flags: ConnectionFlags, output: Output, use: (cluster: VaultCluster) => Promise<T>, token?: Buffer): Promise<T> {
+  const cluster = await connect(context, flags, output, token);
   try {
     return await use(cluster);
   } finally {
@@ -355,6 +358,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
     });
 
   registerProfileCommands(vault, context);
+  registerVaultKvCommands(vault, context);
 }
 
 function registerProfileCommands(vault: Command, context: CommandContext): void {

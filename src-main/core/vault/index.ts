@@ -21,5 +21,10 @@ export { sealNodes, stepDown } from './operations.js';
 export type { NodeOperationResult } from './operations.js';
 export { kvRead, kvWrite } from './kv.js';
 export type { KvSecret } from './kv.js';
+export {
+  kvList, kvMetadata, kvGet, kvPut, kvDelete, generatePassword, valueFingerprint, summarise as summariseKvSecret, checkFieldName,
+  PASSWORD_ALPHABET, DEFAULT_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH,
+} from './kv-secrets.js';
+export type { KvMetadata, KvVersionInfo, KvFieldSummary, KvPutOptions } from './kv-secrets.js';
 export { VaultProfiles, profileOptions } from './profiles.js';
 export type { VaultProfile } from './profiles.js';

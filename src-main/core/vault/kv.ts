@@ -40,6 +40,7 @@ export async function kvRead(cluster: VaultCluster, mount: string, path: string,
 export async function kvWrite(cluster: VaultCluster, mount: string, path: string, data: Record<string, Uint8Array | string>, options: { cas?: number } = {}): Promise<{ version: number }> {
   const node = await cluster.activeNode();
   const payload: Record<string, string> = {};
+  // The JSON body needs strings (the transport wipes the serialised bytes once sent); these copies are not wipeable.
   for (const [key, value] of Object.entries(data)) payload[key] = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
   const body: Record<string, unknown> = { data: payload };
   if (options.cas !== undefined) body['options'] = { cas: options.cas };
@@ -49,8 +50,24 @@ export async function kvWrite(cluster: VaultCluster, mount: string, path: string
     });
     return { version: response.data?.version ?? 0 };
   } catch (error) {
+    if (options.cas !== undefined && error instanceof VaultResponseError && error.statusCode === 400 && error.serverErrors.some((m) => /check-and-set/i.test(m))) {
+      throw new CustodianError('VAULT_KV_CONFLICT', `Writing ${mount}/${path} failed: it changed since it was read (the write expected version ${options.cas}); nothing was written.`, {
+        hint: `Someone else wrote it meanwhile: look at \`custodian vault kv versions ${path}\`, then run the command again (it reads the new version).`,
+        details: { expectedVersion: options.cas },
+      });
+    }
     throw asRequestFailed(error, `Writing ${mount}/${path}`);
   }
+}
+
+/** The mount name, checked (one path segment). */
+export function kvMountSegment(mount: string): string {
+  return cleanSegment(mount);
+}
+
+/** The secret path's segments, checked (no '..', no odd characters), not yet URL-encoded. */
+export function kvPathSegments(path: string): string[] {
+  return cleanPath(path).split('/').map(decodeURIComponent);
 }
 
 function cleanSegment(segment: string): string {
