@@ -40,18 +40,23 @@ export async function* lineBatches(source: AsyncIterable<Buffer | string | Uint8
   let pending = 0;
   /** Whether `chunks` holds a line end (so a batch can be cut). */
   let hasLineEnd = false;
+  /** Bytes after the last line end in `chunks`: the start of a line still open. */
+  let sinceLineEnd = 0;
   let nextLine = 1;
 
   const cut = (atEnd: boolean): LineBatch | undefined => {
     const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, pending);
     const end = atEnd ? all.length : all.lastIndexOf(LF) + 1;
     const count = countLines(all, end, nextLine, maxLine);
-    // Own copies: `all` may be a chunk of the source's pooled memory, and the batch is transferred away.
-    const data = Buffer.from(all.subarray(0, end));
+    // Own copies: `all` may be a chunk of the source's pooled memory, and the batch is transferred away (an
+    // ArrayBuffer of its own: Buffer.from() of a small buffer would share Node's pool, which must never move).
+    const data = Buffer.from(new ArrayBuffer(end));
+    all.copy(data, 0, 0, end);
     const rest = all.subarray(end);
     chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
     pending = rest.length;
     hasLineEnd = false;
+    sinceLineEnd = rest.length;
     const batch = count > 0 ? { firstLine: nextLine, count, data } : undefined;
     nextLine += count;
     return batch;
@@ -62,12 +67,22 @@ export async function* lineBatches(source: AsyncIterable<Buffer | string | Uint8
     if (chunk.length === 0) continue;
     chunks.push(chunk);
     pending += chunk.length;
-    if (chunk.includes(LF)) hasLineEnd = true;
+    const lastLineEnd = chunk.lastIndexOf(LF);
+    if (lastLineEnd >= 0) {
+      hasLineEnd = true;
+      sinceLineEnd = chunk.length - lastLineEnd - 1;
+    } else {
+      sinceLineEnd += chunk.length;
+    }
+    if (sinceLineEnd > maxLine + 2) {
+      // The open line is already too long: refuse now rather than hold more of it. Its number counts the
+      // complete lines still held (their own lengths are checked by countLines on the way).
+      const held = Buffer.concat(chunks, pending);
+      throw lineTooLong(nextLine + countLines(held, pending - sinceLineEnd, nextLine, maxLine), maxLine);
+    }
     if (hasLineEnd && pending >= batchBytes) {
       const batch = cut(false);
       if (batch) yield batch;
-    } else if (!hasLineEnd && pending > maxLine + 2) {
-      throw lineTooLong(nextLine, maxLine);
     }
   }
   if (pending > 0) {
