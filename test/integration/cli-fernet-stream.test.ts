@@ -111,12 +111,14 @@ test('a bad line in the middle: exit 5 naming the line; no output file, an exist
   rmSync(kept);
 });
 
-test('bad arguments: --workers 0, a missing --in file, an --out directory that does not exist', async () => {
+test('bad arguments: --workers 0, a missing --in file, an --out directory that does not exist, an unknown key', async () => {
   failed(await custodian(rotateArgs('--workers', '0'), ''), 2, 'USAGE');
   failed(await custodian(rotateArgs('--in', join(dir, 'missing.txt')), ''), 2, 'INVALID_INPUT');
   const input = join(dir, 'one.txt');
   writeFileSync(input, tokenFile(oldKey.raw, 1, message));
   failed(await custodian(rotateArgs('--in', input, '--out', join(dir, 'no', 'such', 'dir.txt'))), 8, 'OUTPUT_UNWRITABLE');
+  failed(await custodian(['fernet', 'rotate', '--key', 'no-such-key', '--previous', oldKey.id, '--in', input, '--out', join(dir, 'never.txt')]), 4, 'KEY_NOT_FOUND');
+  assert.deepEqual(readdirSync(dir).filter((name) => name.includes('never')), [], 'an unknown key leaves no output or temporary file');
   rmSync(input);
 });
 

@@ -97,6 +97,9 @@ export function registerFernetCommands(program: Command, context: CommandContext
           ...(options.workers ? { workers: options.workers } : {}),
           ...(progress ? { onProgress: (p: { tokens: number; bytes: number }) => progress.update(p.tokens, p.bytes) } : {}),
         }), { purpose: 'fernet.rotate' }));
+      } catch (error) {
+        await sink.abort(); // e.g. an unknown key: the run never started, so the temporary --out file goes here
+        throw error;
       } finally {
         progress?.clear();
         input?.stream.destroy();
