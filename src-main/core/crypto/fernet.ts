@@ -43,6 +43,8 @@ export interface TimeCheck {
 /** Hooks for MultiFernet, which parses a token once and tries several keys on it. Not part of the public API. */
 export interface FernetInternals {
   open(fernet: Fernet, data: Buffer, timeCheck: TimeCheck | undefined): Buffer;
+  /** open(), but undefined when the HMAC does not match (another key may): no exception on the common path. */
+  tryOpen(fernet: Fernet, data: Buffer, timeCheck: TimeCheck | undefined): Buffer | undefined;
   seal(fernet: Fernet, plaintext: Uint8Array, time: number | Uint8Array): Buffer;
   /** Validates a TTL and reads this Fernet's clock. */
   timeCheck(fernet: Fernet, ttl: number | undefined): TimeCheck | undefined;
@@ -142,14 +144,22 @@ export class Fernet {
   }
 
   #verify(data: Buffer): void {
+    if (!this.#authentic(data)) throw invalidToken();
+  }
+
+  #authentic(data: Buffer): boolean {
     const macOffset = data.length - HMAC_LENGTH;
     const expected = createHmac('sha256', this.#signingKey).update(data.subarray(0, macOffset)).digest();
-    if (!timingSafeEqual(expected, data.subarray(macOffset))) throw invalidToken();
+    return timingSafeEqual(expected, data.subarray(macOffset));
   }
 
   /** HMAC first, then time, then decryption and padding: a forged token learns nothing from the order. */
   #open(data: Buffer, timeCheck: TimeCheck | undefined): Buffer {
     this.#verify(data);
+    return this.#openAuthentic(data, timeCheck);
+  }
+
+  #openAuthentic(data: Buffer, timeCheck: TimeCheck | undefined): Buffer {
     if (timeCheck) {
       const timestamp = readTimestamp(data);
       if (timestamp + timeCheck.ttl < timeCheck.nowSeconds) throw tokenExpired(timeCheck.ttl);
@@ -173,6 +183,12 @@ export class Fernet {
       open: (fernet, data, timeCheck) => {
         fernet.#assertUsable();
         return fernet.#open(data, timeCheck);
+      },
+      tryOpen: (fernet, data, timeCheck) => {
+        fernet.#assertUsable();
+        // MultiFernet tries keys in turn: a mismatch is expected, and building an error per try (a stack trace
+        // each) cost rotation about 40% of its time.
+        return fernet.#authentic(data) ? fernet.#openAuthentic(data, timeCheck) : undefined;
       },
       seal: (fernet, plaintext, time) => {
         fernet.#assertUsable();

@@ -54,8 +54,10 @@ export class MultiFernet {
   #openWithAnyKey(data: Buffer, timeCheck: TimeCheck | undefined): Buffer {
     for (const fernet of this.#fernets) {
       try {
-        return fernetInternals.open(fernet, data, timeCheck);
+        const plaintext = fernetInternals.tryOpen(fernet, data, timeCheck);
+        if (plaintext) return plaintext;
       } catch (error) {
+        // Authentic under this key but bad padding: as Python does, let the other keys try.
         if (!(error instanceof CustodianError) || error.code !== 'INVALID_TOKEN') throw error;
       }
     }
