@@ -10,9 +10,9 @@ import { isAbsolute } from 'node:path';
 import type { VaultProfileView } from '../../../src-shared/contract.js';
 import type { AuditLog } from '../../core/audit.js';
 import { CustodianError } from '../../core/errors.js';
-import { profileOptions, resolveConnection, sealNodes, stepDown, VaultCluster, VaultProfiles, type VaultProfile } from '../../core/vault/index.js';
-import type { ClusterTarget } from '../ceremonies/registry.js';
+import { sealNodes, stepDown, VaultProfiles, type VaultProfile } from '../../core/vault/index.js';
 import type { Handler } from '../dispatch.js';
+import { tokenRequests } from './vault-token.js';
 
 type AdminActions = 'vaultProfileSave' | 'vaultProfileDelete' | 'vaultSeal' | 'vaultStepDown';
 
@@ -20,23 +20,7 @@ export function vaultAdminHandlers(deps: { env: NodeJS.ProcessEnv; home: string;
   const profiles = new VaultProfiles(deps.home);
   const list = async (): Promise<VaultProfileView[]> => (await profiles.list()).map(profileView);
 
-  /**
-   * Runs `use` on the cluster with `token` as its Vault token. The token arrives as a JS string (IPC gives no
-   * other form; it cannot be wiped): it becomes a Buffer at once, and both Buffers are wiped when the call ends.
-   */
-  async function withToken<T>({ addrs, profile }: ClusterTarget, token: string, use: (cluster: VaultCluster) => Promise<T>): Promise<T> {
-    const bytes = Buffer.from(token, 'utf8');
-    let cluster: VaultCluster | undefined;
-    try {
-      const options = profile ? profileOptions(await profiles.get(profile)) : { addresses: addrs };
-      cluster = new VaultCluster(resolveConnection({ ...options, token: bytes }, deps.env), deps.audit);
-      return await use(cluster);
-    } finally {
-      bytes.fill(0);
-      cluster?.close();
-      cluster?.settings.token?.fill(0);
-    }
-  }
+  const withToken = tokenRequests(deps);
 
   return {
     vaultProfileSave: async ({ name, addresses, caCert, clientCert, clientKey, tlsServerName }) => {

@@ -8,34 +8,16 @@ import type { VaultKvSecretView } from '../../../src-shared/contract.js';
 import type { AuditLog } from '../../core/audit.js';
 import { CustodianError } from '../../core/errors.js';
 import {
-  generatePassword, kvDelete, kvGet, kvList, kvMetadata, kvPut, profileOptions, resolveConnection, summariseKvSecret, VaultCluster,
-  VaultProfiles, wipeAll,
+  generatePassword, kvDelete, kvGet, kvList, kvMetadata, kvPut, summariseKvSecret, wipeAll,
 } from '../../core/vault/index.js';
-import type { ClusterTarget } from '../ceremonies/registry.js';
 import type { Handler } from '../dispatch.js';
+import { tokenRequests } from './vault-token.js';
 
 type KvActions = 'vaultKvList' | 'vaultKvGet' | 'vaultKvReveal' | 'vaultKvPut' | 'vaultKvDelete';
 
 export function vaultKvHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audit: AuditLog; revealClearSeconds: () => Promise<number> }): { [A in KvActions]: Handler<A> } {
-  const profiles = new VaultProfiles(deps.home);
 
-  /**
-   * Runs `use` on the cluster with `token` as its Vault token. The token arrives as a JS string (IPC gives no
-   * other form; it cannot be wiped): it becomes a Buffer at once, and both Buffers are wiped when the call ends.
-   */
-  async function withToken<T>({ addrs, profile }: ClusterTarget, token: string, use: (cluster: VaultCluster) => Promise<T>): Promise<T> {
-    const bytes = Buffer.from(token, 'utf8');
-    let cluster: VaultCluster | undefined;
-    try {
-      const options = profile ? profileOptions(await profiles.get(profile)) : { addresses: addrs };
-      cluster = new VaultCluster(resolveConnection({ ...options, token: bytes }, deps.env), deps.audit);
-      return await use(cluster);
-    } finally {
-      bytes.fill(0);
-      cluster?.close();
-      cluster?.settings.token?.fill(0);
-    }
-  }
+  const withToken = tokenRequests(deps);
 
   return {
     vaultKvList: async ({ token, mount, prefix, ...target }) => withToken(target, token, async (cluster) => ({ keys: await kvList(cluster, mount, prefix) })),
