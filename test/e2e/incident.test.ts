@@ -9,6 +9,7 @@
  * after `custodian-receiver rotate-identity` (refused without the proof, with the core's sentence; accepted with
  * it); axe on the new views in both schemes; nothing secret in the audit log or the bridge's output.
  */
+import { ReceiptLog } from '../../src-main/core/push/receipts.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -113,8 +114,8 @@ test('lock: an unlocked receiver locked from the app answers locked (new boot, l
   assert.match(all, /app-1: locked \(was locked;[\s\S]*app-2: locked \(was locked;/);
   const log = readFileSync(join(context.env['CUSTODIAN_HOME']!, 'audit.log'), 'utf8');
   assert.equal(log.match(/"action":"server.lock","outcome":"ok"/g)?.length, 3);
-  const receipts = JSON.parse(readFileSync(join(context.env['CUSTODIAN_HOME']!, 'receipts.json'), 'utf8')) as { receipts: { kind?: string; server: string }[] };
-  assert.equal(receipts.receipts.filter((r) => r.kind === 'lock').length, 3, 'every lock receipt kept');
+  const receipts = await new ReceiptLog(context.env['CUSTODIAN_HOME']!).list();
+  assert.equal(receipts.filter((r) => r.kind === 'lock').length, 3, 'every lock receipt kept');
 }));
 
 test('rotate the identity with app-2 down: listed as pending with why, "Send again" delivers; a push then signs with the new identity', () => withDiagnostics(context, 'incident-rotate', async () => {

@@ -28,7 +28,8 @@ export function decodeSheetQr(path: string): string[] {
     const codes: string[] = [];
     for (const page of pages) {
       // --raw prints each code's data followed by one newline; zbar gives byte-mode data as is for ASCII.
-      const out = run('zbarimg', ['--raw', '-q', join(dir, page)]);
+      // QR only: with every symbology on, zbar now and then reads a line of the printed words as a 1-D barcode.
+      const out = run('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', join(dir, page)]);
       codes.push(...out.split('\n').slice(0, -1));
     }
     return codes;

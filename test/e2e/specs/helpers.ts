@@ -74,9 +74,9 @@ export async function goTo(page: Page, screen: 'Dashboard' | 'Keys' | 'Vault' | 
 }
 
 /** The alert shown for a failed action: its error code and text. */
-export async function alertWithCode(scope: Page | Locator, code: string): Promise<string> {
+export async function alertWithCode(scope: Page | Locator, code: string, timeout = 30_000): Promise<string> {
   const alert = scope.locator(`[role="alert"][data-code="${code}"]`).first();
-  await alert.waitFor({ timeout: 30_000 });
+  await alert.waitFor({ timeout });
   return alert.innerText();
 }
 
