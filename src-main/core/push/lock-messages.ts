@@ -2,9 +2,8 @@
  * The remote lock of docs/protocol.md §12.4 as the client sees it: a lock request signed by the custodian and
  * bound to one server, boot and challenge (from a fresh status), and the receiver's signed lock receipt.
  */
-import { createHash } from 'node:crypto';
 import type { CustodianSigner, ReceiverStatus } from './messages.js';
-import { PROTOCOL, hasExactly, isFingerprint, parseObject, protocolError, signJws, verifyReceiverJws } from './wire.js';
+import { PROTOCOL, hasExactly, isFingerprint, protocolError, receiptAnswers, signJws, verifyReceiptEnvelope } from './wire.js';
 
 export interface LockRequest {
   token: string;
@@ -45,22 +44,12 @@ export function buildLockRequest(options: { status: ReceiverStatus; custodian: C
 
 /** Verifies a lock receipt with the pinned identity and checks it answers exactly this request (RECEIPT_MISMATCH). */
 export async function verifyLockReceipt(body: string, request: LockRequest, pinnedIdentity: string, server?: string): Promise<LockReceipt> {
-  const envelope = parseObject(body);
-  if (!envelope) throw protocolError('BAD_REQUEST', server);
-  if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw protocolError('UNSUPPORTED_PROTOCOL', server);
-  if (!hasExactly(envelope, ['protocol', 'receipt']) || envelope['protocol'] !== PROTOCOL) throw protocolError('BAD_REQUEST', server);
-  const token = envelope['receipt'];
-  const { signer, payload: p } = await verifyReceiverJws(token, 'custodian-lock-receipt+jws', pinnedIdentity, server);
+  const { token, signer, payload: p } = await verifyReceiptEnvelope(body, 'custodian-lock-receipt+jws', pinnedIdentity, server);
   const isTime = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
   if (!hasExactly(p, LOCK_RECEIPT_MEMBERS) || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isTime(p['locked_at'])) {
     throw protocolError('BAD_REQUEST', server);
   }
-  const matches = p['server_id'] === request.status.serverId
-    && p['boot_id'] === request.status.bootId
-    && p['challenge'] === request.status.challenge
-    && p['custodian'] === request.custodian
-    && p['request_hash'] === createHash('sha256').update(request.token, 'ascii').digest('base64url');
-  if (!matches) throw protocolError('RECEIPT_MISMATCH', server);
+  if (!receiptAnswers(p, request)) throw protocolError('RECEIPT_MISMATCH', server);
   return {
     serverId: p['server_id'] as string,
     identity: signer,
@@ -69,6 +58,6 @@ export async function verifyLockReceipt(body: string, request: LockRequest, pinn
     custodian: p['custodian'] as string,
     lockedAt: p['locked_at'] as number,
     requestHash: p['request_hash'] as string,
-    jws: token as string,
+    jws: token,
   };
 }

@@ -1,10 +1,10 @@
 /** The three messages of docs/protocol.md §5 as the push client sees them: status in, request out, receipt in. */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { keyId, isKeyId } from '../crypto/index.js';
 import { deriveEphemeralKey, hpkeSeal } from './hpke.js';
 import {
   KEY_BYTES, MAX_KEYS, PROTOCOL, SERVER_ID_PATTERN, decodeB64u, hasExactly, isFingerprint, parseObject,
-  protocolError, signJws, verifyReceiverJws,
+  protocolError, receiptAnswers, signJws, verifyReceiptEnvelope, verifyReceiverJws,
 } from './wire.js';
 
 export interface ReceiverStatus {
@@ -141,23 +141,11 @@ export interface Receipt {
 
 /** Verifies the receipt against the pinned identity and checks that it is the receipt of exactly this request. */
 export async function verifyReceipt(body: string, request: UnlockRequest, pinnedIdentity: string, server?: string): Promise<Receipt> {
-  const envelope = parseObject(body);
-  if (!envelope) throw protocolError('BAD_REQUEST', server);
-  if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw protocolError('UNSUPPORTED_PROTOCOL', server);
-  if (!hasExactly(envelope, ['protocol', 'receipt']) || envelope['protocol'] !== PROTOCOL) throw protocolError('BAD_REQUEST', server);
-  const token = envelope['receipt'];
-  const { signer, payload: p } = await verifyReceiverJws(token, 'custodian-receipt+jws', pinnedIdentity, server);
+  const { token, signer, payload: p } = await verifyReceiptEnvelope(body, 'custodian-receipt+jws', pinnedIdentity, server);
   if (!hasExactly(p, RECEIPT_MEMBERS) || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isIdList(p['key_ids'], MAX_KEYS) || !isTime(p['installed_at'])) {
     throw protocolError('BAD_REQUEST', server);
   }
-  const expectedHash = createHash('sha256').update(request.token, 'ascii').digest('base64url');
-  const matches = p['server_id'] === request.status.serverId
-    && p['boot_id'] === request.status.bootId
-    && p['challenge'] === request.status.challenge
-    && p['custodian'] === request.custodian
-    && JSON.stringify(p['key_ids']) === JSON.stringify(request.keyIds)
-    && p['request_hash'] === expectedHash;
-  if (!matches) throw protocolError('RECEIPT_MISMATCH', server);
+  if (!receiptAnswers(p, request) || JSON.stringify(p['key_ids']) !== JSON.stringify(request.keyIds)) throw protocolError('RECEIPT_MISMATCH', server);
   return {
     serverId: p['server_id'] as string,
     identity: signer,
@@ -167,6 +155,6 @@ export async function verifyReceipt(body: string, request: UnlockRequest, pinned
     keyIds: p['key_ids'] as string[],
     installedAt: p['installed_at'] as number,
     requestHash: p['request_hash'] as string,
-    jws: token as string,
+    jws: token,
   };
 }

@@ -177,3 +177,25 @@ export async function verifyReceiverJws(token: unknown, typ: MessageTyp, pinnedI
   if (expectedType !== null && payload['type'] !== expectedType) throw protocolError('WRONG_MESSAGE_TYPE', server);
   return { signer, payload };
 }
+
+/**
+ * The `{"protocol", "receipt"}` answer to an unlock or a lock: the envelope checked and the receipt's JWS verified
+ * with the pinned identity. The caller checks the payload's own members.
+ */
+export async function verifyReceiptEnvelope(body: string, typ: MessageTyp, pinnedIdentity: string, server?: string): Promise<VerifiedJws & { token: string }> {
+  const envelope = parseObject(body);
+  if (!envelope) throw protocolError('BAD_REQUEST', server);
+  if (typeof envelope['protocol'] === 'string' && envelope['protocol'] !== PROTOCOL) throw protocolError('UNSUPPORTED_PROTOCOL', server);
+  if (!hasExactly(envelope, ['protocol', 'receipt']) || envelope['protocol'] !== PROTOCOL) throw protocolError('BAD_REQUEST', server);
+  const token = envelope['receipt'];
+  return { ...(await verifyReceiverJws(token, typ, pinnedIdentity, server)), token: token as string };
+}
+
+/** Whether a receipt answers exactly this signed request: its server, boot, challenge, custodian and hash. */
+export function receiptAnswers(payload: Record<string, unknown>, request: { token: string; custodian: string; status: { serverId: string; bootId: string; challenge: string | null } }): boolean {
+  return payload['server_id'] === request.status.serverId
+    && payload['boot_id'] === request.status.bootId
+    && payload['challenge'] === request.status.challenge
+    && payload['custodian'] === request.custodian
+    && payload['request_hash'] === createHash('sha256').update(request.token, 'ascii').digest('base64url');
+}
