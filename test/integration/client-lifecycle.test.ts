@@ -118,6 +118,12 @@ for (const kind of ['node', 'python'] as ReceiverKind[]) {
       // Locking a locked server is allowed; a push unlocks it again.
       await ok(['server', 'lock', name]);
       await ok(['push', '--key', 'current', '--previous', 'previous', '--server', name]);
+      // --all (SECURITY.md's first incident step): every pinned server, each locked with its own receipt.
+      const all = jsonOf(await ok(['--json', 'server', 'lock', '--all'])) as { ok: boolean; results: { server: string; outcome: string }[] };
+      assert.equal(all.ok, true);
+      assert.ok(all.results.some((x) => x.server === name), 'this server is among them');
+      assert.ok(all.results.every((x) => x.outcome === 'locked'), JSON.stringify(all.results));
+      assert.equal(await receiverState(r.url), 'locked');
       const usage = await custodian(['server', 'lock']);
       assert.equal(usage.status, 2);
     });
