@@ -107,7 +107,8 @@ describe('custodian server watch', () => {
     const r = await receiver('app-1');
     ok(await custodian(['push', '--key', 'current', '--server', 'app-1']));
     const watch = startWatch([
-      '--json', 'server', 'watch', 'app-1', '--interval', '0.2', '--timeout', '80s',
+      // --all as DEPLOYMENT.md runs it; app-1 is the only server pinned so far.
+      '--json', 'server', 'watch', '--all', '--interval', '0.2', '--timeout', '80s',
       '--on-locked', `sh -c 'env > ${dir}/locked.tmp && mv ${dir}/locked.tmp ${dir}/locked.env; echo "paged for $CUSTODIAN_SERVER"'`,
       '--on-failed-push', `sh -c 'env > ${dir}/failed.tmp && mv ${dir}/failed.tmp ${dir}/failed.env'`,
     ], { VAULT_TOKEN: 'hvs.watch-test-token', CUSTODIAN_TEST_PASSWORD: 'hunter2' });
