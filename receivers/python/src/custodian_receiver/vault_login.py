@@ -272,10 +272,13 @@ class VaultLogin:
         """The SecretID, or None and the state that says why there is none. Unwrapping is the single use: a second
         attempt (ours or anyone's) fails, which is exactly how an interception shows."""
         client = self._client_factory(self.settings)
+        client.token = wrap  # the wrapping token authenticates its own unwrap (X-Vault-Token)
         try:
-            answer = client.sys.unwrap(token=wrap)
+            answer = client.sys.unwrap()
         except Exception as error:
             return None, _failure_state(error, WRAP_USED)
+        finally:
+            client.token = None
         secret_id = (answer.get("data") or {}).get("secret_id") if isinstance(answer, dict) else None
         if not isinstance(secret_id, str) or not secret_id:
             return None, WRAP_USED  # a wrapping token of something else than a SecretID: refused like a used one
