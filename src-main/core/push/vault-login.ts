@@ -39,6 +39,8 @@ const HINTS: Record<string, string> = {
   VAULT_UNREACHABLE: 'Vault was unreachable (from this machine when minting, or from the server when logging in) or sealed. Check it (custodian vault status), unseal it if needed (custodian vault unseal), then `custodian server lock NAME` and push again with --vault-role.',
   VAULT_LOGIN_FAILED: 'Vault refused the AppRole login: check the RoleID in the server\'s configuration (VAULT_ROLE_ID) against `bao read auth/approle/role/ROLE/role-id`.',
   VAULT_ROLE_MISMATCH: 'The server expects a login for another AppRole role: push with --vault-role set to the role in its VAULT_ROLE.',
+  awaiting: 'The server is unlocked but holds no Vault login (none was delivered in this boot): `custodian server lock NAME`, then push again with --vault-role.',
+  VAULT_TOKEN_EXPIRED: 'The server\'s Vault token expired (it could not renew it): `custodian server lock NAME`, then push again with --vault-role.',
   VAULT_NOT_CONFIGURED: 'The server has no Vault login configured (VAULT_ENABLED): nothing was minted for it.',
   VAULT_SEALED: 'Vault is sealed: the data key was pushed anyway. Unseal it (custodian vault unseal), then `custodian server lock NAME` and push again with --vault-role.',
   VAULT_MINT_FAILED: 'Vault did not mint a SecretID: check that the token may write auth/approle/role/ROLE/secret-id (custodian vault setup) and that the role exists.',
