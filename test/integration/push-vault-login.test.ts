@@ -23,7 +23,7 @@ import type { ReceiverProcess } from '../support/receivers.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { filesUnder } from '../support/secret-forms.js';
 import {
-  APP, cluster, environOf, initOneShare, seed, setupApp, startMailHelper, startRedis, vaultSecretsIn, withRawAudit, type Redis,
+  APP, cluster, environOf, initShares, seed, setupApp, startMailHelper, startRedis, vaultSecretsIn, withRawAudit, type Redis,
 } from './vault-login-support.js';
 
 let session: KeyringSession;
@@ -106,10 +106,10 @@ function story(kind: 'single' | 'raft'): void {
     before(async () => {
       server = kind === 'raft' ? await startRaftCluster() : await startSingleNode();
       auditLog = await withRawAudit(server);
-      const init = await initOneShare(server);
+      const init = await initShares(server);
       root = init.root;
-      ok(await custodian(`${kind} unseal`, ['vault', 'unseal', ...server.addresses.flatMap((a) => ['--addr', a]), '--ca-cert', server.ca.caCert, '--shares-file', '-'], {}, `${init.share.toString('base64')}\n`));
-      init.share.fill(0);
+      ok(await custodian(`${kind} unseal`, ['vault', 'unseal', ...server.addresses.flatMap((a) => ['--addr', a]), '--ca-cert', server.ca.caCert, '--shares-file', '-'], {}, init.shares.map((s) => `${s.toString('base64')}\n`).join('')));
+      for (const share of init.shares) share.fill(0);
       dir = tempDir(`custodian-vault-login-${kind}-`);
       const database = join(dir, 'mail.db');
       seed(python, database, encodeFernetKey(dataKey).toString('ascii'), 'alice@example.org', 'Hallo aus Vault');

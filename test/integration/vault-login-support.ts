@@ -32,12 +32,12 @@ export function cluster(server: BaoCluster, token?: Buffer): VaultCluster {
   return new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert, ...(token ? { token } : {}) }, {}));
 }
 
-/** init 1/1 on the first node; the share and root token (the caller unseals with the CLI). */
-export async function initOneShare(server: BaoCluster): Promise<{ share: Buffer; root: Buffer }> {
+/** init 3/2; two shares (33 bytes each, as the CLI expects) and the root token (the caller unseals with the CLI). */
+export async function initShares(server: BaoCluster): Promise<{ shares: Buffer[]; root: Buffer }> {
   const c = cluster(server);
   try {
-    const init = await initialize(c, { shares: 1, threshold: 1 });
-    const result = { share: Buffer.from(init.shares[0]!), root: Buffer.from(init.rootToken) };
+    const init = await initialize(c, { shares: 3, threshold: 2 });
+    const result = { shares: init.shares.slice(0, 2).map((s) => Buffer.from(s)), root: Buffer.from(init.rootToken) };
     init.wipe();
     return result;
   } finally {
