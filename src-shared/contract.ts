@@ -143,6 +143,12 @@ export const requests = {
     servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000),
     /** `push --allow-older-current-key`: a deliberate roll-back past the key-order check (§12.3); a warning remains. */
     allowOlderCurrentKey: z.boolean().optional(),
+    /** `push --vault-role ROLE --profile P`: also deliver a Vault login (protocol §12.13), minted with `token`. */
+    vaultLogin: z.strictObject({
+      role: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'An AppRole role name is 1-64 letters, digits, ".", "_" or "-".'),
+      profile: profileName,
+      token: vaultToken,
+    }).optional(),
   }),
   sessionState: z.strictObject({}),
   lock: z.strictObject({}),
@@ -407,6 +413,8 @@ export interface PushResultView {
   warnings?: string[];
   /** A key-order refusal has `details.newest_key`: the screen then offers the documented override. */
   error?: ErrorView;
+  /** With a Vault login (§12.13): delivered, or why not (VAULT_SEALED, VAULT_WRAP_USED, …) and what to do. */
+  vaultLogin?: { role: string; delivered: boolean; state: string; hint?: string };
 }
 /** One server's lock: `locked` (it was `wasState` before; its boot `bootId` ended), or why not. */
 export interface LockResultView {

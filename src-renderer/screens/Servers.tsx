@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppInfo, KeyView, ProbeView, PushResultView, ServerStatusView } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ConfirmButton } from '../components/Confirm.js';
@@ -145,6 +145,11 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
   const [results, setResults] = useState<PushResultView[] | undefined>();
   /** `push --allow-older-current-key`: offered only after a key-order refusal, and only when ticked. */
   const [allowOlder, setAllowOlder] = useState(false);
+  /** `push --vault-role`: a Vault login for each server (protocol §12.13); the token is sent once, never kept. */
+  const [vaultOn, setVaultOn] = useState(false);
+  const [vaultRole, setVaultRole] = useState('');
+  const [vaultProfile, setVaultProfile] = useState('');
+  const tokenRef = useRef<HTMLInputElement>(null);
   const keyOrderRefused = results?.some((r) => typeof r.error?.details?.['newest_key'] === 'string') ?? false;
   const load = useTask();
   const task = useTask();
@@ -153,7 +158,10 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
     <form className="card" aria-labelledby="push-title" onSubmit={async (e) => {
       e.preventDefault();
       setResults(undefined);
-      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}) }));
+      const token = tokenRef.current?.value ?? '';
+      if (tokenRef.current) tokenRef.current.value = ''; // the token goes to main with this call and is not kept here
+      const vaultLogin = vaultOn ? { vaultLogin: { role: vaultRole, profile: vaultProfile, token } } : {};
+      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}), ...vaultLogin }));
       if (done) { setResults(done); setAllowOlder(false); onPushed(); }
     }}>
       <h2 id="push-title">{t('servers.pushAKey')}</h2>
@@ -181,6 +189,27 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
           </label>
         ))}
       </fieldset>
+      <label className="check">
+        <input type="checkbox" checked={vaultOn} onChange={(e) => setVaultOn(e.target.checked)} />
+        {t('servers.vaultLoginOption')}
+      </label>
+      {vaultOn ? (
+        <fieldset>
+          <legend>{t('servers.vaultLogin')}</legend>
+          <div className="field">
+            <label htmlFor="push-vault-role">{t('servers.vaultRole')}</label>
+            <input id="push-vault-role" value={vaultRole} onChange={(e) => setVaultRole(e.target.value)} autoComplete="off" />
+          </div>
+          <div className="field">
+            <label htmlFor="push-vault-profile">{t('servers.vaultProfile')}</label>
+            <input id="push-vault-profile" value={vaultProfile} onChange={(e) => setVaultProfile(e.target.value)} autoComplete="off" />
+          </div>
+          <div className="field">
+            <label htmlFor="push-vault-token">{t('servers.vaultToken')}</label>
+            <input id="push-vault-token" type="password" ref={tokenRef} autoComplete="off" />
+          </div>
+        </fieldset>
+      ) : null}
       {keyOrderRefused || allowOlder ? (
         <div className="notice error" role="group" aria-label={t('servers.keyOrderOverride')}>
           <p>{t('servers.keyOrderExplain')}</p>
@@ -203,6 +232,14 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
               ) : null}
               {result.warnings?.map((warning) => <p key={warning} className="warning" role="note">{t('servers.warning')} {warning}</p>)}
               {result.error ? <ResultError error={result.error} /> : null}
+              {result.vaultLogin ? (
+                <p className={result.vaultLogin.delivered ? undefined : 'warning'} role="note">
+                  {result.vaultLogin.delivered
+                    ? t('servers.vaultLoginDelivered', { role: result.vaultLogin.role })
+                    : t('servers.vaultLoginNotDelivered', { role: result.vaultLogin.role, state: result.vaultLogin.state })}
+                  {result.vaultLogin.hint ? <small> {result.vaultLogin.hint}</small> : null}
+                </p>
+              ) : null}
             </li>
           ))}
         </ul>

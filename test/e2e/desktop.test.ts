@@ -23,7 +23,7 @@ import { dashboardSpec, settingsSpec } from './specs/dashboard.js';
 import { firstRunSpec, lockedAlertSpec } from './specs/lock.js';
 import { withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { deleteKeySpec, generateKey, keysSpec } from './specs/keys.js';
-import { addServerSpec, custodianEntry, pushSpec, removeServerSpec, waitForStateSpec, wrongKeySpec } from './specs/push.js';
+import { addServerSpec, custodianEntry, pushSpec, removeServerSpec, vaultLoginOptionSpec, waitForStateSpec, wrongKeySpec } from './specs/push.js';
 import { initSpec, unsealSpec, type VaultOutcome } from './specs/vault.js';
 import { profilesSpec, sealSpec } from './specs/vault-admin.js';
 
@@ -113,6 +113,11 @@ test('servers: pin a receiver after confirming its identity; a wrong key is refu
   await pushSpec(context, key.name, key.id, 'app-1');
   const unlocked = await receiver.waitFor((e) => e.event === 'unlock' && e.ok === true);
   assert.deepEqual(unlocked['key_ids'], [key.id]);
+}));
+
+test('servers: the push form delivers a Vault login on request; a server without one says so', () => withDiagnostics(context, 'push-vault-login', async () => {
+  assert.ok(vault.rootToken, 'the init test gave a root token');
+  await vaultLoginOptionSpec(context, key.name, 'app-1', PROFILE, vault.rootToken);
 }));
 
 test('dashboard: nodes unsealed, server unlocked; a server restarted while the app is locked raises a notification; reload stays locked; resume needs the passphrase', () => withDiagnostics(context, 'dashboard', async () => {

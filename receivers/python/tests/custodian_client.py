@@ -85,7 +85,7 @@ def verify_status(body: bytes | str, pinned_identity: str, pinned_server_id: str
     if not isinstance(envelope.get("status"), str):
         raise ClientError("BAD_REQUEST")
     payload = verify_signed(envelope["status"], "custodian-status+jws", pinned_identity, "status")
-    if set(payload) != STATUS_MEMBERS:
+    if set(payload) - {"vault_login"} != STATUS_MEMBERS:  # vault_login: §12.13, on receivers with a Vault login
         raise ClientError("BAD_REQUEST")
     if payload["server_id"] != pinned_server_id:
         raise ClientError("IDENTITY_MISMATCH")

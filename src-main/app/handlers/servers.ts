@@ -9,7 +9,10 @@ import type { KeyStore, SecretStore } from '../../core/keystore/index.js';
 import {
   callReceiver, isFingerprint, normalizeReceiverUrl, presentedIdentity, pushKeys,
   statusOf, verifyStatus, type CallReceiver, type PinnedServer, type PushResult,
+  type VaultLoginOptions,
 } from '../../core/push/index.js';
+import { WrappedSecretIdMinter } from '../../core/vault/index.js';
+import { tokenRequests } from './vault-token.js';
 import type { Handler } from '../dispatch.js';
 import { custodianContext } from './custodian-context.js';
 import { errorOf } from './lifecycle-views.js';
@@ -80,19 +83,24 @@ export function serverHandlers(deps: ServerHandlerDeps): { [A in ServerActions]:
         return view;
       });
     },
-    pushKey: async ({ key, previous, servers, allowOlderCurrentKey }) => {
+    pushKey: async ({ key, previous, servers, allowOlderCurrentKey, vaultLogin }) => {
       const chosen = await registry.select(servers, false);
       const store = deps.keys();
       const ids = await Promise.all([key, ...(previous ?? [])].map(async (ref) => (await store.resolve(ref)).id));
       if (new Set(ids).size !== ids.length) throw new CustodianError('INVALID_INPUT', 'The same key is chosen as current and previous key.', { hint: 'Choose a different previous key, or none.' });
       const signer = await identity();
-      const lend = (index: number, keys: Buffer[]): Promise<PushResult[]> => (index === ids.length
+      const lend = (index: number, keys: Buffer[], vault?: VaultLoginOptions): Promise<PushResult[]> => (index === ids.length
         ? pushKeys({
           servers: chosen, keys, signer, receipts, audit: context.audit, allowOlderCurrentKey: allowOlderCurrentKey === true,
-          prepare: context.prepare(signer), ...(deps.call ? { call: deps.call } : {}),
+          prepare: context.prepare(signer), ...(deps.call ? { call: deps.call } : {}), ...(vault ? { vaultLogin: vault } : {}),
         })
-        : store.withKey(ids[index]!, (raw) => lend(index + 1, [...keys, raw]), { purpose: 'push' }));
-      return (await lend(0, [])).map(pushView);
+        : store.withKey(ids[index]!, (raw) => lend(index + 1, [...keys, raw], vault), { purpose: 'push' }));
+      if (!vaultLogin) return (await lend(0, [])).map(pushView);
+      // §12.13: SecretIDs minted on the profile's cluster with the typed token (wiped when the push ends).
+      return tokenRequests(deps)({ addrs: [], profile: vaultLogin.profile }, vaultLogin.token, async (cluster) => {
+        const minter = new WrappedSecretIdMinter(cluster);
+        return (await lend(0, [], { role: vaultLogin.role, mint: (role) => minter.mint(role) })).map(pushView);
+      });
     },
   };
 }
@@ -113,6 +121,7 @@ function pushView(result: PushResult): PushResultView {
   }
   if (result.warnings?.length) view.warnings = result.warnings;
   if (result.error) view.error = errorOf(result.error);
+  if (result.vaultLogin) view.vaultLogin = result.vaultLogin;
   return view;
 }
 

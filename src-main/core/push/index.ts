@@ -13,3 +13,4 @@ export { lockServers, type LockOptions, type LockResult } from './lock.js';
 export { StatementLog, buildHandover, buildRevocation, deliverPending, type DeliveryResult, type Statement } from './statements.js';
 export { prepareWithStatements, revokeIdentity, rotateIdentity, type LifecycleContext, type RotationOutcome, type StatementOutcome } from './custodian-lifecycle.js';
 export { acceptReceiverIdentity, verifyHandoverChain, verifyIdentityChange, type AcceptedIdentity } from './receiver-identity.js';
+export { hintFor as vaultLoginHint, receiptVaultResult, vaultLoginFor, type MintWrappedSecretId, type ReceiverVaultLogin, type VaultLoginOptions, type VaultLoginResult } from './vault-login.js';

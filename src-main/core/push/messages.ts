@@ -2,6 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { keyId, isKeyId } from '../crypto/index.js';
 import { deriveEphemeralKey, hpkeSeal } from './hpke.js';
+import { parseStatusVaultLogin, type ReceiverVaultLogin } from './vault-login.js';
 import {
   KEY_BYTES, MAX_KEYS, PROTOCOL, SERVER_ID_PATTERN, decodeB64u, hasExactly, isFingerprint, parseObject,
   protocolError, receiptAnswers, signJws, verifyReceiptEnvelope, verifyReceiverJws,
@@ -22,6 +23,8 @@ export interface ReceiverStatus {
   ephemeralKey: string | null;
   keyChecks: string[];
   installedKeyIds: string[];
+  /** §12.13: present when the receiver is configured for a Vault login delivered by push. */
+  vaultLogin?: ReceiverVaultLogin;
 }
 
 const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'client_nonce', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids'];
@@ -43,7 +46,8 @@ export async function verifyStatus(body: string, pinnedIdentity: string, pinnedS
   if (!hasExactly(envelope, ['protocol', 'status']) || envelope['protocol'] !== PROTOCOL) throw protocolError('BAD_REQUEST', server);
   const { signer, payload: p } = await verifyReceiverJws(envelope['status'], 'custodian-status+jws', pinnedIdentity, server);
   const locked = p['state'] === 'locked';
-  const valid = hasExactly(p, STATUS_MEMBERS)
+  const vaultLogin = parseStatusVaultLogin(p['vault_login']);
+  const valid = hasExactly(p, vaultLogin === undefined ? STATUS_MEMBERS : [...STATUS_MEMBERS, 'vault_login']) && vaultLogin !== null
     && typeof p['server_id'] === 'string' && SERVER_ID_PATTERN.test(p['server_id'])
     && p['identity'] === signer
     && decodeB64u(p['boot_id'], 16) !== null
@@ -69,6 +73,7 @@ export async function verifyStatus(body: string, pinnedIdentity: string, pinnedS
     ephemeralKey: p['ephemeral_key'] as string | null,
     keyChecks: p['key_checks'] as string[],
     installedKeyIds: p['installed_key_ids'] as string[],
+    ...(vaultLogin ? { vaultLogin } : {}),
   };
 }
 
@@ -84,6 +89,8 @@ export interface UnlockRequest {
   keyIds: string[];
   status: ReceiverStatus;
   custodian: string;
+  /** §12.13: the AppRole role whose wrapped SecretID travels after the keys (the receipt must report its state). */
+  vaultRole?: string;
 }
 
 /**
@@ -97,13 +104,17 @@ export async function buildUnlockRequest(options: {
   keys: readonly Uint8Array[];
   issuedAt: number;
   ikmE?: Uint8Array;
+  /** §12.13: a wrapping token (printable ASCII bytes) sealed after the keys, and its role in `vault_role`. */
+  vault?: { role: string; wrapToken: Uint8Array };
 }): Promise<UnlockRequest> {
   const { status, custodian, keys } = options;
   if (status.state !== 'locked' || !status.ephemeralKey) throw new Error('the receiver is not locked');
   if (keys.length < 1 || keys.length > MAX_KEYS || keys.some((k) => k.length !== KEY_BYTES)) throw new Error('between 1 and 9 raw 32-byte keys');
   const keyIds = keys.map((k) => keyId(k));
   const info = Buffer.from([PROTOCOL, status.serverId, status.identity, status.bootId, status.challenge, custodian.fingerprint].join('\0'), 'utf8');
-  const plaintext = Buffer.concat(keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength)));
+  const parts = keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength));
+  if (options.vault) parts.push(Buffer.from(options.vault.wrapToken.buffer, options.vault.wrapToken.byteOffset, options.vault.wrapToken.byteLength));
+  const plaintext = Buffer.concat(parts);
   let sealed: Buffer;
   try {
     sealed = await hpkeSeal(decodeB64u(status.ephemeralKey, 32)!, info, plaintext, options.ikmE ? await deriveEphemeralKey(options.ikmE) : undefined);
@@ -121,9 +132,13 @@ export async function buildUnlockRequest(options: {
     key_ids: keyIds,
     issued_at: options.issuedAt,
     sealed: sealed.toString('base64url'),
+    ...(options.vault ? { vault_role: options.vault.role } : {}),
   };
   const token = signJws('custodian-unlock+jws', payload, custodian.privateKey, custodian.publicRaw);
-  return { token, body: JSON.stringify({ protocol: PROTOCOL, request: token }), keyIds, status, custodian: custodian.fingerprint };
+  return {
+    token, body: JSON.stringify({ protocol: PROTOCOL, request: token }), keyIds, status, custodian: custodian.fingerprint,
+    ...(options.vault ? { vaultRole: options.vault.role } : {}),
+  };
 }
 
 export interface Receipt {
@@ -135,6 +150,8 @@ export interface Receipt {
   keyIds: string[];
   installedAt: number;
   requestHash: string;
+  /** §12.13: the receiver's Vault login state after this request (only when it carried one). */
+  vaultLogin?: string;
   /** The signed receipt as received (kept as evidence). */
   jws: string;
 }
@@ -142,7 +159,9 @@ export interface Receipt {
 /** Verifies the receipt against the pinned identity and checks that it is the receipt of exactly this request. */
 export async function verifyReceipt(body: string, request: UnlockRequest, pinnedIdentity: string, server?: string): Promise<Receipt> {
   const { token, signer, payload: p } = await verifyReceiptEnvelope(body, 'custodian-receipt+jws', pinnedIdentity, server);
-  if (!hasExactly(p, RECEIPT_MEMBERS) || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isIdList(p['key_ids'], MAX_KEYS) || !isTime(p['installed_at'])) {
+  const members = request.vaultRole === undefined ? RECEIPT_MEMBERS : [...RECEIPT_MEMBERS, 'vault_login'];
+  const vaultValid = request.vaultRole === undefined || (typeof p['vault_login'] === 'string' && /^[A-Za-z_]{1,40}$/.test(p['vault_login']));
+  if (!hasExactly(p, members) || !vaultValid || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isIdList(p['key_ids'], MAX_KEYS) || !isTime(p['installed_at'])) {
     throw protocolError('BAD_REQUEST', server);
   }
   if (!receiptAnswers(p, request) || JSON.stringify(p['key_ids']) !== JSON.stringify(request.keyIds)) throw protocolError('RECEIPT_MISMATCH', server);
@@ -155,6 +174,7 @@ export async function verifyReceipt(body: string, request: UnlockRequest, pinned
     keyIds: p['key_ids'] as string[],
     installedAt: p['installed_at'] as number,
     requestHash: p['request_hash'] as string,
+    ...(request.vaultRole === undefined ? {} : { vaultLogin: p['vault_login'] as string }),
     jws: token,
   };
 }

@@ -14,6 +14,7 @@ import type { ReceiptLog, StoredReceipt } from './receipts.js';
 import { asResultError, endpointOf, fetchStatus, receiverRefusal, type CallReceiver, type ResultError } from './results.js';
 import type { PinnedServer } from './servers.js';
 import { callReceiver } from './transport.js';
+import { receiptVaultResult, vaultLoginFor, type VaultLoginOptions, type VaultLoginResult } from './vault-login.js';
 
 export { fetchStatus, type CallReceiver, type ResultError } from './results.js';
 
@@ -30,6 +31,8 @@ export interface PushResult {
   /** Pushed anyway, but worth the officer's attention (e.g. an older key made the current key). */
   warnings?: string[];
   error?: ResultError;
+  /** §12.13, with --vault-role: whether this server got its Vault login, and if not why (with a hint). */
+  vaultLogin?: VaultLoginResult;
 }
 
 export interface StatusResult {
@@ -83,6 +86,8 @@ export interface PushOptions extends ContactOptions {
   /** Push even when the current key is not the receiver's newest configured key (§12.3); a warning remains. */
   allowOlderCurrentKey?: boolean;
   prepare?: PrepareServer;
+  /** §12.13: mint a wrapped AppRole SecretID per server and send it with the keys. */
+  vaultLogin?: VaultLoginOptions;
   /** Called with each server's result as soon as it is recorded. */
   onResult?: (result: PushResult) => void;
   now?: () => Date;
@@ -102,6 +107,7 @@ export async function pushKeys(options: PushOptions): Promise<PushResult[]> {
         action: 'push', outcome: result.ok ? 'ok' : 'error', server: result.server, url: result.url, keyIds: result.keyIds,
         result: result.outcome, code: result.error?.code ?? null, receiverCode: (result.error?.details?.['receiver_code'] as string | undefined) ?? null,
         ...(result.warnings ? { warnings: result.warnings } : {}),
+        ...(result.vaultLogin ? { vaultRole: result.vaultLogin.role, vaultLogin: result.vaultLogin.state } : {}),
       });
     }
     options.onResult?.(result);
@@ -145,7 +151,10 @@ async function pushOne(server: PinnedServer, options: PushOptions, keyIds: strin
   }
   const known = { serverId: status.serverId, bootId: status.bootId };
   if (status.state === 'unlocked') {
-    if (JSON.stringify(status.installedKeyIds) === JSON.stringify(keyIds)) return { result: { ...base, ...known, ok: true, outcome: 'already-unlocked' as const } };
+    if (JSON.stringify(status.installedKeyIds) === JSON.stringify(keyIds)) {
+      const vaultLogin = options.vaultLogin ? { vaultLogin: receiptVaultResult(options.vaultLogin.role, status.vaultLogin?.state ?? 'VAULT_NOT_CONFIGURED') } : {};
+      return { result: { ...base, ...known, ok: true, outcome: 'already-unlocked' as const, ...vaultLogin } };
+    }
     return {
       result: {
         ...base, ...known, ok: false, outcome: 'refused' as const,
@@ -159,13 +168,23 @@ async function pushOne(server: PinnedServer, options: PushOptions, keyIds: strin
   const checked = checkKeys(server.name, status, keyIds, Boolean(options.allowOlderCurrentKey));
   if (checked instanceof CustodianError) return { result: { ...base, ...known, ok: false, outcome: 'refused' as const, error: asResultError(checked) } };
   const warnings = checked.length > 0 ? { warnings: checked } : {};
+  // §12.13: minted only now, for a locked server that passed every check and announces the same role.
+  const minted = options.vaultLogin ? await vaultLoginFor(status, options.vaultLogin) : undefined;
+  const vault = minted && 'wrap' in minted ? { role: options.vaultLogin!.role, wrapToken: minted.wrap } : undefined;
+  let vaultLogin = minted && 'result' in minted ? { vaultLogin: minted.result } : {};
   try {
-    const request = await buildUnlockRequest({ status, custodian: signer, keys: options.keys, issuedAt: Math.floor(now().getTime() / 1000) });
+    let request;
+    try {
+      request = await buildUnlockRequest({ status, custodian: signer, keys: options.keys, issuedAt: Math.floor(now().getTime() / 1000), ...(vault ? { vault } : {}) });
+    } finally {
+      vault?.wrapToken.fill(0);
+    }
     const answer = await call(endpointOf(server), 'unlock', request.body, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
     if (answer.status !== 200) throw receiverRefusal(server.name, answer, 'the push');
     const receipt = await verifyReceipt(answer.body, request, server.identity, server.name);
+    if (vault && receipt.vaultLogin) vaultLogin = { vaultLogin: receiptVaultResult(vault.role, receipt.vaultLogin) };
     return {
-      result: { ...base, ...known, ok: true, outcome: 'unlocked' as const, installedAt: receipt.installedAt, ...warnings },
+      result: { ...base, ...known, ok: true, outcome: 'unlocked' as const, installedAt: receipt.installedAt, ...warnings, ...vaultLogin },
       receipt: {
         server: server.name, url: server.url, serverId: receipt.serverId, identity: receipt.identity, bootId: receipt.bootId,
         custodian: receipt.custodian, keyIds: receipt.keyIds, installedAt: receipt.installedAt, receivedAt: now().toISOString(), jws: receipt.jws,
@@ -173,6 +192,6 @@ async function pushOne(server: PinnedServer, options: PushOptions, keyIds: strin
     };
   } catch (error) {
     const refused = isCustodianError(error) && error.code === 'PUSH_REFUSED';
-    return { result: { ...base, ...known, ok: false, outcome: refused ? 'refused' as const : 'failed' as const, error: asResultError(error), ...warnings } };
+    return { result: { ...base, ...known, ok: false, outcome: refused ? 'refused' as const : 'failed' as const, error: asResultError(error), ...warnings, ...vaultLogin } };
   }
 }

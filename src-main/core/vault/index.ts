@@ -28,3 +28,4 @@ export {
 export type { KvMetadata, KvVersionInfo, KvFieldSummary, KvPutOptions } from './kv-secrets.js';
 export { VaultProfiles, profileOptions } from './profiles.js';
 export type { VaultProfile } from './profiles.js';
+export { WrappedSecretIdMinter, PUSH_WRAP_TTL } from './wrapped-secret-id.js';

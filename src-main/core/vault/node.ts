@@ -18,6 +18,8 @@ export interface CallOptions {
   /** Strings that must never appear in an error we build (the share or OTP we are sending). */
   secrets?: string[];
   timeoutMs?: number;
+  /** Ask Vault to response-wrap the answer (X-Vault-Wrap-TTL), e.g. '60s'. */
+  wrapTtl?: string;
 }
 
 // node-vault brings axios and ~70 modules: loaded when the first node is contacted, not at import (CLI start-up).
@@ -64,6 +66,7 @@ export class VaultNode {
       }
       headers['X-Vault-Token'] = this.settings.token.toString('utf8');
     }
+    if (options.wrapTtl) headers['X-Vault-Wrap-TTL'] = options.wrapTtl;
     try {
       const request: Record<string, unknown> = { method, path, headers };
       if (body !== undefined) request['json'] = body;

@@ -115,3 +115,23 @@ export async function waitForStateSpec({ page }: SpecContext, name: string): Pro
   const took = Date.now() - started;
   assert.ok(took >= 2_500 && took < 15_000, `the wait lasted about the timeout (${took} ms): ${timedOut}`);
 }
+
+/**
+ * The push form's Vault login option (push --vault-role, protocol §12.13): role, profile and a typed token go to
+ * main with the push; each server's line says whether it got its login. A receiver without a Vault login gets no
+ * SecretID minted and says so (VAULT_NOT_CONFIGURED); the typed token does not stay in the form.
+ */
+export async function vaultLoginOptionSpec(context: SpecContext, keyName: string, server: string, profile: string, token: string): Promise<void> {
+  const { page } = context;
+  await goTo(page, 'Servers');
+  const form = page.locator('form[aria-labelledby="push-title"]');
+  await form.getByRole('checkbox', { name: /Also deliver a Vault login/ }).check();
+  await form.getByLabel('AppRole role (e.g. mail-helper)').fill('mail-helper');
+  await form.getByLabel('Vault profile to mint on').fill(profile);
+  await form.getByLabel('Vault token that may mint SecretIDs').fill(token);
+  await push(context, keyName, server);
+  const results = page.getByRole('list', { name: 'Push results' });
+  const line = await waitForText(results, /Vault login NOT delivered/, 60_000);
+  assert.match(line, /role mail-helper: VAULT_NOT_CONFIGURED/);
+  assert.equal(await form.getByLabel('Vault token that may mint SecretIDs').inputValue(), '', 'the token is not kept in the form');
+}

@@ -8,6 +8,7 @@ over the ``custodian-unlock/1`` protocol (docs/protocol.md, revision 2), and the
     receiver.on_lock(lambda event: ...)   # told at once when a custodian locks the server remotely
 
 Flask: ``custodian_receiver.flask_blueprint.init_app(app, receiver)`` and ``get_fernet()``.
+Vault (protocol §12.13): ``Receiver(..., vault=VaultLogin(VaultSettings(...)))`` and ``receiver.get_secret("postgresql")``.
 """
 
 from .config_files import (
@@ -23,6 +24,7 @@ from .http_glue import DEFAULT_BASE_PATH, HttpResponse, handle_request
 from .key_id import is_key_id, key_id
 from .reencrypt import Rotated, count_under_previous, reencrypt
 from .receiver import Answer, Attempt, BootState, LockEvent, Receiver, UnlockAttempt, UnlockEvent
+from .vault_login import VaultLocked, VaultLogin, VaultSettings
 from .wire import PROTOCOL, fingerprint_of
 
 __all__ = [
@@ -42,6 +44,9 @@ __all__ = [
     "Rotated",
     "UnlockAttempt",
     "UnlockEvent",
+    "VaultLocked",
+    "VaultLogin",
+    "VaultSettings",
     "fingerprint_of",
     "handle_request",
     "is_key_id",

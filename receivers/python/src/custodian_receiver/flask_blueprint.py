@@ -23,6 +23,7 @@ from .errors import ReceiverLocked
 from .fernet_keys import ReceiverFernet
 from .http_glue import DEFAULT_BASE_PATH, HttpResponse, handle_request
 from .receiver import Receiver
+from .vault_login import VaultLocked
 
 EXTENSION_NAME = "custodian_receiver"
 _ROUTES = ("status", "unlock", "lock", "custodians", "identity")
@@ -73,6 +74,16 @@ def init_app(app: Flask, receiver: Receiver, *, base_path: str = DEFAULT_BASE_PA
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @app.errorhandler(VaultLocked)
+    def _vault_locked(error: VaultLocked) -> Response:
+        # §12.13: no Vault login in this boot (not pushed yet, refused, or expired): the state is not a secret.
+        body = json.dumps({"error": "vault_locked", "state": error.state, "message": "waiting for the Vault login from Key Custodian"},
+                          separators=(",", ":"))
+        response = Response(body, status=503, mimetype="application/json")
+        response.headers["Retry-After"] = "5"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
 
 def get_receiver() -> Receiver:
     """The receiver of the current Flask application (after ``init_app``)."""
@@ -90,6 +101,12 @@ def get_fernet() -> ReceiverFernet:
     refuses to work too.
     """
     return get_receiver().get_fernet()
+
+
+def get_secret(name: str) -> dict[str, str]:
+    """A secret of the application from Vault (``get_secret("postgresql")``), read with the Vault login the last push
+    delivered (docs/protocol.md §12.13). Raises ``VaultLocked`` (503 "vault_locked") while there is none."""
+    return get_receiver().get_secret(name)
 
 
 def _raw_target() -> str:

@@ -45,6 +45,7 @@ from .signed_messages import (
     read_envelope,
 )
 from .statements import CustodianRegistry, StatementsFile, replay_statements
+from .vault_login import VaultLogin, take_wrap_token
 from .wire import KEY_BYTES, PROTOCOL, b64u_decode, b64u_encode, fingerprint_of, is_fingerprint, is_key_id_value, is_server_id
 
 State = Literal["locked", "unlocked"]
@@ -171,6 +172,7 @@ class Receiver:
         allow_older_current_key: bool = False,
         custodian_statements_file: str | os.PathLike[str] | None = None,
         identity_handovers: Sequence[str] = (),
+        vault: VaultLogin | None = None,
     ) -> None:
         checks, custodians = check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=authorized_custodians)
         if not isinstance(identity_key, Ed25519PrivateKey):
@@ -191,6 +193,7 @@ class Receiver:
         self._clock = clock
         self._random_bytes = random_bytes
         self._new_ephemeral_key = new_ephemeral_key
+        self._vault = vault  # §12.13: a Vault login delivered by push (None: not configured)
         self._mutex = threading.RLock()
         self._unlocked_event = threading.Event()
         self._listeners: list[Callable[[Attempt], None]] = []
@@ -219,6 +222,7 @@ class Receiver:
         custodian_statements_file: str | os.PathLike[str] | None = None,
         identity_handovers_file: str | os.PathLike[str] | None = None,
         allow_older_current_key: bool = False,
+        vault: VaultLogin | None = None,
     ) -> Receiver:
         """The usual way to build one: the identity key as a file (created 0600 if missing) or as a systemd
         credential (``$CREDENTIALS_DIRECTORY/NAME``, never created), and the custodians file; optionally the
@@ -250,6 +254,7 @@ class Receiver:
             allow_older_current_key=allow_older_current_key,
             custodian_statements_file=custodian_statements_file,
             identity_handovers=handovers,
+            vault=vault,
         )
 
     # ---- read-only view ---------------------------------------------------------------------------------
@@ -299,6 +304,18 @@ class Receiver:
             if self._fernet is None:
                 raise ReceiverLocked()
             return self._fernet
+
+    @property
+    def vault_login(self) -> VaultLogin | None:
+        """The Vault login of §12.13 (None when not configured): its ``state`` and ``get_secret``."""
+        return self._vault
+
+    def get_secret(self, name: str) -> dict[str, str]:
+        """A secret of the application from Vault with the login the last push delivered (``get_secret("postgresql")``
+        reads ``secret/data/<app>/postgresql``); raises ``VaultLocked`` while there is none (docs/protocol.md §12.13)."""
+        if self._vault is None:
+            raise ConfigError("INVALID_CONFIG", "this receiver has no Vault login configured (VAULT_ENABLED)")
+        return self._vault.get_secret(name)
 
     def copy_keys(self) -> list[SecretKey]:
         """Copies of the installed keys, current first (ids in ``installed_key_ids``), each in its own
@@ -357,6 +374,8 @@ class Receiver:
                 "key_checks": list(self._key_checks),
                 "installed_key_ids": list(self._installed_ids),
             }
+            if self._vault is not None:
+                payload["vault_login"] = self._vault.status_member()  # §12.13, only when configured
         return Answer(200, {"protocol": PROTOCOL, "status": sign_jws("custodian-status+jws", payload, self._identity_key)})
 
     def unlock(self, body: bytes | bytearray, content_type: str | None) -> Answer:
@@ -395,6 +414,8 @@ class Receiver:
         """Wipes the installed keys, revokes the MultiFernet handed out, and starts a new boot."""
         with self._mutex:
             event = self._lock_now(remote=False, custodian=None)
+        if self._vault is not None:
+            self._vault.wait_revoked(self._vault.settings.timeout)
         self._metrics.count_lock()
         self._tell_lock(event)
 
@@ -458,6 +479,8 @@ class Receiver:
         self._keys = []
         self._installed_ids = ()
         self._unlocked_event.clear()
+        if self._vault is not None:
+            self._vault.forget()  # §12.13: the Vault token goes with the keys (revoked in the background)
         locked_boot = self._boot_id
         self._new_boot(None)
         return LockEvent(locked_boot, self._boot_id, remote, custodian)
@@ -488,7 +511,7 @@ class Receiver:
         jws = parse_signed(token, "custodian-unlock+jws")  # 3-7: shape, alg, typ, header, signature
         with self._mutex:
             custodian_name = self._custodian_label(jws.signer)  # 8
-            request = parse_unlock_payload(jws.payload, jws.signer)  # 9
+            request = parse_unlock_payload(jws.payload, jws.signer, vault_enabled=self._vault is not None)  # 9
             self._check_binding(request)  # 10
             if self.state == "unlocked" or self._ephemeral is None:
                 raise Refusal("ALREADY_UNLOCKED")
@@ -500,7 +523,13 @@ class Receiver:
             plaintext = hpke_open(self._ephemeral, request.sealed, info)
             if plaintext is None:
                 raise Refusal("DECRYPT_FAILED")
-            keys = _checked_keys(plaintext, request.key_ids, self._key_checks)  # 13-14, wipes on refusal
+            wrap = None if request.vault_role is None else take_wrap_token(plaintext, len(request.key_ids), KEY_BYTES)  # 13, §12.13
+            try:
+                keys = _checked_keys(plaintext, request.key_ids, self._key_checks, extra=len(wrap or b""))  # 13-14, wipes on refusal
+            except BaseException:
+                if wrap is not None:
+                    wrap[:] = bytes(len(wrap))
+                raise
             # 15. install, forget the ephemeral key, sign the receipt
             self._keys = keys
             self._installed_ids = request.key_ids
@@ -509,6 +538,11 @@ class Receiver:
             self._ephemeral_public = None
             self._unlocked_event.set()
             boot_id = self._boot_id
+            vault_generation = self._vault.generation() if self._vault is not None else 0
+        receipt_vault: dict[str, str] = {}
+        if wrap is not None and self._vault is not None and request.vault_role is not None:
+            # Outside the mutex: Vault is a network call (bounded by its timeout); the keys are already installed.
+            receipt_vault["vault_login"] = self._vault.deliver(wrap, request.vault_role, vault_generation)
         receipt = sign_jws(
             "custodian-receipt+jws",
             {
@@ -522,6 +556,7 @@ class Receiver:
                 "key_ids": list(request.key_ids),
                 "installed_at": now,
                 "request_hash": _request_hash(token),
+                **receipt_vault,
             },
             self._identity_key,
         )
@@ -537,6 +572,8 @@ class Receiver:
             self._check_binding(request)  # no ALREADY_UNLOCKED: locking a locked receiver starts a new boot
             now = self._spend(request.challenge)
             event = self._lock_now(remote=True, custodian=jws.signer)
+        if self._vault is not None:
+            self._vault.wait_revoked(self._vault.settings.timeout)
         receipt = sign_jws(
             "custodian-lock-receipt+jws",
             {
@@ -596,11 +633,12 @@ def _request_hash(token: str) -> str:
     return b64u_encode(sha256(token.encode("ascii")).digest())
 
 
-def _checked_keys(plaintext: bytes, key_ids: tuple[str, ...], key_checks: tuple[str, ...]) -> list[SecretKey]:
-    """Steps 13-14: whole keys, one per key id, each matching its id and a configured key check."""
+def _checked_keys(plaintext: bytes, key_ids: tuple[str, ...], key_checks: tuple[str, ...], extra: int = 0) -> list[SecretKey]:
+    """Steps 13-14: whole keys, one per key id, each matching its id and a configured key check. ``extra``: the
+    bytes of a Vault wrapping token after the keys (§12.13), already taken by the caller."""
     keys: list[SecretKey] = []
     try:
-        if len(plaintext) != KEY_BYTES * len(key_ids):
+        if len(plaintext) != KEY_BYTES * len(key_ids) + extra:
             raise Refusal("BAD_PAYLOAD")
         with memoryview(plaintext) as view:
             for index, expected in enumerate(key_ids):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import Refusal
+from .vault_login import is_role_name
 from .jws import MessageType, ParsedJws, parse_jws, verify_jws
 from .wire import (
     MAX_BODY_BYTES,
@@ -90,6 +91,7 @@ class BoundRequest:
     challenge: str
     key_ids: tuple[str, ...] = ()
     sealed: bytes = b""
+    vault_role: str | None = None  # §12.13: the plaintext carries a Vault wrapping token after the keys
 
 
 def _bindings_valid(payload: dict[str, Any]) -> bool:
@@ -103,10 +105,14 @@ def _bindings_valid(payload: dict[str, Any]) -> bool:
     )
 
 
-def parse_unlock_payload(data: bytes, signer: str) -> BoundRequest:
-    """Step 9 for ``unlock``: exactly the members of §5.2, in their formats, naming the signer."""
+def parse_unlock_payload(data: bytes, signer: str, *, vault_enabled: bool = False) -> BoundRequest:
+    """Step 9 for ``unlock``: exactly the members of §5.2 (plus ``vault_role`` of §12.13 on a receiver configured
+    for a Vault login), in their formats, naming the signer."""
     payload = _payload(data, ("unlock",))
-    if not has_exactly(payload, _UNLOCK_MEMBERS):
+    with_vault = vault_enabled and "vault_role" in payload
+    if not has_exactly(payload, _UNLOCK_MEMBERS + (("vault_role",) if with_vault else ())):
+        raise Refusal("BAD_REQUEST")
+    if with_vault and not is_role_name(payload["vault_role"]):
         raise Refusal("BAD_REQUEST")
     key_ids = payload["key_ids"]
     sealed = b64u_decode(payload["sealed"])
@@ -121,7 +127,8 @@ def parse_unlock_payload(data: bytes, signer: str) -> BoundRequest:
     if not valid or payload["custodian"] != signer or sealed is None:
         raise Refusal("BAD_REQUEST")
     return BoundRequest(
-        payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], tuple(key_ids), sealed
+        payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], tuple(key_ids), sealed,
+        payload["vault_role"] if with_vault else None,
     )
 
 

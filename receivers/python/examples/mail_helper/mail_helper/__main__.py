@@ -42,11 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL")
     try:
-        if not database_url:
-            raise ConfigError("INVALID_CONFIG", "set DATABASE_URL, e.g. sqlite:////var/lib/mail-helper/data.db")
+        vault_enabled = os.environ.get("VAULT_ENABLED", "").strip().lower() in ("1", "true", "yes")
+        if not database_url and not vault_enabled:
+            raise ConfigError("INVALID_CONFIG", "set DATABASE_URL, e.g. sqlite:////var/lib/mail-helper/data.db (or VAULT_ENABLED=true)")
+        if database_url and vault_enabled:
+            raise ConfigError("INVALID_CONFIG", "with VAULT_ENABLED=true the database URL comes from Vault: remove DATABASE_URL")
         receiver = receiver_from_environment(os.environ, identity_key=args.identity_key, authorized_custodians=args.authorized_custodians,
                                              key_checks=args.key_check, server_id=args.server_id)
-        server = make_server(args.host, args.port, create_app(receiver, database_url), threaded=True)
+        server = make_server(args.host, args.port, create_app(receiver, database_url or None), threaded=True)
     except ConfigError as error:
         print(f"error [{error.code}]: {error.message}", file=sys.stderr)
         return 2

@@ -19,17 +19,20 @@ from flask import Flask, Response, jsonify
 from custodian_receiver import Receiver, ReceiverLocked
 from custodian_receiver.agent_client import AgentClient
 from custodian_receiver.fernet_keys import ReceiverFernet
-from custodian_receiver.flask_blueprint import get_fernet, get_receiver, init_app
+from custodian_receiver.flask_blueprint import get_fernet, get_receiver, get_secret, init_app
 
 from .rotation import register_rotation
 from .store import list_messages
+from .vault_secrets import database_url as database_url_from, redacted, redis_ping
 
 KeySource = Receiver | AgentClient
 
 
-def create_app(source: KeySource, database_url: str, *, worker_header: bool = False) -> Flask:
+def create_app(source: KeySource, database_url: str | None, *, worker_header: bool = False) -> Flask:
+    """``database_url`` None: ``VAULT_ENABLED=true``, the URL comes from ``secret/mail-helper/postgresql`` with the
+    pushed Vault login, per request (mail_helper/vault_secrets.py)."""
     app = Flask("mail_helper")
-    app.config["DATABASE_URL"] = database_url
+    app.config["DATABASE_URL"] = database_url or (lambda: database_url_from(get_secret("postgresql")))
     fernet: Callable[[], ReceiverFernet]
     state: Callable[[], str]
     if isinstance(source, AgentClient):
@@ -55,7 +58,7 @@ def create_app(source: KeySource, database_url: str, *, worker_header: bool = Fa
     def messages() -> Any:
         keys = fernet()  # raises ReceiverLocked -> 503 while locked
         result = []
-        for message_id, sender, token in list_messages(app.config["DATABASE_URL"]):
+        for message_id, sender, token in list_messages(current_database_url(app)):
             try:
                 body = keys.decrypt(token).decode("utf-8")
             except InvalidToken:
@@ -65,8 +68,22 @@ def create_app(source: KeySource, database_url: str, *, worker_header: bool = Fa
             result.append({"id": message_id, "sender": sender, "body": body})
         return jsonify(messages=result)
 
+    @app.get("/api/dependencies")
+    def dependencies() -> Any:
+        # VAULT_ENABLED=true: both come from Vault (VaultLocked -> 503 "vault_locked" until the push delivered a login).
+        if database_url is not None:
+            return jsonify(vault="disabled")
+        return jsonify(vault=get_receiver().vault_login.state, database=redacted(current_database_url(app)),  # type: ignore[union-attr]
+                       redis="ok" if redis_ping(os.environ, get_secret) else "failed")
+
     register_rotation(app, fernet)  # GET/POST /api/rotation: rows under a previous key, re-encryption
     return app
+
+
+def current_database_url(app: Flask) -> str:
+    """The database URL: fixed (DATABASE_URL), or read from Vault now (VAULT_ENABLED=true)."""
+    value = app.config["DATABASE_URL"]
+    return value() if callable(value) else str(value)
 
 
 def _agent_state(client: AgentClient) -> str:

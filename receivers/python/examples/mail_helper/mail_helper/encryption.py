@@ -14,6 +14,8 @@ environment variable or Vault token on this machine). Settings (environment, or 
     CUSTODIAN_AUTHORIZED_CUSTODIANS   --authorized-custodians  file of `custodian identity show` lines
     CUSTODIAN_KEY_CHECK               --key-check              key id(s) accepted, comma-separated (current, previous)
     CUSTODIAN_SERVER_ID               --server-id              server id (default: mail-helper)
+
+With ``VAULT_ENABLED=true`` the same push also delivers a Vault login (mail_helper/vault_secrets.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from custodian_receiver import ConfigError, Receiver
 from custodian_receiver.agent_client import ENV_SOCKET, AgentClient
+from custodian_receiver.vault_login import vault_login_from_environment
 
 AGENT_SOURCE = "custodian-agent"
 
@@ -65,4 +68,5 @@ def receiver_from_environment(
         authorized_custodians_file=authorized_custodians,
         key_checks=checks,
         server_id=server_id or environ.get("CUSTODIAN_SERVER_ID") or "mail-helper",
+        vault=vault_login_from_environment(environ),  # VAULT_ENABLED=true: mail_helper/vault_secrets.py
     )

@@ -31,10 +31,12 @@ MAX_BATCH_SIZE = 5_000
 
 
 def register_rotation(app: Flask, fernet: Callable[[], ReceiverFernet]) -> None:
-    database_url: str = app.config["DATABASE_URL"]
+    def database_url() -> str:  # fixed, or from Vault per request (VAULT_ENABLED=true, mail_helper/vault_secrets.py)
+        value = app.config["DATABASE_URL"]
+        return value() if callable(value) else str(value)
 
     def fetch(after: int | None, limit: int) -> list[tuple[int, bytes]]:
-        return fetch_tokens(database_url, after, limit)
+        return fetch_tokens(database_url(), after, limit)
 
     @app.get("/api/rotation")
     def rotation_count() -> Any:
@@ -50,7 +52,7 @@ def register_rotation(app: Flask, fernet: Callable[[], ReceiverFernet]) -> None:
         if parsed is None:
             return jsonify(error="bad_request", message='send JSON {"after": id or null, "batch_size": 1-5000, "max_batches": 1-1000}'), 400
         after, batch_size, max_batches = parsed
-        report = reencrypt(fetch, lambda rows: replace_tokens(database_url, rows), fernet_source=fernet,
+        report = reencrypt(fetch, lambda rows: replace_tokens(database_url(), rows), fernet_source=fernet,
                            after=after, batch_size=batch_size, max_batches=max_batches)
         return jsonify(examined=report.examined, rotated=report.rotated, already_current=report.already_current,
                        undecryptable=report.undecryptable, batches=report.batches, cursor=report.cursor,
