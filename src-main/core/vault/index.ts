@@ -28,3 +28,5 @@ export {
 export type { KvMetadata, KvVersionInfo, KvFieldSummary, KvPutOptions } from './kv-secrets.js';
 export { VaultProfiles, profileOptions } from './profiles.js';
 export type { VaultProfile } from './profiles.js';
+export { auditDevices } from './audit-devices.js';
+export type { AuditDevice } from './audit-devices.js';

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../../audit.js';
 import { CustodianError, isCustodianError } from '../../errors.js';
 import { describe, type VaultCluster } from '../cluster.js';
-import { asRequestFailed, VaultResponseError } from '../node.js';
+import { asRequestFailed, VaultResponseError, type VaultNode } from '../node.js';
 import { checkAuditWriting } from './audit-check.js';
 import { forbidden, missingCapabilities, type Need } from './capabilities.js';
 import { inspect, inspectNeeds, roleBody, type LiveFacts } from './inspect.js';
@@ -137,6 +137,7 @@ async function runStep(cluster: VaultCluster, plan: SetupPlan, step: PlannedStep
     case 'kv':
       if (step.state === 'present') return { ...base, outcome: 'unchanged' };
       await call('POST', `/sys/mounts/${plan.kv.mount}`, { type: 'kv', description: `Key Custodian: application secrets`, options: { version: '2' } });
+      await kvReady(node, plan.kv.mount);
       return { ...base, outcome: 'applied', detail: `KV v2 mounted at ${plan.kv.mount}/` };
     case 'approle-auth':
       if (step.state === 'present') return { ...base, outcome: 'unchanged' };
@@ -157,6 +158,24 @@ async function runStep(cluster: VaultCluster, plan: SetupPlan, step: PlannedStep
       if (!refused) throw new CustodianError('VAULT_REQUEST_FAILED', 'The token was asked to revoke itself, but it still works.', { hint: 'Revoke it by hand (bao token revoke -self) and check with bao token lookup.' });
       return { ...base, outcome: 'applied', detail: 'revoked: a lookup with it is now refused' };
     }
+  }
+}
+
+/**
+ * A new KV v2 mount answers "upgrading ... resume service shortly" for a moment (seen on OpenBao 2.4): wait, bounded,
+ * so that `vault kv put` right after setup works. Any other answer (even a 403 for a token without read on the
+ * mount's config) means the mount is serving.
+ */
+async function kvReady(node: VaultNode, mount: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      await node.call('GET', `/${mount}/config`, undefined, { authenticated: true });
+      return;
+    } catch (error) {
+      if (!(error instanceof VaultResponseError) || !error.serverErrors.some((m) => /upgrad|resume service/i.test(m))) return;
+    }
+    await new Promise((ok) => setTimeout(ok, 200));
   }
 }
 
