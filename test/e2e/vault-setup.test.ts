@@ -6,54 +6,34 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { initialize, resolveConnection, UnsealCeremony, VaultCluster, VaultProfiles } from '../../src-main/core/vault/index.js';
+import { VaultProfiles } from '../../src-main/core/vault/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
-import { assertNoSecrets, filesUnder, startSingleNode, waitFor, type BaoCluster } from '../support/openbao.js';
+import { assertNoSecrets, filesUnder, startSingleNode, type BaoCluster } from '../support/openbao.js';
 import { expectAxeClean } from './specs/accessibility.js';
-import { E2E_UNLOCK_PASSPHRASE, goTo, withDiagnostics, type SpecContext } from './specs/helpers.js';
+import { goTo, withDiagnostics, type SpecContext } from './specs/helpers.js';
 import { saveCluster } from './specs/vault.js';
-import { startBridge, type Bridge } from './support/bridge.js';
-import { openWindow, screenshot, type Window } from './support/browser.js';
+import { closeSession, initAndUnseal, openSession, type Session } from './support/session.js';
 
 let keyring: KeyringSession;
 let server: BaoCluster;
-let bridge: Bridge;
-let window: Window;
+let session: Session;
 let context: SpecContext;
 let rootToken: string;
-const PROFILE = 'e2e-setup';
 
 before(async () => {
   [keyring, server] = await Promise.all([startKeyring(), startSingleNode({ audit: 'api' })]);
-  const plain = new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert }, {}));
-  try {
-    const init = await initialize(plain, { shares: 1, threshold: 1 });
-    rootToken = init.rootToken.toString('utf8');
-    const ceremony = await UnsealCeremony.start(plain);
-    await ceremony.submitShare(Buffer.from(init.shares[0]!));
-    await ceremony.finish();
-    init.wipe();
-    await waitFor('an active node', async () => Boolean(await plain.activeNode()), 30_000);
-  } finally {
-    plain.close();
-  }
-  await new VaultProfiles(keyring.env['CUSTODIAN_HOME']!).save(PROFILE, { addresses: server.addresses, caCert: server.ca.caCert });
-  const env = { ...keyring.env };
-  bridge = await startBridge(env);
-  window = await openWindow(bridge);
-  context = { page: window.page, env, shot: (name) => screenshot(window.page, name), passphrase: E2E_UNLOCK_PASSPHRASE };
+  rootToken = await initAndUnseal(server);
+  await new VaultProfiles(keyring.env['CUSTODIAN_HOME']!).save('e2e-setup', { addresses: server.addresses, caCert: server.ca.caCert });
+  session = await openSession({ ...keyring.env });
+  context = session.context;
 });
 
-after(async () => {
-  await window?.close();
-  await bridge?.stop();
-  await Promise.all([server?.stop(), keyring?.stop()]);
-});
+after(() => closeSession(session, server, keyring));
 
 test('Vault setup: the difference, apply after confirming, a result per step, the root token revoked', () => withDiagnostics(context, 'vault-setup', async () => {
   const { page } = context;
   await goTo(page, 'Vault');
-  await saveCluster(context, { profile: PROFILE });
+  await saveCluster(context, { profile: 'e2e-setup' });
   const card = page.getByRole('region', { name: 'Day-one setup for an application' });
   await card.getByLabel('Application').fill('mail-helper');
   await card.getByLabel('Audit file on the Vault servers').fill(server.auditFile);
@@ -78,5 +58,5 @@ test('Vault setup: the difference, apply after confirming, a result per step, th
   const revoked = await server.nodes[0]!.get('/auth/token/lookup-self', rootToken);
   assert.equal(revoked.status, 403, 'the root token is revoked');
   assert.ok(!(await page.content()).includes(rootToken), 'the token is not in the DOM');
-  assertNoSecrets([Buffer.from(rootToken)], { files: filesUnder(keyring.env['CUSTODIAN_HOME']!).filter((f) => f.endsWith('.log')), texts: { bridge: bridge.stderr() } });
+  assertNoSecrets([Buffer.from(rootToken)], { files: filesUnder(keyring.env['CUSTODIAN_HOME']!).filter((f) => f.endsWith('.log')), texts: { bridge: session.bridge.stderr() } });
 }));
