@@ -7,6 +7,14 @@ import { SecretField, type SecretHandle } from '../../components/SecretField.js'
 import { useTask, type ClusterTarget } from '../../hooks.js';
 import { t } from '../../i18n/index.js';
 
+/** The catalogue keys of each step state and outcome (a table, so that every key is visibly used). */
+const STATE = {
+  present: 'setup.state.present', missing: 'setup.state.missing', different: 'setup.state.different', conflict: 'setup.state.conflict', skipped: 'setup.state.skipped',
+} as const;
+const OUTCOME = {
+  unchanged: 'setup.outcome.unchanged', applied: 'setup.outcome.applied', failed: 'setup.outcome.failed', 'not-run': 'setup.outcome.not-run', skipped: 'setup.outcome.skipped',
+} as const;
+
 /**
  * `custodian vault setup` (docs/vault-setup.md): the plan against the cluster (present, missing, different,
  * conflict), then apply with a result per step. The token is typed into an uncontrolled field, read once for each
@@ -66,9 +74,9 @@ export function VaultSetup({ target }: { target: ClusterTarget }): ReactNode {
               return (
                 <tr key={step.id} className={step.state}>
                   <td><code>{step.target}</code></td>
-                  <td>{t(`setup.state.${step.state}`)}</td>
+                  <td>{t(STATE[step.state])}</td>
                   <td>{step.summary}{step.differences.length ? <ul>{step.differences.map((d) => <li key={d}>{d}</li>)}</ul> : null}</td>
-                  {report ? <td>{result ? `${t(`setup.outcome.${result.outcome}`)}${result.detail ? `: ${result.detail}` : ''}` : ''}</td> : null}
+                  {report ? <td>{result ? `${t(OUTCOME[result.outcome])}${result.detail ? `: ${result.detail}` : ''}` : ''}</td> : null}
                 </tr>
               );
             })}
