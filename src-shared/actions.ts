@@ -87,6 +87,9 @@ export const ACTIONS = [
   'vaultKvReveal',
   'vaultKvPut',
   'vaultKvDelete',
+  // Day-one Vault setup for an application, as `custodian vault setup` (issue 12 §1).
+  'vaultSetupPlan',
+  'vaultSetupApply',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

@@ -51,6 +51,8 @@ const kvPathPattern = /^(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9_.@/-]*$/;
 const kvPrefix = z.string().trim().max(512, 'At most 512 characters.').regex(kvPathPattern, 'Use letters, digits, - _ . @ and / only.');
 const kvPath = kvPrefix.min(1, 'Give the secret\'s path, e.g. mail-helper/postgresql.');
 const kvField = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'A field name is letters, digits, - _ and . (e.g. password).');
+const setupApp = z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'An application name is lowercase letters, digits, - and _ (for example mail-helper).');
+const setupAuditFile = z.string().trim().regex(/^\/[^\0\n]{1,4095}$/, 'The audit file is an absolute path on the Vault servers.');
 const vaultToken = z.string().trim().min(1, 'Type a Vault token.').max(4096, 'That is longer than any Vault token.');
 /** `fernet decrypt --ttl`: the oldest token accepted, in seconds (the CLI's bounds). */
 const tokenTtl = wholeNumber(1, 9_999_999_999, 'Maximum token age: give a whole number of seconds greater than 0.');
@@ -252,6 +254,11 @@ export const requests = {
     cas: wholeNumber(0, 1_000_000_000, 'Check-and-set: give a version number (0 = only if absent).').optional(),
   }).refine((r) => r.generate.length + r.values.length > 0, { message: 'Generate or type at least one field.', path: ['generate'] }),
   vaultKvDelete: z.strictObject({ addrs, profile, token: vaultToken, mount: kvMount, path: kvPath }),
+  // ---- Day-one setup (issue 12 §1), as `custodian vault setup --app NAME [--dry-run] [--keep-token]` ----
+  /** The default plan for `app` (docs/vault-setup.md), `auditFilePath` overriding its audit file; changes nothing. */
+  vaultSetupPlan: z.strictObject({ addrs, profile, token: vaultToken, app: setupApp, auditFilePath: setupAuditFile.optional(), keepToken: z.boolean() }),
+  /** Applies the difference; the token is revoked at the end unless keepToken. */
+  vaultSetupApply: z.strictObject({ addrs, profile, token: vaultToken, app: setupApp, auditFilePath: setupAuditFile.optional(), keepToken: z.boolean() }),
 } satisfies Record<ActionName, z.ZodType>;
 
 /** The phrase typed to confirm a revocation: names the fingerprint's last 8 characters (checked in main too). */
@@ -293,6 +300,26 @@ export interface VaultKvSecretView {
   createdTime: string | null;
   fields: Array<{ name: string; fingerprint: string }>;
   versions: Array<{ version: number; createdTime: string | null; deletionTime: string | null; destroyed: boolean }>;
+}
+/** `vault setup`: one step of the plan against the cluster (paths and settings only; never a token). */
+export interface VaultSetupStepView {
+  id: 'audit' | 'kv' | 'approle-auth' | 'policy' | 'role' | 'revoke-token';
+  target: string;
+  state: 'present' | 'missing' | 'different' | 'conflict' | 'skipped';
+  summary: string;
+  differences: string[];
+}
+export interface VaultSetupDiffView {
+  app: string;
+  steps: VaultSetupStepView[];
+  changes: number;
+  conflicts: number;
+  missingCapabilities: Array<{ path: string; capability: string }>;
+}
+export interface VaultSetupReportView extends VaultSetupDiffView {
+  results: Array<{ id: VaultSetupStepView['id']; target: string; outcome: 'unchanged' | 'applied' | 'failed' | 'not-run' | 'skipped'; detail?: string }>;
+  changed: boolean;
+  tokenRevoked: boolean;
 }
 export interface VaultProfileView { name: string; addresses: string[]; caCert?: string; caPath?: string; clientCert?: string; clientKey?: string; tlsServerName?: string }
 export interface VaultNodeView {
@@ -640,6 +667,8 @@ export interface Responses {
   vaultKvReveal: { field: string; version: number; value: string; clearsAfterSeconds: number };
   vaultKvPut: { version: number; fields: string[]; kept: string[]; generated: string[] };
   vaultKvDelete: { versions: number[] };
+  vaultSetupPlan: VaultSetupDiffView;
+  vaultSetupApply: VaultSetupReportView;
 }
 
 // ---- Fernet on files ----

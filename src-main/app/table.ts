@@ -31,6 +31,7 @@ import { incidentHandlers } from './handlers/incident.js';
 import { vaultHandlers } from './handlers/vault.js';
 import { vaultAdminHandlers } from './handlers/vault-admin.js';
 import { vaultKvHandlers } from './handlers/vault-kv.js';
+import { vaultSetupHandlers } from './handlers/vault-setup.js';
 import { settingsFile } from './settings.js';
 
 export interface AppServices {
@@ -128,6 +129,7 @@ export function createAppCore(services: AppServices): AppCore {
     ...vault.handlers,
     ...vaultAdminHandlers({ env: services.env, home, audit }),
     ...vaultKvHandlers({ env: services.env, home, audit, revealClearSeconds: async () => (await settings.read()).clipboardClearSeconds }),
+    ...vaultSetupHandlers({ env: services.env, home, audit }),
     ...servers,
     // The watchers see a pinned, removed or freshly unlocked server at once rather than one interval later.
     addServer: async (request) => after(await servers.addServer(request)),

@@ -68,7 +68,14 @@ export type ErrorCode =
   | 'VAULT_KV_NOT_FOUND'
   | 'VAULT_KV_CONFLICT'
   // vault login delivered by push (protocol §12.13)
-  | 'VAULT_LOGIN_NOT_DELIVERED';
+  | 'VAULT_LOGIN_NOT_DELIVERED'
+  // vault setup (day-one hardening)
+  | 'VAULT_SETUP_PLAN_INVALID'
+  | 'VAULT_SETUP_FORBIDDEN'
+  | 'VAULT_SETUP_CONFLICT'
+  | 'VAULT_SETUP_AUDIT_CONFIG'
+  | 'VAULT_SETUP_AUDIT_NOT_WRITING'
+  | 'VAULT_SETUP_INCOMPLETE';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -137,6 +144,12 @@ const exitByCode: Record<ErrorCode, number> = {
   VAULT_KV_NOT_FOUND: EXIT_STATUS.notFound,
   VAULT_KV_CONFLICT: EXIT_STATUS.vault,
   VAULT_LOGIN_NOT_DELIVERED: EXIT_STATUS.vault,
+  VAULT_SETUP_PLAN_INVALID: EXIT_STATUS.usage,
+  VAULT_SETUP_FORBIDDEN: EXIT_STATUS.vault,
+  VAULT_SETUP_CONFLICT: EXIT_STATUS.vault,
+  VAULT_SETUP_AUDIT_CONFIG: EXIT_STATUS.vault,
+  VAULT_SETUP_AUDIT_NOT_WRITING: EXIT_STATUS.vault,
+  VAULT_SETUP_INCOMPLETE: EXIT_STATUS.vault,
 };
 
 export class CustodianError extends Error {

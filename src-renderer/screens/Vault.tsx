@@ -8,6 +8,7 @@ import { InitWizard } from './vault/Init.js';
 import { NonceCeremony } from './vault/NonceCeremony.js';
 import { KvSecrets } from './vault/KvSecrets.js';
 import { NodeOperations } from './vault/Operations.js';
+import { VaultSetup } from './vault/Setup.js';
 import { ProfileManager } from './vault/Profiles.js';
 import { t, type MessageKey } from '../i18n/index.js';
 
@@ -82,6 +83,7 @@ export function Vault({ info }: { info: AppInfo | undefined }): ReactNode {
         {nodes ? <NodeTable nodes={nodes} /> : <p className="muted">{t('vault.addTheNodeAddressesAbove')}</p>}
       </section>
       {addrs.length > 0 ? <NodeOperations target={target} onChanged={refresh} /> : null}
+      {addrs.length > 0 ? <VaultSetup target={target} /> : null}
       {addrs.length > 0 ? <KvSecrets target={target} /> : null}
       {addrs.length > 0 || (ceremonies?.list.length ?? 0) > 0 ? (
         <section className="card" aria-label={t('vault.ceremonies')}>

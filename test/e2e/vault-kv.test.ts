@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { initialize, kvRead, resolveConnection, UnsealCeremony, VaultCluster, VaultProfiles } from '../../src-main/core/vault/index.js';
+import { kvRead, resolveConnection, VaultCluster, VaultProfiles } from '../../src-main/core/vault/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { assertNoSecrets, filesUnder, startSingleNode, waitFor, type BaoCluster } from '../support/openbao.js';
 import { expectAxeClean } from './specs/accessibility.js';
@@ -14,6 +14,7 @@ import { confirmPresence, E2E_UNLOCK_PASSPHRASE, goTo, withDiagnostics, type Spe
 import { saveCluster } from './specs/vault.js';
 import { startBridge, type Bridge } from './support/bridge.js';
 import { openWindow, screenshot, type Window } from './support/browser.js';
+import { initAndUnseal } from './support/session.js';
 
 let keyring: KeyringSession;
 let server: BaoCluster;
@@ -29,17 +30,7 @@ function core(): VaultCluster {
 
 before(async () => {
   [keyring, server] = await Promise.all([startKeyring(), startSingleNode()]);
-  const plain = new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert }, {}));
-  try {
-    const init = await initialize(plain, { shares: 1, threshold: 1 });
-    rootToken = init.rootToken.toString('utf8');
-    const ceremony = await UnsealCeremony.start(plain);
-    await ceremony.submitShare(Buffer.from(init.shares[0]!));
-    await ceremony.finish();
-    init.wipe();
-  } finally {
-    plain.close();
-  }
+  rootToken = await initAndUnseal(server);
   const cluster = core();
   try {
     await waitFor('an active node', async () => Boolean(await cluster.activeNode()), 30_000);

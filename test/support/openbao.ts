@@ -183,6 +183,8 @@ export class BaoNode {
 
 export interface BaoCluster {
   dir: string;
+  /** Where a file audit device of the tests writes (the `audit` start option; OpenBao creates it). */
+  auditFile: string;
   ca: TestCa;
   nodes: BaoNode[];
   addresses: string[];
@@ -190,17 +192,26 @@ export interface BaoCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * How the servers treat audit devices. Default (undefined): OpenBao 2.4's own default, where the API refuses to
+ * enable one. 'api': `unsafe_allow_api_audit_creation = true`, so the API may enable one (as HashiCorp Vault does).
+ * 'config': a file device "file" writing `auditFile`, declared in the configuration (the OpenBao 2.4 way).
+ */
+export interface StartOptions {
+  audit?: 'api' | 'config';
+}
+
 /** One OpenBao node, file storage, TLS with a per-run CA. Started uninitialised. */
-export async function startSingleNode(): Promise<BaoCluster> {
-  return startNodes(1, 'file');
+export async function startSingleNode(options: StartOptions = {}): Promise<BaoCluster> {
+  return startNodes(1, 'file', options);
 }
 
 /** A 3-node OpenBao cluster on integrated storage (Raft) with retry_join, TLS. Started uninitialised. */
-export async function startRaftCluster(size = 3): Promise<BaoCluster> {
-  return startNodes(size, 'raft');
+export async function startRaftCluster(size = 3, options: StartOptions = {}): Promise<BaoCluster> {
+  return startNodes(size, 'raft', options);
 }
 
-async function startNodes(count: number, storage: 'file' | 'raft'): Promise<BaoCluster> {
+async function startNodes(count: number, storage: 'file' | 'raft', options: StartOptions = {}): Promise<BaoCluster> {
   const binary = baoBinary();
   const dir = await mkdtemp(join(tmpdir(), `custodian-bao-${storage}-`));
   const nodes: BaoNode[] = [];
@@ -230,12 +241,12 @@ ui = false
 log_level = "info"
 `;
       const configPath = join(nodeDir, 'config.hcl');
-      writeFileSync(configPath, config);
+      writeFileSync(configPath, config + auditConfig(options, join(dir, 'audit.log')));
       nodes.push(new BaoNode(name, apiPorts[i]!, configPath, join(nodeDir, 'server.log'), binary, ca, nodeDir));
     }
     await Promise.all(nodes.map((node) => node.start()));
     return {
-      dir, ca, nodes,
+      dir, ca, nodes, auditFile: join(dir, 'audit.log'),
       addresses: nodes.map((n) => n.address),
       async stop() {
         await Promise.all(nodes.map((node) => node.stop()));
@@ -250,6 +261,12 @@ log_level = "info"
 }
 
 /** Polls until `check` returns true (or throws with `what` after the timeout). */
+function auditConfig(options: StartOptions, file: string): string {
+  if (options.audit === 'api') return 'unsafe_allow_api_audit_creation = true\n';
+  if (options.audit === 'config') return `audit "file" "file" {\n  description = "declared in the test config"\n  options {\n    file_path = "${file}"\n  }\n}\n`;
+  return '';
+}
+
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

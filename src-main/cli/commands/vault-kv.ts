@@ -156,7 +156,8 @@ written (VAULT_KV_CONFLICT). Fields not named keep their values unless --replace
 }
 
 /** withCluster, asking for the token at a hidden prompt when neither VAULT_TOKEN nor --token-file gives one. */
-async function run(context: CommandContext, flags: KvFlags, output: Output, use: Parameters<typeof withCluster>[3]): Promise<void> {
+export { run as withPromptedToken };
+async function run(context: CommandContext, flags: ConnectionFlags, output: Output, use: Parameters<typeof withCluster>[3]): Promise<void> {
   let token: Buffer | undefined;
   if (!flags.tokenFile && !context.io.env['VAULT_TOKEN'] && isInteractive(context.io)) {
     token = (await readHiddenLine(context.io, 'Vault token (hidden): ')) ?? undefined;

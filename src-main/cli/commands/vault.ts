@@ -5,7 +5,7 @@ import { FileAuditLog } from '../../core/audit.js';
 import { CustodianError } from '../../core/errors.js';
 import { custodianHome } from '../../core/paths.js';
 import {
-  GenerateRootCeremony, initialize, profileOptions, readRecipient, RekeyCeremony, RekeyVerification, resolveConnection, sealNodes,
+  auditDevices, GenerateRootCeremony, initialize, profileOptions, readRecipient, RekeyCeremony, RekeyVerification, resolveConnection, sealNodes,
   stepDown, UnsealCeremony, VaultCluster, VaultProfiles, wipeAll, type ConnectionOptions, type NodeStatus, type NodeUnsealState,
   type PgpRecipient,
 } from '../../core/vault/index.js';
@@ -15,6 +15,7 @@ import { collectShares, confirmFingerprint, progress, type ShareFlags } from './
 import { handOutInit, planInitHandout, type InitHandoutFlags } from './vault-init-handout.js';
 import { readSecretSource } from './vault-input.js';
 import { registerVaultKvCommands } from './vault-kv.js';
+import { registerVaultSetupCommand } from './vault-setup.js';
 
 export interface ConnectionFlags {
   addr?: string[];
@@ -101,15 +102,23 @@ export function registerVaultCommands(program: Command, context: CommandContext)
     .description('Vault/OpenBao ceremonies for a whole cluster: status, init, unseal, rekey, generate-root, seal, step-down')
     .addHelpText('after', help(['custodian vault status --addr https://vault-1:8200 --addr https://vault-2:8200 --addr https://vault-3:8200', 'custodian vault unseal --profile prod']));
 
-  withConnection(vault.command('status'))
-    .description('show every node: initialised, sealed, threshold/shares, progress, version, cluster, HA role, storage')
-    .addHelpText('after', help(['custodian vault status --profile prod', 'custodian --json vault status --addr https://127.0.0.1:8200']))
+  withConnection(vault.command('status'), true)
+    .description('show every node: initialised, sealed, threshold/shares, progress, version, cluster, HA role, storage; with a token, the audit devices')
+    .addHelpText('after', help(['custodian vault status --profile prod', 'custodian --json vault status --addr https://127.0.0.1:8200', 'VAULT_TOKEN=… custodian vault status --profile prod   # also warns when no audit device is enabled'],
+      'With a token (VAULT_TOKEN or --token-file; it needs sudo on sys/audit) status also lists the enabled audit\ndevices and warns when there is none: without one, nothing records who read which secret.'))
     .action(async (flags: ConnectionFlags) => {
       const output = context.output();
       await withCluster(context, flags, output, async (cluster) => {
         const nodes = await cluster.status();
-        output.result({ nodes });
+        const audit = cluster.settings.token && nodes.some((n) => n.role === 'active' || n.role === 'standalone') ? await auditDevices(cluster) : null;
+        output.result({ nodes, ...(audit ? { audit_devices: audit.devices, audit_error: audit.error ?? null } : {}) });
         for (const node of nodes) output.line(formatStatus(node));
+        if (audit?.devices) {
+          if (audit.devices.length === 0) output.note('WARNING: no audit device is enabled: nothing records who reads or changes secrets (custodian vault setup, docs/vault-setup.md).');
+          else output.line(`audit devices: ${audit.devices.map((d) => `${d.path} (${d.type}${d.filePath ? ` ${d.filePath}` : ''})`).join(', ')}`);
+        } else if (audit?.error) {
+          output.note(`Audit devices not checked: ${audit.error.message}`);
+        }
         // Partial answers are a normal report; no answer at all must not look like success to a script.
         if (!nodes.some((node) => node.reachable)) {
           throw new CustodianError('VAULT_UNREACHABLE', 'No node of the cluster answered.', {
@@ -359,6 +368,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
 
   registerProfileCommands(vault, context);
   registerVaultKvCommands(vault, context);
+  registerVaultSetupCommand(vault, context);
 }
 
 function registerProfileCommands(vault: Command, context: CommandContext): void {

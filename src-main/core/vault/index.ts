@@ -29,3 +29,5 @@ export type { KvMetadata, KvVersionInfo, KvFieldSummary, KvPutOptions } from './
 export { VaultProfiles, profileOptions } from './profiles.js';
 export type { VaultProfile } from './profiles.js';
 export { WrappedSecretIdMinter, PUSH_WRAP_TTL } from './wrapped-secret-id.js';
+export { auditDevices } from './audit-devices.js';
+export type { AuditDevice } from './audit-devices.js';
