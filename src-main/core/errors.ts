@@ -66,7 +66,14 @@ export type ErrorCode =
   | 'WATCH_TIMEOUT'
   // vault kv
   | 'VAULT_KV_NOT_FOUND'
-  | 'VAULT_KV_CONFLICT';
+  | 'VAULT_KV_CONFLICT'
+  // key rotation
+  | 'ROTATION_OPEN'
+  | 'ROTATION_NONE'
+  | 'ROTATION_BACKUP_MISSING'
+  | 'ROTATION_NOT_READY'
+  | 'ROTATION_ABORT_REFUSED'
+  | 'ROTATION_KEY_IN_USE';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -134,6 +141,12 @@ const exitByCode: Record<ErrorCode, number> = {
   WATCH_TIMEOUT: EXIT_STATUS.timeout,
   VAULT_KV_NOT_FOUND: EXIT_STATUS.notFound,
   VAULT_KV_CONFLICT: EXIT_STATUS.vault,
+  ROTATION_OPEN: EXIT_STATUS.usage,
+  ROTATION_NONE: EXIT_STATUS.notFound,
+  ROTATION_BACKUP_MISSING: EXIT_STATUS.failure,
+  ROTATION_NOT_READY: EXIT_STATUS.server,
+  ROTATION_ABORT_REFUSED: EXIT_STATUS.server,
+  ROTATION_KEY_IN_USE: EXIT_STATUS.usage,
 };
 
 export class CustodianError extends Error {
