@@ -66,7 +66,9 @@ export type ErrorCode =
   | 'WATCH_TIMEOUT'
   // vault kv
   | 'VAULT_KV_NOT_FOUND'
-  | 'VAULT_KV_CONFLICT';
+  | 'VAULT_KV_CONFLICT'
+  // rekey of unlocked receivers (protocol §12.12)
+  | 'REKEY_KEY_IN_USE';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -134,6 +136,7 @@ const exitByCode: Record<ErrorCode, number> = {
   WATCH_TIMEOUT: EXIT_STATUS.timeout,
   VAULT_KV_NOT_FOUND: EXIT_STATUS.notFound,
   VAULT_KV_CONFLICT: EXIT_STATUS.vault,
+  REKEY_KEY_IN_USE: EXIT_STATUS.server,
 };
 
 export class CustodianError extends Error {
