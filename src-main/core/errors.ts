@@ -73,7 +73,9 @@ export type ErrorCode =
   | 'ROTATION_BACKUP_MISSING'
   | 'ROTATION_NOT_READY'
   | 'ROTATION_ABORT_REFUSED'
-  | 'ROTATION_KEY_IN_USE';
+  | 'ROTATION_KEY_IN_USE'
+  // rekey of unlocked receivers (protocol §12.12)
+  | 'REKEY_KEY_IN_USE';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -147,6 +149,7 @@ const exitByCode: Record<ErrorCode, number> = {
   ROTATION_NOT_READY: EXIT_STATUS.server,
   ROTATION_ABORT_REFUSED: EXIT_STATUS.server,
   ROTATION_KEY_IN_USE: EXIT_STATUS.usage,
+  REKEY_KEY_IN_USE: EXIT_STATUS.server,
 };
 
 export class CustodianError extends Error {

@@ -23,8 +23,7 @@ export interface RotationServerView {
 
 /** tokens_under_previous from a status result (docs/protocol.md §12.12); null when the receiver does not send it. */
 export function tokensUnderPrevious(result: StatusResult): number | null {
-  const value = (result as StatusResult & { tokensUnderPrevious?: number | null }).tokensUnderPrevious;
-  return typeof value === 'number' ? value : null;
+  return typeof result.tokensUnderPrevious === 'number' ? result.tokensUnderPrevious : null;
 }
 
 export function viewServer(result: StatusResult, oldKeyId: string, newKeyId: string): RotationServerView {
