@@ -26,6 +26,8 @@ import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli
 import { leakedForms } from '../support/secret-forms.js';
 
 const EXAMPLE_DIR = join(repoRoot(), 'receivers', 'python', 'examples', 'mail_helper');
+// The receiver package of this tree (rekey, tokens_under_previous), ahead of any installed copy in the venv.
+const PYTHONPATH = [EXAMPLE_DIR, join(repoRoot(), 'receivers', 'python', 'src')].join(':');
 const KV = 'secret/mail-helper/encryption';
 const ROWS_PER_SERVER = 25;
 
@@ -89,7 +91,7 @@ interface App { name: string; dir: string; process: ReceiverProcess; port: numbe
 function seed(dir: string, keyText: string, count: number): void {
   for (let i = 0; i < count; i++) {
     const run = spawnSync(python, ['-m', 'mail_helper.seed', '--sender', `user${i}@example.org`, '--database-url', `sqlite:///${join(dir, 'mail.db')}`], {
-      input: `${keyText}\nmessage ${i} of ${dir}`, env: { ...process.env, PYTHONPATH: EXAMPLE_DIR, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8',
+      input: `${keyText}\nmessage ${i} of ${dir}`, env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8',
     });
     assert.equal(run.status, 0, run.stderr);
   }
@@ -99,7 +101,7 @@ async function startApp(name: string, dir: string, keyChecks: string[], port?: n
   const started = await startReceiver({
     command: [python, '-m', 'mail_helper'], dir, serverId: name, authorizedCustodians: `${entry}\n`, keyChecks,
     ...(port ? { port } : {}),
-    env: { PYTHONPATH: EXAMPLE_DIR, PYTHONDONTWRITEBYTECODE: '1', ENCRYPTION_KEY_SOURCE: 'custodian', DATABASE_URL: `sqlite:///${join(dir, 'mail.db')}` },
+    env: { PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1', ENCRYPTION_KEY_SOURCE: 'custodian', DATABASE_URL: `sqlite:///${join(dir, 'mail.db')}` },
   });
   apps.push(started);
   return started;
@@ -117,7 +119,7 @@ function appUrl(app: App): string {
 
 function reencrypt(app: App): { status: number | null; stdout: string } {
   const run = spawnSync(python, ['-m', 'mail_helper', 'rotate', '--app-url', appUrl(app), '--batch-size', '10'], {
-    env: { ...process.env, PYTHONPATH: EXAMPLE_DIR, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', timeout: 60_000,
+    env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', timeout: 60_000,
   });
   outputs.push(run.stdout, run.stderr);
   return { status: run.status, stdout: run.stdout };
@@ -255,8 +257,9 @@ describe('run 1: the plan\'s rotation, begin to finish, against two mail-helper 
 
   test('finish: every server runs the new key alone, every row decrypts with it alone, the old key is retired, Vault holds previous_key empty', async () => {
     ok(await custodian(['--json', 'rotate', 'finish']));
-    const view = jsonOf(ok(await custodian(['--json', 'server', 'status', '--all']))) as { results: { installedKeyIds: string[] }[] };
-    for (const r of view.results) assert.deepEqual(r.installedKeyIds, [newId]);
+    const view = jsonOf(ok(await custodian(['--json', 'server', 'status', 'mail-1', 'mail-2']))) as { servers: { installedKeyIds: string[] }[] };
+    assert.equal(view.servers.length, 2);
+    for (const r of view.servers) assert.deepEqual(r.installedKeyIds, [newId]);
     const newText = await keyText(newId);
     for (const app of servers) {
       assert.deepEqual(rowsOpeningWith(app, newText), { opened: ROWS_PER_SERVER, total: ROWS_PER_SERVER });
