@@ -16,7 +16,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decodeFernetKey, encodeFernetKey, keyId } from '../../src-main/core/crypto/index.js';
+import { decodeFernetKey, keyId } from '../../src-main/core/crypto/index.js';
 import { initialize, kvRead, kvWrite, resolveConnection, UnsealCeremony, VaultCluster } from '../../src-main/core/vault/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { startSingleNode, waitFor, type BaoCluster } from '../support/openbao.js';
