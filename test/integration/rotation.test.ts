@@ -12,14 +12,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeFernetKey, keyId } from '../../src-main/core/crypto/index.js';
-import { initialize, kvRead, kvWrite, resolveConnection, UnsealCeremony, VaultCluster } from '../../src-main/core/vault/index.js';
+import { kvRead, kvWrite, resolveConnection, VaultCluster } from '../../src-main/core/vault/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
-import { startSingleNode, waitFor, type BaoCluster } from '../support/openbao.js';
+import { httpGet } from '../support/http-get.js';
+import { startKvVault } from '../support/kv-vault.js';
+import type { BaoCluster } from '../support/openbao.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
@@ -60,15 +61,7 @@ function refused(run: CliRun, code: string): ReturnType<typeof jsonError> {
   return error;
 }
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    }).on('error', reject).end();
-  });
-}
+const get = httpGet;
 
 function vault(): VaultCluster {
   return new VaultCluster(resolveConnection({ addresses: bao.addresses, caCert: bao.ca.caCert, token: rootToken }, {}));
@@ -147,26 +140,10 @@ before(async () => {
   python = process.env['CUSTODIAN_TEST_PYTHON'] ?? '';
   assert.ok(python && existsSync(python), 'CUSTODIAN_TEST_PYTHON must name the venv python');
   session = await startKeyring();
-  bao = await startSingleNode();
-  const cluster = new VaultCluster(resolveConnection({ addresses: bao.addresses, caCert: bao.ca.caCert }, {}));
-  try {
-    const init = await initialize(cluster, { shares: 1, threshold: 1 });
-    rootToken = Buffer.from(init.rootToken);
-    const ceremony = await UnsealCeremony.start(cluster);
-    await ceremony.submitShare(Buffer.from(init.shares[0]!));
-    await ceremony.finish();
-    init.wipe();
-  } finally {
-    cluster.close();
-  }
-  const authed = vault();
-  try {
-    await waitFor('an active node', async () => Boolean(await authed.activeNode()), 30_000);
-    await (await authed.activeNode()).call('POST', '/sys/mounts/secret', { type: 'kv', options: { version: '2' } }, { authenticated: true });
-    await waitFor('the KV v2 mount to be ready', async () => (await kvRead(authed, 'secret', 'not/yet')) === null, 30_000);
-  } finally {
-    authed.close();
-  }
+  const vaultNode = await startKvVault();
+  bao = vaultNode.server;
+  rootToken = vaultNode.rootToken;
+  for (const share of vaultNode.shares) share.fill(0);
   env = { ...process.env, ...session.env, VAULT_ADDR: bao.addresses[0]!, VAULT_CACERT: bao.ca.caCert, VAULT_TOKEN: rootToken.toString('utf8') };
   entry = ok(await custodian(['identity', 'show'])).stdout.toString().trimEnd();
 });
