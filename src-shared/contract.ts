@@ -427,13 +427,20 @@ export interface ServerStatusView {
   serverId?: string;
   bootId?: string;
   expectedKeyIds?: string[];
+  /** Unlocked: the installed key ids, current first. */
+  installedKeyIds?: string[];
+  /** The application's count of tokens under non-current keys (protocol §12.12); null: not reported. */
+  tokensUnderPrevious?: number | null;
   error?: ErrorView;
 }
 export interface PushResultView {
   server: string;
   ok: boolean;
-  outcome: 'unlocked' | 'already-unlocked' | 'refused' | 'failed';
+  /** rekeyed: the server was unlocked with another key set, which the push replaced in place (protocol §12.12). */
+  outcome: 'unlocked' | 'rekeyed' | 'already-unlocked' | 'refused' | 'failed';
   keyIds: string[];
+  /** rekeyed: installed keys the push retired. */
+  retired?: string[];
   /** The receiver's signed receipt, verified against its pinned identity and kept in the receipt log. */
   receipt?: { serverId: string; bootId: string; keyIds: string[]; time: string };
   /** Pushed anyway, but worth the officer's attention (an older key made the current key on purpose). */

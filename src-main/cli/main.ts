@@ -8,6 +8,8 @@ import { registerIdentityCommands } from './commands/identity.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerPushCommands } from './commands/push.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerRotateCommands } from './commands/rotate.js';
+import { registerSettingsCommands } from './commands/settings.js';
 
 export interface CommandContext {
   io: CliIO;
@@ -26,6 +28,8 @@ const groups: Register[] = [
   registerServerCommands,
   registerPushCommands,
   registerBackupCommands,
+  registerRotateCommands,
+  registerSettingsCommands,
 ];
 
 export function buildProgram(io: CliIO): Command {

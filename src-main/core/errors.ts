@@ -75,7 +75,16 @@ export type ErrorCode =
   | 'VAULT_SETUP_CONFLICT'
   | 'VAULT_SETUP_AUDIT_CONFIG'
   | 'VAULT_SETUP_AUDIT_NOT_WRITING'
-  | 'VAULT_SETUP_INCOMPLETE';
+  | 'VAULT_SETUP_INCOMPLETE'
+  // key rotation
+  | 'ROTATION_OPEN'
+  | 'ROTATION_NONE'
+  | 'ROTATION_BACKUP_MISSING'
+  | 'ROTATION_NOT_READY'
+  | 'ROTATION_ABORT_REFUSED'
+  | 'ROTATION_KEY_IN_USE'
+  // rekey of unlocked receivers (protocol §12.12)
+  | 'REKEY_KEY_IN_USE';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -150,6 +159,13 @@ const exitByCode: Record<ErrorCode, number> = {
   VAULT_SETUP_AUDIT_CONFIG: EXIT_STATUS.vault,
   VAULT_SETUP_AUDIT_NOT_WRITING: EXIT_STATUS.vault,
   VAULT_SETUP_INCOMPLETE: EXIT_STATUS.vault,
+  ROTATION_OPEN: EXIT_STATUS.usage,
+  ROTATION_NONE: EXIT_STATUS.notFound,
+  ROTATION_BACKUP_MISSING: EXIT_STATUS.failure,
+  ROTATION_NOT_READY: EXIT_STATUS.server,
+  ROTATION_ABORT_REFUSED: EXIT_STATUS.server,
+  ROTATION_KEY_IN_USE: EXIT_STATUS.usage,
+  REKEY_KEY_IN_USE: EXIT_STATUS.server,
 };
 
 export class CustodianError extends Error {

@@ -69,7 +69,7 @@ describe('the key lifecycle', () => {
     assert.doesNotMatch(keychainItems(), new RegExp(id));
     failed(await custodian(['key', 'show', id]), 4, 'KEY_NOT_FOUND');
     ok(await custodian(['key', 'delete', secondId, '--yes']));
-    assert.deepEqual(jsonOf(ok(await custodian(['key', 'list', '--json']))), { keys: [], withoutBackup: [] });
+    assert.deepEqual(jsonOf(ok(await custodian(['key', 'list', '--json']))), { keys: [], withoutBackup: [], overdue: [], rotationIntervalDays: 90 });
   });
 
   test('import reads the key from stdin (trailing newline allowed) and validates it', async () => {
@@ -130,7 +130,7 @@ describe('the key lifecycle', () => {
     failed(await custodian(['fernet', 'encrypt', '--key', id], 'data'), 3, 'KEY_MISSING_FROM_KEYCHAIN');
     failed(await custodian(['key', 'export', id, '--reveal']), 3, 'KEY_MISSING_FROM_KEYCHAIN');
     ok(await custodian(['key', 'delete', id, '--yes']));
-    assert.deepEqual(jsonOf(ok(await custodian(['key', 'list', '--json']))), { keys: [], withoutBackup: [] });
+    assert.deepEqual(jsonOf(ok(await custodian(['key', 'list', '--json']))), { keys: [], withoutBackup: [], overdue: [], rotationIntervalDays: 90 });
   });
 
   test('a corrupt keys.json is reported (exit 8) and left untouched', async () => {
@@ -188,7 +188,7 @@ describe('without a usable keychain', () => {
       assert.match(run.stderr, /gnome-keyring/);
     }
     const listed = await runCustodian(['key', 'list', '--json'], { env: bareEnv });
-    assert.deepEqual(jsonOf(ok(listed)), { keys: [], withoutBackup: [] }, 'no metadata was written for keys that could not be stored');
+    assert.deepEqual(jsonOf(ok(listed)), { keys: [], withoutBackup: [], overdue: [], rotationIntervalDays: 90 }, 'no metadata was written for keys that could not be stored');
     assert.deepEqual(filesLeaking(bare.env['HOME'] as string, raw), [], 'the imported key is in no file');
     await assert.rejects(readFile(join(bare.env['CUSTODIAN_HOME'] as string, 'keys.json')), { code: 'ENOENT' });
   });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFernetKey } from '../../src-main/core/crypto/index.js';
+import { httpGet } from '../support/http-get.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { pythonReceiverCommand, startReceiver, type ReceiverProcess, type StartReceiverOptions } from '../support/receivers.js';
@@ -60,15 +61,7 @@ async function pythonReceiver(options: Partial<StartReceiverOptions> = {}): Prom
   return started;
 }
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    }).on('error', reject).end();
-  });
-}
+const get = httpGet;
 
 /** The receiver's own view of its state (GET status, payload read without the CLI). */
 async function stateOf(r: ReceiverProcess): Promise<string> {

@@ -9,8 +9,9 @@ import { after, before, test } from 'node:test';
 import { invokeAction, type HandlerTable } from '../../src-main/app/dispatch.js';
 import { vaultKvHandlers } from '../../src-main/app/handlers/vault-kv.js';
 import type { AuditEvent, AuditLog } from '../../src-main/core/audit.js';
-import { initialize, kvRead, PASSWORD_ALPHABET, resolveConnection, UnsealCeremony, VaultCluster } from '../../src-main/core/vault/index.js';
-import { assertNoSecrets, custodianEnv, filesUnder, startSingleNode, waitFor, type BaoCluster } from '../support/openbao.js';
+import { kvRead, PASSWORD_ALPHABET, resolveConnection, VaultCluster } from '../../src-main/core/vault/index.js';
+import { startKvVault } from '../support/kv-vault.js';
+import { assertNoSecrets, custodianEnv, filesUnder, type BaoCluster } from '../support/openbao.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { runInTerminal } from '../support/terminal.js';
 
@@ -26,30 +27,11 @@ const REDIS_PASSWORD = Buffer.from('redis-pass-typed-4a5b6c7d');
 const TYPED_AT_PROMPT = Buffer.from('typed-hidden-value-31c2');
 
 before(async () => {
-  server = await startSingleNode();
+  const vaultNode = await startKvVault();
+  server = vaultNode.server;
+  rootToken = vaultNode.rootToken;
+  secrets.push(...vaultNode.shares, rootToken);
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-kv-'));
-  const cluster = new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert }, {}));
-  try {
-    const init = await initialize(cluster, { shares: 1, threshold: 1 });
-    rootToken = Buffer.from(init.rootToken);
-    secrets.push(...init.shares.map((s) => Buffer.from(s)), rootToken);
-    const ceremony = await UnsealCeremony.start(cluster);
-    await ceremony.submitShare(Buffer.from(init.shares[0]!));
-    await ceremony.finish();
-    init.wipe();
-  } finally {
-    cluster.close();
-  }
-  const authed = new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert, token: rootToken }, {}));
-  try {
-    await waitFor('an active node', async () => Boolean(await authed.activeNode()), 30_000);
-    const active = await authed.activeNode();
-    await active.call('POST', '/sys/mounts/secret', { type: 'kv', options: { version: '2' } }, { authenticated: true });
-    // A new KV v2 mount answers "upgrading ... resume service shortly" for a moment.
-    await waitFor('the KV v2 mount to be ready', async () => (await kvRead(authed, 'secret', 'not/yet')) === null, 30_000);
-  } finally {
-    authed.close();
-  }
   env = custodianEnv(home, { VAULT_ADDR: server.addresses[0]!, VAULT_CACERT: server.ca.caCert, VAULT_TOKEN: rootToken.toString('utf8') });
   secrets.push(DB_PASSWORD, REDIS_PASSWORD, TYPED_AT_PROMPT);
 });

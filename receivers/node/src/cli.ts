@@ -1,7 +1,8 @@
 /**
  * The demo server: `npx custodian-receiver --identity-key FILE --authorized-custodians FILE --key-check K1-...`.
  * Flags and output are those of docs/protocol.md §10 and §12, shared with `python -m custodian_receiver`.
- * stdout: one JSON start line, then one JSON line per unlock, lock and statement attempt. Never key material.
+ * stdout: one JSON start line, then one JSON line per unlock, lock, statement and rekey attempt and per key-check
+ * change (SIGHUP re-reads --key-check-file). Never key material.
  * `custodian-receiver rotate-identity ...` makes a receiver identity hand-over (§12.6) and prints its JWS.
  */
 import { readFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import { PROTOCOL, isServerId } from './encoding.js';
 import { ReceiverConfigError } from './errors.js';
+import { keyCheckSource } from './key-checks.js';
 import {
   checkIdentityHandovers, checkReceiverSettings, createReceiver, createReceiverHandover, hardenServer, loadIdentityKeyCredential,
   loadOrCreateIdentityKey, openStatementsFile, readIdentityHandovers, receiverServerOptions, fingerprintOf, REQUEST_DEADLINE_MS, type Attempt,
@@ -38,6 +40,8 @@ JSON line per unlock, lock and statement attempt.
                                   (created 0600) and replayed at start
   --identity-handovers FILE       lines printed by rotate-identity, served at GET {base}/identity
   --metrics                       serve GET {base}/metrics (Prometheus text, nothing secret)
+  --key-check-file FILE           more accepted key ids, one per line (after the --key-check flags); re-read on
+                                  SIGHUP and at every status request (deploy a new key id without a restart)
   --allow-older-current-key       accept a push whose first key is not the first --key-check
 
 Example:
@@ -132,6 +136,7 @@ export async function main(argv: string[]): Promise<void> {
     'identity-key-credential': { type: 'string' },
     'authorized-custodians': { type: 'string' },
     'key-check': { type: 'string', multiple: true },
+    'key-check-file': { type: 'string' },
     'server-id': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -142,7 +147,7 @@ export async function main(argv: string[]): Promise<void> {
     help: { type: 'boolean', short: 'h' },
   }, USAGE) as unknown as {
     host: string; port: string; 'identity-key'?: string; 'identity-key-credential'?: string; 'authorized-custodians'?: string;
-    'key-check'?: string[]; 'server-id'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'custodian-statements'?: string;
+    'key-check'?: string[]; 'key-check-file'?: string; 'server-id'?: string; 'tls-cert'?: string; 'tls-key'?: string; 'custodian-statements'?: string;
     'identity-handovers'?: string; metrics?: boolean; 'allow-older-current-key'?: boolean; help?: boolean;
   };
   if (values.help) {
@@ -155,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
     fail('USAGE', `give exactly one of --identity-key FILE and --identity-key-credential NAME\n${USAGE}`);
   }
   if (!values['authorized-custodians']) fail('USAGE', `--authorized-custodians FILE is required\n${USAGE}`);
-  if (!values['key-check']?.length) fail('USAGE', `at least one --key-check KEY_ID is required\n${USAGE}`);
+  if (!values['key-check']?.length && !values['key-check-file']) fail('USAGE', `at least one --key-check KEY_ID (or --key-check-file FILE) is required\n${USAGE}`);
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) fail('USAGE', '--tls-cert and --tls-key go together');
 
   let receiver;
@@ -166,7 +171,7 @@ export async function main(argv: string[]): Promise<void> {
     } catch {
       throw new ReceiverConfigError('INVALID_CONFIG', `cannot read the authorized-custodians file ${values['authorized-custodians']}`);
     }
-    const settings = { serverId: values['server-id'] ?? defaultServerId(), authorizedCustodians: custodians, keyChecks: values['key-check'] };
+    const settings = { serverId: values['server-id'] ?? defaultServerId(), authorizedCustodians: custodians, keyChecks: keyCheckSource(values['key-check'] ?? [], values['key-check-file']) };
     // Everything else is checked first: a refused start must not leave a new identity key file behind.
     checkReceiverSettings(settings);
     const handoversText = values['identity-handovers'] ? await readIdentityHandovers(values['identity-handovers']) : '';
@@ -201,6 +206,7 @@ export async function main(argv: string[]): Promise<void> {
     if (!attempt.ok) line = { event: attempt.event, ok: false, error: attempt.error };
     else if (attempt.event === 'unlock') line = { event: 'unlock', ok: true, key_ids: attempt.keyIds, custodian: attempt.custodian };
     else if (attempt.event === 'lock') line = { event: 'lock', ok: true, custodian: attempt.custodian, boot_id: attempt.bootId };
+    else if (attempt.event === 'rekey') line = { event: 'rekey', ok: true, key_ids: attempt.keyIds, retired: attempt.retired, custodian: attempt.custodian };
     else line = { event: 'statement', ok: true, type: attempt.type, custodian: attempt.custodian, subject: attempt.subject, applied: attempt.applied };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   });
@@ -212,6 +218,12 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // §12.12: the operator deploys a new key id to --key-check-file, then SIGHUP (a status request re-reads it too).
+  receiver.core.onKeyChecks((info) => {
+    if (!info.ok) process.stdout.write(`${JSON.stringify({ event: 'key_checks', ok: false, error: info.error })}\n`);
+    else if (info.changed) process.stdout.write(`${JSON.stringify({ event: 'key_checks', ok: true, key_checks: info.keyChecks })}\n`);
+  });
+  process.on('SIGHUP', () => receiver.core.reloadKeyChecks());
 
   server.once('error', (error: NodeJS.ErrnoException) => fail('LISTEN_FAILED', `cannot listen on ${values.host}:${port} (${error.code ?? 'error'})`));
   server.listen(port, values.host, () => {

@@ -1,9 +1,10 @@
 /**
  * The receiver's protocol state machine (docs/protocol.md §5-6 and revision 2, §12), without HTTP: status
  * answers with stateless challenges, unlock and lock requests checked in the documented order, receipts,
- * custodian statements, lock(). Keys live in Buffers owned here and are wiped on every lock; the ephemeral
- * private key and the challenge secret live only for one boot. Whoever else uses the keys (a host agent's
- * clients) subscribes with onLock() and is told at once, before any answer leaves.
+ * custodian statements, lock(), and the rekey of an unlocked receiver (§12.12). Keys live in Buffers owned here
+ * and are wiped on every lock and when a rekey replaces them; the ephemeral private key and the challenge secret
+ * live only for one boot (while unlocked, the rekey key only until the next rekey). Whoever else uses the keys (a
+ * host agent's clients) subscribes with onLock()/onRekey() and is told at once, before any answer leaves.
  */
 import { createHash, randomBytes as nodeRandomBytes, type KeyObject } from 'node:crypto';
 import { ChallengeBook } from './challenges.js';
@@ -15,6 +16,7 @@ import {
 import { ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
 import { createRecipientKey, hpkeOpen, type RecipientKey } from './hpke.js';
 import { parseJws, signJws, verifyJws, type ParsedJws } from './jws.js';
+import { checkedKeyChecks, KEY_CHECK_NOT_A_KEY_ID, type KeyCheckSource } from './key-checks.js';
 import { ReceiverMetrics } from './metrics.js';
 import { CustodianRegistry, type StatementInfo } from './statements.js';
 
@@ -39,8 +41,18 @@ export interface ReceiverCoreOptions {
   identityKey: KeyObject;
   /** The authorized-custodians file's text, or the parsed entries, or bare fingerprints. */
   authorizedCustodians: string | readonly (AuthorizedCustodian | string)[];
-  /** Key ids this receiver accepts (docs/key-id.md), newest first; at least one. */
-  keyChecks: readonly string[];
+  /**
+   * Key ids this receiver accepts (docs/key-id.md), newest first; at least one. A function is called again at
+   * every status and reloadKeyChecks() (§12.12: the operator deploys a new key id without a restart).
+   */
+  keyChecks: KeyCheckSource;
+  /**
+   * The application's count of tokens still under a non-current key, for the signed status (§12.12); called at
+   * every status, keep it quick. Null, a throw or anything but a non-negative integer is reported as null.
+   */
+  tokensUnderPrevious?: () => number | null;
+  /** The raw X25519 private key of each rekey key, in order (the wire vectors); default random. */
+  newRekeyKey?: () => Uint8Array | undefined;
   /** Accept an unlock whose first key is not the newest key check (§12.3 step 10a). Default false. */
   allowOlderCurrentKey?: boolean;
   /** Enables POST {base}/custodians; without it statements answer STATEMENTS_DISABLED. */
@@ -62,6 +74,27 @@ export interface UnlockInfo {
   receipt: string;
 }
 
+export interface RekeyInfo {
+  /** What is installed now, current first. */
+  keyIds: string[];
+  /** What was installed before. */
+  replacedKeyIds: string[];
+  /** The replaced keys the custodian dropped on purpose. */
+  retired: string[];
+  custodian: string;
+  custodianName: string;
+  bootId: string;
+  receipt: string;
+}
+
+/** A re-read of the key checks: ok false when the source failed (keyChecks is then the list that stays). */
+export interface KeyChecksInfo {
+  ok: boolean;
+  keyChecks: string[];
+  changed: boolean;
+  error?: 'INVALID_CONFIG';
+}
+
 export interface LockInfo {
   /** 'remote': a signed lock request; 'local': lock() was called. */
   reason: 'remote' | 'local';
@@ -75,7 +108,8 @@ export type Outcome =
   | { event: 'unlock'; ok: true; unlocked: UnlockInfo }
   | { event: 'lock'; ok: true; locked: LockInfo }
   | { event: 'statement'; ok: true; statement: StatementInfo }
-  | { event: 'unlock' | 'lock' | 'statement'; ok: false; error: ReceiverErrorCode };
+  | { event: 'rekey'; ok: true; rekeyed: RekeyInfo }
+  | { event: 'unlock' | 'lock' | 'statement' | 'rekey'; ok: false; error: ReceiverErrorCode };
 
 export interface Answer {
   httpStatus: number;
@@ -86,9 +120,7 @@ export interface Answer {
 
 const MEDIA_TYPE = 'application/json';
 
-/** A key check that is not a key id may be the key itself pasted by mistake: never quote it, only say what to do. */
-export const KEY_CHECK_NOT_A_KEY_ID = 'a --key-check value is not a key id (K1-XXXX-XXXX-XXXX-XXXX); '
-  + 'if you passed the key itself, treat it as exposed and rotate it';
+export { KEY_CHECK_NOT_A_KEY_ID };
 
 /**
  * Checks the settings that need no identity key (server id, key checks, authorized custodians), so a caller can
@@ -96,15 +128,13 @@ export const KEY_CHECK_NOT_A_KEY_ID = 'a --key-check value is not a key id (K1-X
  */
 export function checkReceiverSettings(options: Pick<ReceiverCoreOptions, 'serverId' | 'keyChecks' | 'authorizedCustodians'>): void {
   if (!isServerId(options.serverId)) throw new ReceiverConfigError('INVALID_CONFIG', 'the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)');
-  if (options.keyChecks.length === 0) throw new ReceiverConfigError('INVALID_CONFIG', 'at least one key check (key id) is required');
-  if (!options.keyChecks.every(isKeyId)) throw new ReceiverConfigError('INVALID_CONFIG', KEY_CHECK_NOT_A_KEY_ID);
+  checkedKeyChecks(typeof options.keyChecks === 'function' ? options.keyChecks() : options.keyChecks);
   custodianEntries(options.authorizedCustodians);
 }
 
 export class ReceiverCore {
   readonly serverId: string;
   readonly identity: string;
-  readonly keyChecks: readonly string[];
   readonly metrics = new ReceiverMetrics();
   private readonly identityKey: KeyObject;
   private readonly identityPublic: Buffer;
@@ -116,6 +146,12 @@ export class ReceiverCore {
   private readonly random: (size: number) => Buffer;
   private readonly lockListeners = new Set<(info: LockInfo) => void>();
   private readonly unlockListeners = new Set<(info: UnlockInfo) => void>();
+  private readonly rekeyListeners = new Set<(info: RekeyInfo) => void>();
+  private readonly keyCheckListeners = new Set<(info: KeyChecksInfo) => void>();
+  private readonly keyCheckSource: (() => readonly string[]) | undefined;
+  private readonly newRekeyKey: () => Uint8Array | undefined;
+  private tokensReporter: (() => number | null) | undefined;
+  private keyCheckList: string[];
   /** Statements are checked, written and applied one at a time (two revocations must not both pass LAST_CUSTODIAN). */
   private statementQueue: Promise<unknown> = Promise.resolve();
 
@@ -135,7 +171,10 @@ export class ReceiverCore {
     this.identityKey = options.identityKey;
     this.identityPublic = ed25519PublicRaw(options.identityKey);
     this.identity = fingerprintOf(this.identityPublic);
-    this.keyChecks = [...new Set(options.keyChecks)];
+    this.keyCheckSource = typeof options.keyChecks === 'function' ? options.keyChecks : undefined;
+    this.keyCheckList = checkedKeyChecks(typeof options.keyChecks === 'function' ? options.keyChecks() : options.keyChecks);
+    this.tokensReporter = options.tokensUnderPrevious;
+    this.newRekeyKey = options.newRekeyKey ?? (() => undefined);
     this.custodians = new CustodianRegistry(custodianEntries(options.authorizedCustodians));
     this.statementStore = options.statements;
     if (options.statements) this.custodians.replay(options.statements.text);
@@ -152,6 +191,11 @@ export class ReceiverCore {
 
   get bootId(): string {
     return this.bootIdValue;
+  }
+
+  /** The accepted key ids, newest first (as last re-read). */
+  get keyChecks(): readonly string[] {
+    return this.keyCheckList;
   }
 
   get installedKeyIds(): readonly string[] {
@@ -181,6 +225,45 @@ export class ReceiverCore {
     return () => this.lockListeners.delete(listener);
   }
 
+  /**
+   * Calls the listener synchronously after a rekey replaced the keys (§12.12), before its receipt is sent: the
+   * old key buffers are already wiped and fernet() uses the new set. Returns an unsubscribe function.
+   */
+  onRekey(listener: (info: RekeyInfo) => void): () => void {
+    this.rekeyListeners.add(listener);
+    return () => this.rekeyListeners.delete(listener);
+  }
+
+  /** Calls the listener after every re-read of the key checks (status, reloadKeyChecks). */
+  onKeyChecks(listener: (info: KeyChecksInfo) => void): () => void {
+    this.keyCheckListeners.add(listener);
+    return () => this.keyCheckListeners.delete(listener);
+  }
+
+  /** Registers (or, with undefined, removes) the application's tokens_under_previous count (§12.12). */
+  reportTokensUnderPrevious(reporter: (() => number | null) | undefined): void {
+    this.tokensReporter = reporter;
+  }
+
+  /**
+   * Re-reads the key checks from their source (nothing to do for a fixed list). A source that throws or gives an
+   * invalid list leaves the current list in place. The demo server calls it on SIGHUP; status() too.
+   */
+  reloadKeyChecks(): KeyChecksInfo {
+    if (!this.keyCheckSource) return { ok: true, keyChecks: [...this.keyCheckList], changed: false };
+    let info: KeyChecksInfo;
+    try {
+      const next = checkedKeyChecks(this.keyCheckSource());
+      const changed = JSON.stringify(next) !== JSON.stringify(this.keyCheckList);
+      this.keyCheckList = next;
+      info = { ok: true, keyChecks: [...next], changed };
+    } catch {
+      info = { ok: false, keyChecks: [...this.keyCheckList], changed: false, error: 'INVALID_CONFIG' };
+    }
+    tell(this.keyCheckListeners, info);
+    return info;
+  }
+
   /** Calls the listener synchronously once keys are installed, before the receipt is sent. */
   onUnlock(listener: (info: UnlockInfo) => void): () => void {
     this.unlockListeners.add(listener);
@@ -194,8 +277,9 @@ export class ReceiverCore {
   status(query = ''): Answer {
     const nonce = clientNonceOf(query);
     if (nonce === undefined) return errorAnswer('BAD_REQUEST');
+    this.reloadKeyChecks();
+    const tokens = this.tokensUnderPrevious();
     const now = this.nowSeconds();
-    const locked = this.state === 'locked';
     const challenge = this.challenges.issue(now, this.random(8));
     const payload = {
       protocol: PROTOCOL,
@@ -208,9 +292,11 @@ export class ReceiverCore {
       client_nonce: nonce,
       challenge,
       challenge_expires_at: now + CHALLENGE_TTL_SECONDS,
-      ephemeral_key: locked && this.ephemeralKey ? encodeB64u(this.ephemeralKey.publicRaw) : null,
-      key_checks: [...this.keyChecks],
+      // locked: the boot's key for unlock; unlocked: the rekey key (§12.12)
+      ephemeral_key: this.ephemeralKey ? encodeB64u(this.ephemeralKey.publicRaw) : null,
+      key_checks: [...this.keyCheckList],
       installed_key_ids: [...this.installedIds],
+      tokens_under_previous: tokens,
     };
     return { httpStatus: 200, body: { protocol: PROTOCOL, status: signJws('custodian-status+jws', payload, this.identityKey, this.identityPublic) } };
   }
@@ -233,6 +319,17 @@ export class ReceiverCore {
       return { httpStatus: 200, body: { protocol: PROTOCOL, receipt: unlocked.receipt }, outcome: { event: 'unlock', ok: true, unlocked } };
     } catch (error) {
       return this.refusal('unlock', error);
+    }
+  }
+
+  /** POST {base}/rekey (§12.12): replace the keys of an unlocked receiver. Never rejects. */
+  async rekey(body: Uint8Array, contentType: string | undefined): Promise<Answer> {
+    try {
+      const rekeyed = await this.checkAndRekey(body, contentType);
+      this.metrics.rekeys++;
+      return { httpStatus: 200, body: { protocol: PROTOCOL, receipt: rekeyed.receipt }, outcome: { event: 'rekey', ok: true, rekeyed } };
+    } catch (error) {
+      return this.refusal('rekey', error);
     }
   }
 
@@ -306,7 +403,16 @@ export class ReceiverCore {
     }
   }
 
-  private refusal(event: 'unlock' | 'lock' | 'statement', error: unknown): Answer {
+  private tokensUnderPrevious(): number | null {
+    try {
+      const count = this.tokensReporter?.() ?? null;
+      return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : null;
+    } catch {
+      return null; // locked, a database error: unknown, never a failed status
+    }
+  }
+
+  private refusal(event: 'unlock' | 'lock' | 'statement' | 'rekey', error: unknown): Answer {
     const refusal = error instanceof ReceiverError ? error : new ReceiverError('INTERNAL');
     this.metrics.refuse(refusal.code);
     return { ...errorAnswer(refusal.code), outcome: { event, ok: false, error: refusal.code } };
@@ -329,7 +435,7 @@ export class ReceiverCore {
   }
 
   /** Steps 3-8 of revision 2: JWS shape, alg, typ, header; the signature; then the signer among the effective custodians. */
-  private verifiedSigner(token: string, typ: 'custodian-unlock+jws' | 'custodian-lock+jws'): ParsedJws & { custodianName: string } {
+  private verifiedSigner(token: string, typ: 'custodian-unlock+jws' | 'custodian-lock+jws' | 'custodian-rekey+jws'): ParsedJws & { custodianName: string } {
     const jws = parseJws(token, typ);
     if (!verifyJws(jws)) throw new ReceiverError('BAD_SIGNATURE');
     const custodianName = this.custodians.labelOf(jws.signer);
@@ -356,38 +462,19 @@ export class ReceiverCore {
     const now = this.nowSeconds();
     this.challenges.spend(request.challenge, request.challengeBytes, now);
     // 12. HPKE Open, bound to this receiver's own values
-    const info = Buffer.from([PROTOCOL, this.serverId, this.identity, this.bootIdValue, request.challenge, jws.signer].join('\0'), 'utf8');
     const recipient = this.ephemeralKey;
-    const plaintext = await hpkeOpen(recipient, request.sealed, info);
+    const plaintext = await hpkeOpen(recipient, request.sealed, this.hpkeInfo(request.challenge, jws.signer, false));
     if (!plaintext) throw new ReceiverError('DECRYPT_FAILED');
     // Open is asynchronous: another request may have unlocked, or a lock started a new boot, meanwhile.
     if (this.ephemeralKey !== recipient) {
       plaintext.fill(0);
       throw new ReceiverError(this.keys.length > 0 ? 'ALREADY_UNLOCKED' : 'WRONG_BOOT');
     }
-    const keys: Buffer[] = [];
-    try {
-      // 13. whole keys, one per key id
-      if (plaintext.length !== KEY_BYTES * request.keyIds.length) throw new ReceiverError('BAD_PAYLOAD');
-      // 14. key checks, before anything is installed
-      for (let i = 0; i < request.keyIds.length; i++) {
-        // Over its own ArrayBuffer: V8 may keep small typed arrays on its moving heap, where a wipe could miss a copy.
-        const key = Buffer.from(new ArrayBuffer(KEY_BYTES));
-        plaintext.copy(key, 0, i * KEY_BYTES, (i + 1) * KEY_BYTES);
-        keys.push(key);
-        const id = keyIdOf(key);
-        if (id !== request.keyIds[i] || !this.keyChecks.includes(id)) throw new ReceiverError('KEY_CHECK_FAILED');
-      }
-    } catch (error) {
-      for (const key of keys) key.fill(0);
-      throw error;
-    } finally {
-      plaintext.fill(0);
-    }
-    // 15. install, forget the ephemeral key, sign the receipt (the spent set stays until the next boot)
+    const keys = this.checkedKeys(plaintext, request.keyIds); // 13-14
+    // 15. install, replace the boot's key with a rekey key, sign the receipt (the spent set stays until the next boot)
     this.keys = keys;
     this.installedIds = [...request.keyIds];
-    this.ephemeralKey = null;
+    this.ephemeralKey = createRecipientKey(this.newRekeyKey());
     const receipt = signJws('custodian-receipt+jws', {
       protocol: PROTOCOL,
       type: 'receipt',
@@ -401,14 +488,95 @@ export class ReceiverCore {
       request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
     }, this.identityKey, this.identityPublic);
     const unlocked = { keyIds: [...request.keyIds], custodian: jws.signer, custodianName: jws.custodianName, bootId: this.bootIdValue, receipt };
-    for (const listener of this.unlockListeners) {
-      try {
-        listener(unlocked);
-      } catch {
-        // as for lock listeners
-      }
-    }
+    tell(this.unlockListeners, unlocked);
     return unlocked;
+  }
+
+  /** HPKE info (§5.2; a rekey puts "rekey" after the protocol, §12.12) from this receiver's own values. */
+  private hpkeInfo(challenge: string, custodian: string, rekey: boolean): Buffer {
+    return Buffer.from([PROTOCOL, ...(rekey ? ['rekey'] : []), this.serverId, this.identity, this.bootIdValue, challenge, custodian].join('\0'), 'utf8');
+  }
+
+  /** Steps 13-14: whole keys, one per key id, each matching its id and a key check; the plaintext is wiped. */
+  private checkedKeys(plaintext: Buffer, keyIds: readonly string[]): Buffer[] {
+    const keys: Buffer[] = [];
+    try {
+      if (plaintext.length !== KEY_BYTES * keyIds.length) throw new ReceiverError('BAD_PAYLOAD');
+      for (let i = 0; i < keyIds.length; i++) {
+        // Over its own ArrayBuffer: V8 may keep small typed arrays on its moving heap, where a wipe could miss a copy.
+        const key = Buffer.from(new ArrayBuffer(KEY_BYTES));
+        plaintext.copy(key, 0, i * KEY_BYTES, (i + 1) * KEY_BYTES);
+        keys.push(key);
+        const id = keyIdOf(key);
+        if (id !== keyIds[i] || !this.keyCheckList.includes(id)) throw new ReceiverError('KEY_CHECK_FAILED');
+      }
+      return keys;
+    } catch (error) {
+      for (const key of keys) key.fill(0);
+      throw error;
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** §12.12, in its order; steps up to the challenge run without an await, so checking and spending it is atomic. */
+  private async checkAndRekey(body: Uint8Array, contentType: string | undefined): Promise<RekeyInfo> {
+    const token = readEnvelope(body, contentType, 'request');
+    const jws = this.verifiedSigner(token, 'custodian-rekey+jws');
+    const request = parseRekeyPayload(jws);
+    this.checkBinding(request);
+    if (this.state !== 'unlocked' || !this.ephemeralKey) throw new ReceiverError('NOT_UNLOCKED');
+    if (!this.allowOlderCurrentKey && request.keyIds[0] !== this.keyCheckList[0]) throw new ReceiverError('KEY_ORDER_REFUSED');
+    const dropped = this.installedIds.filter((id) => !request.keyIds.includes(id));
+    if (JSON.stringify(dropped) !== JSON.stringify(request.retire)) throw new ReceiverError('RETIRE_MISMATCH');
+    const now = this.nowSeconds();
+    this.challenges.spend(request.challenge, request.challengeBytes, now);
+    const recipient = this.ephemeralKey;
+    const replaced = [...this.installedIds];
+    const plaintext = await hpkeOpen(recipient, request.sealed, this.hpkeInfo(request.challenge, jws.signer, true));
+    if (!plaintext) throw new ReceiverError('DECRYPT_FAILED');
+    // Open is asynchronous: a lock (new boot) or another rekey (new rekey key) may have happened meanwhile.
+    if (this.ephemeralKey !== recipient) {
+      plaintext.fill(0);
+      throw new ReceiverError(this.keys.length > 0 ? 'UNKNOWN_CHALLENGE' : 'WRONG_BOOT');
+    }
+    const keys = this.checkedKeys(plaintext, request.keyIds);
+    // Swap in one step (the application's ReceiverFernet reads installedKeys() at each call), then wipe the old keys.
+    const old = this.keys;
+    this.keys = keys;
+    this.installedIds = [...request.keyIds];
+    for (const key of old) key.fill(0);
+    this.ephemeralKey = createRecipientKey(this.newRekeyKey());
+    const receipt = signJws('custodian-rekey-receipt+jws', {
+      protocol: PROTOCOL,
+      type: 'rekey_receipt',
+      server_id: this.serverId,
+      identity: this.identity,
+      boot_id: this.bootIdValue,
+      challenge: request.challenge,
+      custodian: jws.signer,
+      key_ids: [...request.keyIds],
+      replaced_key_ids: replaced,
+      retired: [...request.retire],
+      installed_at: now,
+      request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
+    }, this.identityKey, this.identityPublic);
+    const rekeyed: RekeyInfo = {
+      keyIds: [...request.keyIds], replacedKeyIds: replaced, retired: [...request.retire], custodian: jws.signer, custodianName: jws.custodianName,
+      bootId: this.bootIdValue, receipt,
+    };
+    tell(this.rekeyListeners, rekeyed);
+    return rekeyed;
+  }
+}
+
+function tell<T>(listeners: Iterable<(info: T) => void>, info: T): void {
+  for (const listener of listeners) {
+    try {
+      listener(info);
+    } catch {
+      // A listener's failure must not keep the others from hearing about it, nor change the answer.
+    }
   }
 }
 
@@ -463,10 +631,11 @@ interface UnlockRequest extends SignedRequest {
 }
 
 const UNLOCK_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'issued_at', 'sealed'] as const;
+const REKEY_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'retire', 'issued_at', 'sealed'] as const;
 const LOCK_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'issued_at'] as const;
 
 /** Step 9 for the members unlock and lock share: protocol, type, exact members, formats, signer. */
-function parseSignedPayload(jws: ParsedJws, type: 'unlock' | 'lock', members: readonly string[]): SignedRequest {
+function parseSignedPayload(jws: ParsedJws, type: 'unlock' | 'lock' | 'rekey', members: readonly string[]): SignedRequest {
   const payload = parseJsonObject(jws.payloadBytes);
   if (!payload) throw new ReceiverError('BAD_REQUEST');
   if (payload['protocol'] !== PROTOCOL) {
@@ -501,6 +670,17 @@ function parseUnlockPayload(jws: ParsedJws): UnlockRequest {
     && keyIds.every(isKeyId) && new Set(keyIds).size === keyIds.length && sealed !== null;
   if (!valid) throw new ReceiverError('BAD_REQUEST');
   return { ...request, keyIds: keyIds as string[], sealed: sealed! };
+}
+
+const isDistinctIds = (value: unknown, min: number): value is string[] => Array.isArray(value) && value.length >= min
+  && value.length <= MAX_KEYS && value.every(isKeyId) && new Set(value).size === value.length;
+
+function parseRekeyPayload(jws: ParsedJws): UnlockRequest & { retire: string[] } {
+  const request = parseSignedPayload(jws, 'rekey', REKEY_MEMBERS);
+  const { key_ids: keyIds, retire } = request.payload;
+  const sealed = decodeB64u(request.payload['sealed']);
+  if (!isDistinctIds(keyIds, 1) || !isDistinctIds(retire, 0) || sealed === null) throw new ReceiverError('BAD_REQUEST');
+  return { ...request, keyIds, retire, sealed };
 }
 
 export function errorAnswer(code: ReceiverErrorCode): Answer {

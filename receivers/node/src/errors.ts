@@ -22,6 +22,8 @@ export const RECEIVER_ERRORS = {
   LAST_CUSTODIAN: [409, 'would leave no authorized custodian'],
   STATEMENTS_DISABLED: [409, 'statements are not enabled on this receiver'],
   REQUEST_TIMEOUT: [408, 'request not received in time'],
+  NOT_UNLOCKED: [409, 'not unlocked'],
+  RETIRE_MISMATCH: [409, 'retire must name exactly the installed keys the new set leaves out'],
   INTERNAL: [500, 'internal error'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -13,14 +13,14 @@ import { METRICS_CONTENT_TYPE } from './metrics.js';
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void) => void;
 
 export interface HandlerOptions {
-  /** Where the endpoints live: {basePath}/status, /unlock, /lock, /custodians, /identity (and /metrics). */
+  /** Where the endpoints live: {basePath}/status, /unlock, /lock, /custodians, /identity, /rekey (and /metrics). */
   basePath: string;
   /** Serve GET {basePath}/metrics (§12.7). Off by default: 404 (or next()). */
   metrics?: boolean;
 }
 
-type Route = 'status' | 'unlock' | 'lock' | 'custodians' | 'identity' | 'metrics';
-const METHODS: Record<Route, 'GET' | 'POST'> = { status: 'GET', unlock: 'POST', lock: 'POST', custodians: 'POST', identity: 'GET', metrics: 'GET' };
+type Route = 'status' | 'unlock' | 'lock' | 'custodians' | 'identity' | 'metrics' | 'rekey';
+const METHODS: Record<Route, 'GET' | 'POST'> = { status: 'GET', unlock: 'POST', lock: 'POST', custodians: 'POST', identity: 'GET', metrics: 'GET', rekey: 'POST' };
 
 export function createHandler(core: ReceiverCore, options: HandlerOptions, onAnswer: (answer: Answer) => void): RequestHandler {
   const base = options.basePath.replace(/\/+$/, '');
@@ -56,6 +56,7 @@ export function createHandler(core: ReceiverCore, options: HandlerOptions, onAns
       const contentType = request.headers['content-type'];
       if (route === 'unlock') return core.unlock(body, contentType);
       if (route === 'lock') return core.remoteLock(body, contentType);
+      if (route === 'rekey') return core.rekey(body, contentType);
       return core.statement(body, contentType);
     };
     const reject = (answer: Answer) => {

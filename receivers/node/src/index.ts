@@ -5,12 +5,14 @@
  *   hardenServer(http.createServer(receiverServerOptions(), receiver.handler)).listen(8421);  // or app.use(receiver.handler)
  *   receiver.on('unlocked', () => { const token = receiver.fernet().encrypt(data); ... });
  *   receiver.onLock(() => dropEveryCopyOfTheKeys());   // remote lock or lock(): keys already wiped here
+ *   receiver.on('rekeyed', (info) => ...);             // a custodian replaced the keys while unlocked (§12.12)
+ *   receiver.reportTokensUnderPrevious(() => countRowsNotUnderTheCurrentKey());   // signed status, §12.12
  *
  * The data key arrives encrypted to a per-boot key, is checked against the configured key ids, and is kept only
  * in this process's memory; lock() (or a custodian's signed remote lock) wipes it.
  */
 import { EventEmitter } from 'node:events';
-import { ReceiverCore, type Answer, type LockInfo, type ReceiverCoreOptions, type UnlockInfo } from './core.js';
+import { ReceiverCore, type Answer, type LockInfo, type ReceiverCoreOptions, type RekeyInfo, type UnlockInfo } from './core.js';
 import { ReceiverFernet } from './fernet.js';
 import { createHandler, type RequestHandler } from './http.js';
 import type { ReceiverErrorCode } from './errors.js';
@@ -25,8 +27,10 @@ export {
 export { InvalidToken, ReceiverFernet } from './fernet.js';
 export {
   ReceiverCore, checkReceiverSettings, clientNonceOf,
-  type Answer, type BootState, type LockInfo, type Outcome, type ReceiverCoreOptions, type StatementStore, type UnlockInfo,
+  type Answer, type BootState, type KeyChecksInfo, type LockInfo, type Outcome, type ReceiverCoreOptions, type RekeyInfo, type StatementStore,
+  type UnlockInfo,
 } from './core.js';
+export { keyCheckSource, readKeyCheckFile, type KeyCheckSource } from './key-checks.js';
 export { parseStrictJson } from './strict-json.js';
 export { CustodianRegistry, type StatementInfo } from './statements.js';
 export { checkIdentityHandovers, createReceiverHandover } from './identity-handovers.js';
@@ -46,13 +50,15 @@ export type Attempt =
   | { event: 'unlock'; ok: true; keyIds: string[]; custodian: string }
   | { event: 'lock'; ok: true; custodian: string; bootId: string }
   | { event: 'statement'; ok: true; type: StatementInfo['type']; custodian: string; subject: string; applied: boolean }
-  | { event: 'unlock' | 'lock' | 'statement'; ok: false; error: ReceiverErrorCode };
+  | { event: 'rekey'; ok: true; keyIds: string[]; retired: string[]; custodian: string }
+  | { event: 'unlock' | 'lock' | 'statement' | 'rekey'; ok: false; error: ReceiverErrorCode };
 /** @deprecated the name of revision 1; every attempt now says which endpoint it was for. */
 export type UnlockAttempt = Attempt;
 
 /**
- * Events: 'unlocked' (UnlockInfo), 'locked' (LockInfo: remote or local), 'attempt' (Attempt) for every unlock,
- * lock and statement request.
+ * Events: 'unlocked' (UnlockInfo), 'locked' (LockInfo: remote or local), 'rekeyed' (RekeyInfo: the keys were
+ * replaced while unlocked; fernet() already uses the new set), 'attempt' (Attempt) for every unlock, lock,
+ * statement and rekey request.
  */
 export interface Receiver extends EventEmitter {
   /** node:http request handler (also express-style middleware: paths that are not its own go to next()). */
@@ -74,6 +80,10 @@ export interface Receiver extends EventEmitter {
    * leaves: drop every other copy of the keys here. Returns an unsubscribe function.
    */
   onLock(listener: (info: LockInfo) => void): () => void;
+  /** The application's count of tokens under non-current keys for the signed status (§12.12); undefined removes it. */
+  reportTokensUnderPrevious(reporter: (() => number | null) | undefined): void;
+  /** Re-reads the key checks from their source (the demo server's SIGHUP); a failing source keeps the list. */
+  reloadKeyChecks(): void;
 }
 
 class NodeReceiver extends EventEmitter implements Receiver {
@@ -88,6 +98,7 @@ class NodeReceiver extends EventEmitter implements Receiver {
     this.handler = createHandler(this.core, { basePath: config.basePath ?? '/custodian', metrics: config.metrics ?? false }, (answer) => this.report(answer));
     this.core.onLock((info) => this.emit('locked', info));
     this.core.onUnlock((info: UnlockInfo) => this.emit('unlocked', info));
+    this.core.onRekey((info: RekeyInfo) => this.emit('rekeyed', info));
   }
 
   get state() { return this.core.state; }
@@ -109,6 +120,14 @@ class NodeReceiver extends EventEmitter implements Receiver {
     return this.core.onLock(listener);
   }
 
+  reportTokensUnderPrevious(reporter: (() => number | null) | undefined): void {
+    this.core.reportTokensUnderPrevious(reporter);
+  }
+
+  reloadKeyChecks(): void {
+    this.core.reloadKeyChecks();
+  }
+
   private report(answer: Answer): void {
     const outcome = answer.outcome;
     if (!outcome) return;
@@ -116,6 +135,7 @@ class NodeReceiver extends EventEmitter implements Receiver {
     if (!outcome.ok) attempt = { event: outcome.event, ok: false, error: outcome.error };
     else if (outcome.event === 'unlock') attempt = { event: 'unlock', ok: true, keyIds: outcome.unlocked.keyIds, custodian: outcome.unlocked.custodian };
     else if (outcome.event === 'lock') attempt = { event: 'lock', ok: true, custodian: outcome.locked.custodian ?? '', bootId: outcome.locked.bootId };
+    else if (outcome.event === 'rekey') attempt = { event: 'rekey', ok: true, keyIds: outcome.rekeyed.keyIds, retired: outcome.rekeyed.retired, custodian: outcome.rekeyed.custodian };
     else attempt = { event: 'statement', ok: true, type: outcome.statement.type, custodian: outcome.statement.custodian, subject: outcome.statement.subject, applied: outcome.statement.applied };
     this.emit('attempt', attempt);
   }

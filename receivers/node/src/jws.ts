@@ -10,7 +10,8 @@ import { decodeB64u, encodeB64u, fingerprintOf, hasExactly, isObject, parseJsonO
 import { ReceiverError } from './errors.js';
 
 export type MessageType = 'custodian-status+jws' | 'custodian-unlock+jws' | 'custodian-receipt+jws'
-  | 'custodian-lock+jws' | 'custodian-lock-receipt+jws' | 'custodian-statement+jws' | 'custodian-receiver-handover+jws';
+  | 'custodian-lock+jws' | 'custodian-lock-receipt+jws' | 'custodian-statement+jws' | 'custodian-receiver-handover+jws'
+  | 'custodian-rekey+jws' | 'custodian-rekey-receipt+jws';
 
 export interface ParsedJws {
   signerKey: Buffer;          // raw Ed25519 public key from the header

@@ -11,6 +11,7 @@ export class ReceiverMetrics {
   unlocks = 0;
   locks = 0;
   statements = 0;
+  rekeys = 0;
   readonly refused = new Map<ReceiverErrorCode, number>();
 
   refuse(code: ReceiverErrorCode): void {
@@ -38,6 +39,9 @@ export class ReceiverMetrics {
       '# HELP custodian_receiver_statements_total Custodian statements applied.',
       '# TYPE custodian_receiver_statements_total counter',
       `custodian_receiver_statements_total ${this.statements}`,
+      '# HELP custodian_receiver_rekeys_total Accepted rekey requests (key set replaced while unlocked).',
+      '# TYPE custodian_receiver_rekeys_total counter',
+      `custodian_receiver_rekeys_total ${this.rekeys}`,
       '# HELP custodian_receiver_refused_total Refused unlock, lock and statement requests by error code.',
       '# TYPE custodian_receiver_refused_total counter',
       ...[...this.refused.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `custodian_receiver_refused_total{code="${code}"} ${n}`),

@@ -23,7 +23,7 @@ from custodian_receiver.wire import PROTOCOL, b64u_decode, b64u_encode, dumps, f
 
 STATUS_MEMBERS = {
     "protocol", "type", "server_id", "identity", "boot_id", "state", "issued_at", "client_nonce", "challenge",
-    "challenge_expires_at", "ephemeral_key", "key_checks", "installed_key_ids",
+    "challenge_expires_at", "ephemeral_key", "key_checks", "installed_key_ids", "tokens_under_previous",
 }
 
 
@@ -164,6 +164,54 @@ def verify_receipt(body: bytes | str, pinned_identity: str, request: PreparedReq
     }
     if not lock:
         expected["key_ids"] = request.payload["key_ids"]
+    if any(payload.get(name) != value for name, value in expected.items()):
+        raise ClientError("RECEIPT_MISMATCH")
+    return payload
+
+
+def build_rekey(
+    status: dict[str, Any],
+    custodian: Ed25519PrivateKey,
+    keys: list[bytes],
+    *,
+    retire: list[str] | None = None,
+    key_ids: list[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    unlock_info: bool = False,
+) -> PreparedRequest:
+    """A rekey request (§12.12) for a verified unlocked status; ``retire`` defaults to the installed keys the new
+    set leaves out. ``unlock_info`` seals with the unlock's HPKE info instead (a forgery for the tests)."""
+    signer = fingerprint_of(raw_public_key(custodian))
+    ids = key_ids if key_ids is not None else [key_id(k) for k in keys]
+    info = hpke_info(status["server_id"], status["identity"], status["boot_id"], status["challenge"], signer, rekey=not unlock_info)
+    sealed = hpke_seal(X25519PublicKey.from_public_bytes(b64u_decode(status["ephemeral_key"], 32)), b"".join(keys), info)  # type: ignore[arg-type]
+    payload: dict[str, Any] = {
+        "protocol": PROTOCOL,
+        "type": "rekey",
+        "server_id": status["server_id"],
+        "receiver_identity": status["identity"],
+        "boot_id": status["boot_id"],
+        "challenge": status["challenge"],
+        "custodian": signer,
+        "key_ids": ids,
+        "retire": retire if retire is not None else [k for k in status["installed_key_ids"] if k not in ids],
+        "issued_at": int(time.time()),
+        "sealed": b64u_encode(sealed),
+        **(overrides or {}),
+    }
+    token = sign_jws("custodian-rekey+jws", payload, custodian)
+    return PreparedRequest(dumps({"protocol": PROTOCOL, "request": token}), token, payload)
+
+
+def verify_rekey_receipt(body: bytes | str, pinned_identity: str, request: PreparedRequest) -> dict[str, Any]:
+    """§12.12: the rekey receipt answers exactly this request (server, boot, challenge, custodian, hash, keys)."""
+    envelope = _strict(body)
+    if not isinstance(envelope.get("receipt"), str):
+        raise ClientError("BAD_REQUEST")
+    payload = verify_signed(envelope["receipt"], "custodian-rekey-receipt+jws", pinned_identity, "rekey_receipt")
+    expected = {name: request.payload[name] for name in ("server_id", "boot_id", "challenge", "custodian", "key_ids")}
+    expected["retired"] = request.payload["retire"]
+    expected["request_hash"] = b64u_encode(sha256(request.token.encode()).digest())
     if any(payload.get(name) != value for name, value in expected.items()):
         raise ClientError("RECEIPT_MISMATCH")
     return payload

@@ -33,6 +33,7 @@ def test_a_new_receiver_is_locked_and_its_status_is_signed_and_fresh() -> None:
 def test_a_valid_push_unlocks_and_the_application_gets_a_multifernet() -> None:
     world = make_world()
     old_row = Fernet(fernet_text(world.previous)).encrypt(b"row under the previous key")
+    first_ephemeral = world.status()["ephemeral_key"]
     status, body = world.send(world.request())
     assert status == 200 and set(body) == {"protocol", "receipt"}
     assert world.receiver.state == "unlocked"
@@ -43,7 +44,8 @@ def test_a_valid_push_unlocks_and_the_application_gets_a_multifernet() -> None:
     assert world.receiver.wait_unlocked(0)
     unlocked = world.status()
     assert unlocked["state"] == "unlocked"
-    assert unlocked["ephemeral_key"] is None  # nothing more can be pushed to this boot
+    # a fresh rekey key (§12.12): the boot's unlock key is gone, nothing can be unlocked again in this boot
+    assert unlocked["ephemeral_key"] not in (None, first_ephemeral)
     assert unlocked["challenge"] and unlocked["challenge_expires_at"] == NOW + CHALLENGE_TTL_SECONDS  # for a lock
     assert world.attempts[-1].ok and world.attempts[-1].custodian_name == "alice"
 

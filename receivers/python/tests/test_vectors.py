@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from conftest import Clock, load_vectors
 from custodian_client import ClientError, PreparedRequest, verify_receipt, verify_status
@@ -25,7 +26,8 @@ VECTORS = load_vectors()
 CASES = VECTORS["request_cases"]
 LOCK_CASES = VECTORS["lock"]["cases"]
 STATEMENT_CASES = VECTORS["statements"]["cases"]
-PATHS = {"unlock": "/custodian/unlock", "lock": "/custodian/lock", "custodians": "/custodian/custodians"}
+REKEY_CASES = VECTORS["rekey"]["cases"]
+PATHS = {"unlock": "/custodian/unlock", "lock": "/custodian/lock", "custodians": "/custodian/custodians", "rekey": "/custodian/rekey"}
 
 
 def _bytes(text: str) -> bytes:
@@ -39,6 +41,7 @@ def make_receiver(
     identity_seed: str | None = None, handovers: list[str] | None = None,
 ) -> Receiver:
     base = {**vectors["receiver"], **(overrides or {})}
+    rekey_keys = [X25519PrivateKey.from_private_bytes(_bytes(k)) for k in base["rekey_ephemeral_private_keys"]]
     statements_file = None
     if base["statements_enabled"]:
         assert tmp is not None, "a case with statements needs a directory for the statements file"
@@ -59,6 +62,7 @@ def make_receiver(
         allow_older_current_key=base["allow_older_current_key"],
         custodian_statements_file=statements_file,
         identity_handovers=handovers or (),
+        new_ephemeral_key=lambda: rekey_keys.pop(0),  # the vectors' rekey keys (§12.12), in order
     )
 
 
@@ -169,7 +173,7 @@ def _send(receiver: Receiver, layer: str, request: dict[str, Any]) -> tuple[int,
     body = request["body"].encode("utf-8")
     endpoint = request["endpoint"]
     if layer == "core":
-        submit = {"unlock": receiver.unlock, "lock": receiver.remote_lock, "custodians": receiver.statement}[endpoint]
+        submit = {"unlock": receiver.unlock, "lock": receiver.remote_lock, "custodians": receiver.statement, "rekey": receiver.rekey}[endpoint]
         answer = submit(body, request["content_type"])
         return answer.http_status, answer.body
     response = _http(receiver, "POST", PATHS[endpoint], body, request["content_type"])
@@ -331,3 +335,26 @@ def test_client_lock_receipt_cases_hold_for_the_test_client(vectors: dict[str, A
     except ClientError as refusal:
         error = refusal.code
     assert error == case["expect_error"]
+
+
+@pytest.mark.parametrize("layer", ["core", "http"])
+@pytest.mark.parametrize("case", REKEY_CASES, ids=lambda c: c["name"])
+def test_rekey_case(vectors: dict[str, Any], case: dict[str, Any], layer: str) -> None:
+    clock = Clock(0)
+    receiver = make_receiver(vectors, clock, case.get("receiver"))
+    _run(receiver, clock, layer, case["requests"])
+    assert list(receiver.installed_key_ids) == case["expect_installed_key_ids"]
+
+
+def test_the_rekey_receipt_is_byte_exact(vectors: dict[str, Any]) -> None:
+    rekey = vectors["rekey"]
+    clock = Clock(vectors["receipt"]["now"])
+    receiver = make_receiver(vectors, clock)
+    assert receiver.unlock(vectors["request"]["body"].encode(), "application/json").http_status == 200
+    clock.now = rekey["receipt"]["now"]
+    answer = receiver.rekey(rekey["request"]["body"].encode(), "application/json")
+    assert answer.http_status == 200, answer.body
+    assert json.dumps(answer.body, separators=(",", ":")) == rekey["receipt"]["body"]
+    payload = rekey["request"]["payload"]
+    info = hpke_info(payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], payload["custodian"], rekey=True)
+    assert info.hex() == rekey["request"]["hpke_info_hex"]

@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { encodeFernetKey } from '../../core/crypto/index.js';
 import { CustodianError } from '../../core/errors.js';
 import { openKeyStore, type KeyRecord, type KeyStore } from '../../core/keystore/index.js';
+import { custodianHome } from '../../core/paths.js';
+import { statusOf } from '../../core/push/index.js';
+import { checkDeletable, checkNotInstalled, keyAges, rotationFile } from '../../core/rotation/index.js';
+import { servers } from './push-context.js';
 import { commandHelp as help } from '../io.js';
 import type { CommandContext } from '../main.js';
 import { cancelled, confirm, readKeyText } from './key-input.js';
@@ -44,16 +48,23 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
 
   key
     .command('list')
-    .description('list the keys (id, name, created, origin, last backup and drill); warns about keys with no backup; never shows key material')
-    .addHelpText('after', help(['custodian key list', 'custodian --json key list   # {"keys": [...], "withoutBackup": ["K1-..."]}']))
+    .description('list the keys (id, name, created, age, rotation state, origin, last backup and drill); flags keys older than the rotation interval and keys with no backup; never shows key material')
+    .addHelpText('after', help(['custodian key list', 'custodian --json key list   # {"keys": [{"id": ..., "ageDays": 12, "state": "current", "overdue": false, ...}], "withoutBackup": [...], "overdue": [...]}']))
     .action(async () => {
       const output = context.output();
       const records = await store().list();
+      const rotation = await rotationFile(custodianHome(context.io.env)).read();
+      const ages = keyAges(records, rotation, new Date());
       const withoutBackup = records.filter((record) => !record.lastBackup);
-      output.result({ keys: records, withoutBackup: withoutBackup.map((record) => record.id) });
+      const overdue = ages.filter((age) => age.overdue).map((age) => age.id);
+      output.result({ keys: records.map((record, i) => ({ ...record, ageDays: ages[i]!.ageDays, state: ages[i]!.state, overdue: ages[i]!.overdue })), withoutBackup: withoutBackup.map((record) => record.id), overdue, rotationIntervalDays: rotation.intervalDays });
       if (records.length === 0) output.line('No keys yet. Create one with `custodian key generate --name NAME`.');
-      for (const record of records) {
-        output.line(`${record.id}  ${record.created}  ${record.origin.padEnd(9)}  backup: ${backupText(record).padEnd(18)}  drill: ${drillText(record).padEnd(19)}  ${record.name}`);
+      records.forEach((record, i) => {
+        const age = ages[i]!;
+        output.line(`${record.id}  ${record.created}  ${`${age.ageDays}d${age.overdue ? ' OLD' : ''}`.padEnd(9)}  ${(age.state ?? '-').padEnd(8)}  ${record.origin.padEnd(9)}  backup: ${backupText(record).padEnd(18)}  drill: ${drillText(record).padEnd(19)}  ${record.name}`);
+      });
+      if (overdue.length > 0 && !output.json) {
+        output.note(`warning: ${overdue.length} key(s) are older than the rotation interval (${rotation.intervalDays} days): ${overdue.join(', ')}. Rotate with \`custodian rotate begin --key KEY\`.`);
       }
       if (withoutBackup.length > 0 && !output.json) {
         output.note(`warning: ${withoutBackup.length} key(s) have no backup: ${withoutBackup.map((record) => `"${record.name}" (${record.id})`).join(', ')}. `
@@ -114,7 +125,7 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
 
   key
     .command('delete')
-    .description('delete a key from the OS keychain and the list; asks on a terminal, else needs --yes')
+    .description('delete a key from the OS keychain and the list; refuses a current or previous key or one a pinned server still uses; asks on a terminal, else needs --yes')
     .argument('<key>', 'key id, unique id prefix, or unique name')
     .option('--yes', 'delete without asking')
     .addHelpText('after', help(['custodian key delete K1-7Q2M-0X4A-9R1D-BB3T', 'custodian key delete K1-7Q2M --yes']))
@@ -122,13 +133,15 @@ export function registerKeyCommands(program: Command, context: CommandContext): 
       const output = context.output();
       const keys = store();
       const record = await keys.resolve(ref);
+      const keyState = checkDeletable(await rotationFile(custodianHome(context.io.env)).read(), record.id);
+      await checkNoServerUses(context, record.id);
       if (!options.yes) {
         if (!context.io.stdin.isTTY) {
           throw new CustodianError('CONFIRMATION_REQUIRED', 'Deleting a key needs confirmation; nothing was deleted.', {
             hint: 'Run it on a terminal to be asked, or add --yes. Data encrypted with this key cannot be decrypted without it.',
           });
         }
-        const sure = await confirm(context.io, `Delete key "${record.name}" (${record.id})? Data encrypted with it cannot be decrypted afterwards.`);
+        const sure = await confirm(context.io, `Delete ${keyState === 'retired' ? 'the retired ' : ''}key "${record.name}" (${record.id})? Data encrypted with it cannot be decrypted afterwards.`);
         if (!sure) throw cancelled();
       }
       const deleted = await keys.delete(record.id);
@@ -146,6 +159,16 @@ export function openCliKeyStore(context: CommandContext): KeyStore {
   return openKeyStore(context.io.env, {
     onKeychainTimeout: () => { setTimeout(() => process.exit(), 1000).unref(); },
   });
+}
+
+/** Asks every pinned server (5 s each) which keys it runs; one that still runs the key stops the delete. */
+async function checkNoServerUses(context: CommandContext, id: string): Promise<void> {
+  const pinned = await servers(context).list();
+  if (pinned.length === 0) return;
+  const results = await statusOf(pinned, undefined, { timeoutMs: 5000 });
+  checkNotInstalled(id, results);
+  const silent = results.filter((r) => !r.ok).map((r) => r.server);
+  if (silent.length > 0) context.output().note(`note: ${silent.join(', ')} did not answer; make sure ${silent.length === 1 ? 'it does' : 'they do'} not use ${id}.`);
 }
 
 async function reportStored(context: CommandContext, keys: KeyStore, record: KeyRecord, verb: string): Promise<void> {

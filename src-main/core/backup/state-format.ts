@@ -8,7 +8,8 @@
  *                   { "account": "custodian-identity-age", "kind": "age-identity", "value": "<base64>" },
  *                   { "account": "K1-...", "kind": "key", "value": "<base64>" } ],   // keys only with --with-keys
  *     "files": { "keys.json": "<file text>", "servers.json": "...", "vault-profiles.json": "...",
- *                "receipts.jsonl": "...", "statements.json": "...", "settings.json": "...", "audit.log": "..." }
+ *                "receipts.jsonl": "...", "statements.json": "...", "settings.json": "...", "audit.log": "...",
+ *                "rotation.json": "..." }
  *   }
  *
  * The retired signing identity (only while an identity hand-over is pending) and statements.json (the hand-over
@@ -37,6 +38,7 @@ export const STATE_VERSION = 1;
  */
 export const STATE_FILES = [
   'keys.json', 'servers.json', 'vault-profiles.json', 'receipts.jsonl', 'receipts.json', 'statements.json', 'settings.json', 'audit.log',
+  'rotation.json',
 ] as const;
 export type StateFileName = typeof STATE_FILES[number];
 

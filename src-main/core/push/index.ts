@@ -10,6 +10,9 @@ export { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_IN_FLIGHT_DEFAULT, SLOW_AFTER
 export { fetchStatus, freshNonce, probeReceiver, type CallReceiver, type ResultError } from './results.js';
 export { pushKeys, statusOf, type ContactOptions, type PrepareServer, type PushOptions, type PushResult, type StatusResult } from './push.js';
 export { lockServers, type LockOptions, type LockResult } from './lock.js';
+export { rekeyKeys, rekeyWithStatus, type RekeyOptions, type RekeyResult } from './rekey.js';
+export { buildRekeyRequest, verifyRekeyReceipt, REKEY_INFO_DOMAIN, type RekeyReceipt, type RekeyRequest } from './rekey-messages.js';
+export { checkDroppedKeys, checkKeyOrder, droppedKeys, type DropGuardOptions } from './key-set.js';
 export { StatementLog, buildHandover, buildRevocation, deliverPending, type DeliveryResult, type Statement } from './statements.js';
 export { prepareWithStatements, revokeIdentity, rotateIdentity, type LifecycleContext, type RotationOutcome, type StatementOutcome } from './custodian-lifecycle.js';
 export { acceptReceiverIdentity, verifyHandoverChain, verifyIdentityChange, type AcceptedIdentity } from './receiver-identity.js';

@@ -19,15 +19,23 @@ export interface ReceiverStatus {
   /** Issued in both states since revision 2 (an unlocked receiver needs one for lock, §12.4). */
   challenge: string;
   challengeExpiresAt: number;
-  /** Null while unlocked. */
+  /**
+   * The X25519 key to seal keys to: for unlock while locked, for rekey (§12.12) while unlocked. Null only from an
+   * unlocked receiver that cannot rekey.
+   */
   ephemeralKey: string | null;
   keyChecks: string[];
   installedKeyIds: string[];
   /** §12.13: present when the receiver is configured for a Vault login delivered by push. */
   vaultLogin?: ReceiverVaultLogin;
+  /**
+   * The application's count of tokens still encrypted under a key other than the current one (§12.12), null when
+   * the application does not report it (or the receiver is locked and cannot count).
+   */
+  tokensUnderPrevious: number | null;
 }
 
-const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'client_nonce', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids'];
+const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'client_nonce', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids', 'tokens_under_previous'];
 const RECEIPT_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'installed_at', 'request_hash'];
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -55,9 +63,10 @@ export async function verifyStatus(body: string, pinnedIdentity: string, pinnedS
     && isTime(p['issued_at'])
     && (p['client_nonce'] === null || decodeB64u(p['client_nonce'], 16) !== null)
     && decodeB64u(p['challenge'], 32) !== null && isTime(p['challenge_expires_at'])
-    && (locked ? decodeB64u(p['ephemeral_key'], 32) !== null : p['ephemeral_key'] === null)
+    && (decodeB64u(p['ephemeral_key'], 32) !== null || (!locked && p['ephemeral_key'] === null))
     && isIdList(p['key_checks'], 64) && (p['key_checks'] as string[]).length > 0
-    && isIdList(p['installed_key_ids'], MAX_KEYS);
+    && isIdList(p['installed_key_ids'], MAX_KEYS)
+    && (p['tokens_under_previous'] === null || isTime(p['tokens_under_previous']));
   if (!valid) throw protocolError('BAD_REQUEST', server);
   if (pinnedServerId !== undefined && p['server_id'] !== pinnedServerId) throw protocolError('IDENTITY_MISMATCH', server);
   if (expectedNonce !== undefined && p['client_nonce'] !== expectedNonce) throw protocolError('STALE_STATUS', server);
@@ -74,6 +83,7 @@ export async function verifyStatus(body: string, pinnedIdentity: string, pinnedS
     keyChecks: p['key_checks'] as string[],
     installedKeyIds: p['installed_key_ids'] as string[],
     ...(vaultLogin ? { vaultLogin } : {}),
+    tokensUnderPrevious: p['tokens_under_previous'] as number | null,
   };
 }
 
@@ -107,20 +117,9 @@ export async function buildUnlockRequest(options: {
   /** §12.13: a wrapping token (printable ASCII bytes) sealed after the keys, and its role in `vault_role`. */
   vault?: { role: string; wrapToken: Uint8Array };
 }): Promise<UnlockRequest> {
-  const { status, custodian, keys } = options;
+  const { status, custodian } = options;
   if (status.state !== 'locked' || !status.ephemeralKey) throw new Error('the receiver is not locked');
-  if (keys.length < 1 || keys.length > MAX_KEYS || keys.some((k) => k.length !== KEY_BYTES)) throw new Error('between 1 and 9 raw 32-byte keys');
-  const keyIds = keys.map((k) => keyId(k));
-  const info = Buffer.from([PROTOCOL, status.serverId, status.identity, status.bootId, status.challenge, custodian.fingerprint].join('\0'), 'utf8');
-  const parts = keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength));
-  if (options.vault) parts.push(Buffer.from(options.vault.wrapToken.buffer, options.vault.wrapToken.byteOffset, options.vault.wrapToken.byteLength));
-  const plaintext = Buffer.concat(parts);
-  let sealed: Buffer;
-  try {
-    sealed = await hpkeSeal(decodeB64u(status.ephemeralKey, 32)!, info, plaintext, options.ikmE ? await deriveEphemeralKey(options.ikmE) : undefined);
-  } finally {
-    plaintext.fill(0);
-  }
+  const { keyIds, sealed } = await sealKeys(options, [PROTOCOL]);
   const payload = {
     protocol: PROTOCOL,
     type: 'unlock',
@@ -139,6 +138,29 @@ export async function buildUnlockRequest(options: {
     token, body: JSON.stringify({ protocol: PROTOCOL, request: token }), keyIds, status, custodian: custodian.fingerprint,
     ...(options.vault ? { vaultRole: options.vault.role } : {}),
   };
+}
+
+/**
+ * HPKE-seals raw keys (current first) to the status's ephemeral key. `info` is `domain` followed by server id,
+ * receiver identity, boot, challenge and custodian, joined by 0x00 (§5.2; rekey adds "rekey" to the domain,
+ * §12.12). The concatenated plaintext copy is wiped here; the caller owns `keys`.
+ */
+export async function sealKeys(options: { status: ReceiverStatus; custodian: CustodianSigner; keys: readonly Uint8Array[]; ikmE?: Uint8Array; vault?: { wrapToken: Uint8Array } }, domain: readonly string[]): Promise<{ keyIds: string[]; sealed: Buffer }> {
+  const { status, custodian, keys } = options;
+  if (!status.ephemeralKey) throw new Error('the receiver published no key to seal to');
+  if (keys.length < 1 || keys.length > MAX_KEYS || keys.some((k) => k.length !== KEY_BYTES)) throw new Error('between 1 and 9 raw 32-byte keys');
+  const keyIds = keys.map((k) => keyId(k));
+  const info = Buffer.from([...domain, status.serverId, status.identity, status.bootId, status.challenge, custodian.fingerprint].join('\0'), 'utf8');
+  const parts = keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength));
+  // §12.13: a Vault wrapping token follows the keys in the same plaintext (unlock only).
+  if (options.vault) parts.push(Buffer.from(options.vault.wrapToken.buffer, options.vault.wrapToken.byteOffset, options.vault.wrapToken.byteLength));
+  const plaintext = Buffer.concat(parts);
+  try {
+    const sealed = await hpkeSeal(decodeB64u(status.ephemeralKey, 32)!, info, plaintext, options.ikmE ? await deriveEphemeralKey(options.ikmE) : undefined);
+    return { keyIds, sealed };
+  } finally {
+    plaintext.fill(0);
+  }
 }
 
 export interface Receipt {

@@ -9,8 +9,10 @@ import type { AuditLog } from '../audit.js';
 import { keyId } from '../crypto/index.js';
 import { CustodianError, isCustodianError } from '../errors.js';
 import { mapServers } from './bounded.js';
+import { checkDroppedKeys, checkKeyOrder } from './key-set.js';
 import { buildUnlockRequest, verifyReceipt, type CustodianSigner, type ReceiverStatus } from './messages.js';
 import type { ReceiptLog, StoredReceipt } from './receipts.js';
+import { rekeyWithStatus } from './rekey.js';
 import { asResultError, endpointOf, fetchStatus, receiverRefusal, type CallReceiver, type ResultError } from './results.js';
 import type { PinnedServer } from './servers.js';
 import { callReceiver } from './transport.js';
@@ -22,9 +24,14 @@ export interface PushResult {
   server: string;
   url: string;
   ok: boolean;
-  /** unlocked: by this push; already-unlocked: it already held exactly these keys; refused/failed: see error. */
-  outcome: 'unlocked' | 'already-unlocked' | 'refused' | 'failed';
+  /**
+   * unlocked: by this push; rekeyed: it was unlocked with another set, which this push replaced (§12.12);
+   * already-unlocked: it already held exactly these keys; refused/failed: see error.
+   */
+  outcome: 'unlocked' | 'rekeyed' | 'already-unlocked' | 'refused' | 'failed';
   keyIds: string[];
+  /** rekeyed: installed keys this push retired (--drop-previous, or 0 tokens left under them). */
+  retired?: string[];
   serverId?: string;
   bootId?: string;
   installedAt?: number;
@@ -44,6 +51,8 @@ export interface StatusResult {
   bootId?: string;
   keyChecks?: string[];
   installedKeyIds?: string[];
+  /** The application's count of tokens under non-current keys (§12.12); null: not reported. */
+  tokensUnderPrevious?: number | null;
   error?: ResultError;
 }
 
@@ -68,7 +77,7 @@ export async function statusOf(servers: readonly PinnedServer[], call: CallRecei
       const status = await fetchStatus(server, call, options.timeoutMs);
       return {
         server: server.name, url: server.url, ok: true, state: status.state, serverId: status.serverId, bootId: status.bootId,
-        keyChecks: status.keyChecks, installedKeyIds: status.installedKeyIds,
+        keyChecks: status.keyChecks, installedKeyIds: status.installedKeyIds, tokensUnderPrevious: status.tokensUnderPrevious,
       };
     } catch (error) {
       return { server: server.name, url: server.url, ok: false, error: asResultError(error) };
@@ -85,6 +94,13 @@ export interface PushOptions extends ContactOptions {
   audit?: AuditLog;
   /** Push even when the current key is not the receiver's newest configured key (§12.3); a warning remains. */
   allowOlderCurrentKey?: boolean;
+  /**
+   * `--drop-previous`: the push may leave out keys a server holds or accepts although its data may still be under
+   * them (checkDroppedKeys); an unlocked server's left-out keys are then retired explicitly (§12.12).
+   */
+  dropPrevious?: boolean;
+  /** Ids of the keys this custodian holds: an older key a locked server accepts and we hold is one we could push. */
+  heldKeyIds?: readonly string[];
   prepare?: PrepareServer;
   /** §12.13: mint a wrapped AppRole SecretID per server and send it with the keys. */
   vaultLogin?: VaultLoginOptions;
@@ -105,7 +121,7 @@ export async function pushKeys(options: PushOptions): Promise<PushResult[]> {
     } finally {
       await options.audit?.record({
         action: 'push', outcome: result.ok ? 'ok' : 'error', server: result.server, url: result.url, keyIds: result.keyIds,
-        result: result.outcome, code: result.error?.code ?? null, receiverCode: (result.error?.details?.['receiver_code'] as string | undefined) ?? null,
+        result: result.outcome, ...(result.retired ? { retired: result.retired } : {}), code: result.error?.code ?? null, receiverCode: (result.error?.details?.['receiver_code'] as string | undefined) ?? null,
         ...(result.warnings ? { warnings: result.warnings } : {}),
         ...(result.vaultLogin ? { vaultRole: result.vaultLogin.role, vaultLogin: result.vaultLogin.state } : {}),
       });
@@ -113,30 +129,6 @@ export async function pushKeys(options: PushOptions): Promise<PushResult[]> {
     options.onResult?.(result);
     return result;
   });
-}
-
-/** Why a push to this status must not go ahead (nothing is sent), or the warnings it goes ahead with. */
-function checkKeys(server: string, status: ReceiverStatus, keyIds: string[], allowOlder: boolean): CustodianError | string[] {
-  const unexpected = keyIds.filter((id) => !status.keyChecks.includes(id));
-  if (unexpected.length > 0) {
-    return new CustodianError('PUSH_REFUSED', `${server} does not accept ${unexpected.join(', ')} (it expects ${status.keyChecks.join(', ')}); nothing was sent.`, {
-      hint: 'Push the key the server expects (--key), or restart the server with the right --key-check.',
-      details: { key_checks: status.keyChecks },
-    });
-  }
-  const newest = status.keyChecks[0]!;
-  if (keyIds[0] === newest) return [];
-  const swapped = keyIds.includes(newest);
-  const rest = keyIds.filter((id) => id !== newest);
-  if (!allowOlder) {
-    return new CustodianError('PUSH_REFUSED', `${server}'s newest key is ${newest}, but ${keyIds[0]} is pushed as the current key${swapped ? ' (previous and current swapped?)' : ''}: new data would be encrypted with an older key; nothing was sent.`, {
-      hint: `Push --key ${newest}${rest.length > 0 ? ` --previous ${rest.join(' ')}` : ''}; or, to roll back on purpose, add --allow-older-current-key.`,
-      details: { newest_key: newest, key_checks: status.keyChecks },
-    });
-  }
-  return [swapped
-    ? `${keyIds[0]} was pushed as the current key before the newer ${newest} ([previous, current] order): new data is encrypted with the older key.`
-    : `${keyIds[0]} was pushed as the current key, but ${server}'s newest key is ${newest}: new data is encrypted with the older key.`];
 }
 
 async function pushOne(server: PinnedServer, options: PushOptions, keyIds: string[], call: CallReceiver, now: () => Date): Promise<{ result: PushResult; receipt?: StoredReceipt }> {
@@ -150,24 +142,28 @@ async function pushOne(server: PinnedServer, options: PushOptions, keyIds: strin
     return { result: { ...base, ok: false, outcome: 'failed' as const, error: asResultError(error) } };
   }
   const known = { serverId: status.serverId, bootId: status.bootId };
+  // §12.13: nothing is minted for a server already unlocked; its result says what its status reports.
+  const vaultLoginOfStatus = options.vaultLogin ? { vaultLogin: receiptVaultResult(options.vaultLogin.role, status.vaultLogin?.state ?? 'VAULT_NOT_CONFIGURED') } : {};
+  if (status.state === 'unlocked' && JSON.stringify(status.installedKeyIds) === JSON.stringify(keyIds)) return { result: { ...base, ...known, ok: true, outcome: 'already-unlocked' as const, ...vaultLoginOfStatus } };
+  const checked = checkKeyOrder(server.name, status, keyIds, Boolean(options.allowOlderCurrentKey));
+  if (checked instanceof CustodianError) return { result: { ...base, ...known, ok: false, outcome: 'refused' as const, error: asResultError(checked) } };
+  const guarded = checkDroppedKeys(server.name, status, keyIds, { dropPrevious: Boolean(options.dropPrevious), ...(options.heldKeyIds ? { heldKeyIds: options.heldKeyIds } : {}) });
+  if (guarded instanceof CustodianError) return { result: { ...base, ...known, ok: false, outcome: 'refused' as const, error: asResultError(guarded) } };
   if (status.state === 'unlocked') {
-    if (JSON.stringify(status.installedKeyIds) === JSON.stringify(keyIds)) {
-      const vaultLogin = options.vaultLogin ? { vaultLogin: receiptVaultResult(options.vaultLogin.role, status.vaultLogin?.state ?? 'VAULT_NOT_CONFIGURED') } : {};
-      return { result: { ...base, ...known, ok: true, outcome: 'already-unlocked' as const, ...vaultLogin } };
-    }
+    // Unlocked with another set: replaced in place (§12.12). The guard above allowed every key it drops.
+    const { result, receipt } = await rekeyWithStatus(server, status, { ...options, signer, retireDropped: true }, keyIds, call, now);
+    const outcome = result.outcome === 'unchanged' ? 'already-unlocked' as const : result.outcome;
+    const warnings = [...guarded, ...(result.warnings ?? [])];
     return {
       result: {
-        ...base, ...known, ok: false, outcome: 'refused' as const,
-        error: asResultError(new CustodianError('PUSH_REFUSED', `${server.name} is already unlocked with other keys (${status.installedKeyIds.join(', ')}); nothing was sent.`, {
-          hint: 'Lock it (`custodian server lock NAME`) or restart it (it boots locked) to install different keys.',
-          details: { installed_key_ids: status.installedKeyIds },
-        })),
+        ...base, ...known, ok: result.ok, outcome, ...(result.retired?.length ? { retired: result.retired } : {}),
+        ...(result.installedAt !== undefined ? { installedAt: result.installedAt } : {}), ...(warnings.length > 0 ? { warnings } : {}),
+        ...(result.error ? { error: result.error } : {}), ...vaultLoginOfStatus,
       },
+      ...(receipt ? { receipt } : {}),
     };
   }
-  const checked = checkKeys(server.name, status, keyIds, Boolean(options.allowOlderCurrentKey));
-  if (checked instanceof CustodianError) return { result: { ...base, ...known, ok: false, outcome: 'refused' as const, error: asResultError(checked) } };
-  const warnings = checked.length > 0 ? { warnings: checked } : {};
+  const warnings = checked.length + guarded.length > 0 ? { warnings: [...guarded, ...checked] } : {};
   // §12.13: minted only now, for a locked server that passed every check and announces the same role.
   const minted = options.vaultLogin ? await vaultLoginFor(status, options.vaultLogin) : undefined;
   const vault = minted && 'wrap' in minted ? { role: options.vaultLogin!.role, wrapToken: minted.wrap } : undefined;

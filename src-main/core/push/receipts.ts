@@ -38,7 +38,7 @@ export const RECEIPTS_FILE = 'receipts.jsonl';
 export const LEGACY_RECEIPTS_FILE = 'receipts.json';
 
 const receiptSchema = z.object({
-  kind: z.enum(['unlock', 'lock']).optional(),
+  kind: z.enum(['unlock', 'lock', 'rekey']).optional(),
   server: z.string(),
   url: z.string(),
   serverId: z.string(),
@@ -46,7 +46,7 @@ const receiptSchema = z.object({
   bootId: z.string(),
   custodian: z.string(),
   keyIds: z.array(z.string()),
-  /** Unlock: installed_at; lock: locked_at (receiver clock). */
+  /** Unlock and rekey: installed_at; lock: locked_at (receiver clock). */
   installedAt: z.number(),
   receivedAt: z.string(),
   jws: z.string(),

@@ -41,8 +41,8 @@ export function normalizeReceiverUrl(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-/** The receiver routes of revision 2 (docs/protocol.md §3, §12.4-12.6). */
-export type ReceiverPath = 'status' | 'unlock' | 'lock' | 'custodians' | 'identity';
+/** The receiver routes of revision 2 (docs/protocol.md §3, §12.4-12.6, §12.12). */
+export type ReceiverPath = 'status' | 'unlock' | 'lock' | 'custodians' | 'identity' | 'rekey';
 
 export interface CallOptions {
   /** Query parameters (the status nonce of §12.2). */

@@ -12,7 +12,7 @@ export const PROTOCOL = 'custodian-unlock/1';
 export const MAX_KEYS = 9;
 export const KEY_BYTES = 32;
 
-/** Every JWS `typ` of revision 2 and the payload `type` it must carry (docs/protocol.md §4, §12.4-12.6). */
+/** Every JWS `typ` of revision 2 and the payload `type` it must carry (docs/protocol.md §4, §12.4-12.6, §12.12). */
 export const PAYLOAD_TYPE = {
   'custodian-status+jws': 'status',
   'custodian-unlock+jws': 'unlock',
@@ -21,6 +21,8 @@ export const PAYLOAD_TYPE = {
   'custodian-lock-receipt+jws': 'lock_receipt',
   'custodian-statement+jws': null, // handover or revocation
   'custodian-receiver-handover+jws': 'receiver_handover',
+  'custodian-rekey+jws': 'rekey',
+  'custodian-rekey-receipt+jws': 'rekey_receipt',
 } as const;
 export type MessageTyp = keyof typeof PAYLOAD_TYPE;
 

@@ -9,7 +9,7 @@ import { parseStatusVaultLogin, vaultLoginFor } from '../../../src-main/core/pus
 
 const status = (vaultLogin?: { role: string; state: string }): ReceiverStatus => ({
   serverId: 'mail-1', identity: 'ed25519:x', bootId: 'b', state: 'locked', issuedAt: 1, clientNonce: null, challenge: 'c',
-  challengeExpiresAt: 61, ephemeralKey: 'e', keyChecks: ['K1-AAAA-AAAA-AAAA-AAAA'], installedKeyIds: [], ...(vaultLogin ? { vaultLogin } : {}),
+  challengeExpiresAt: 61, ephemeralKey: 'e', keyChecks: ['K1-AAAA-AAAA-AAAA-AAAA'], installedKeyIds: [], tokensUnderPrevious: null, ...(vaultLogin ? { vaultLogin } : {}),
 });
 
 describe('push --vault-role: per-server decisions', () => {

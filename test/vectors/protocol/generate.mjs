@@ -81,6 +81,9 @@ const secondCustodian = ed25519('second custodian identity');
 const newCustodian = ed25519('new custodian identity');
 const ephemeral = x25519('receiver ephemeral boot 1');
 const ephemeralBoot2 = x25519('receiver ephemeral boot 2');
+// §12.12: the rekey keys the receiver draws, in order: at the valid unlock, then after each accepted rekey.
+const rekeyKey1 = x25519('receiver rekey key 1');
+const rekeyKey2 = x25519('receiver rekey key 2');
 const serverId = 'app-1';
 const bootId = b64u(fixed('boot id 1', 16));
 const bootId2 = b64u(fixed('boot id 2', 16));
@@ -107,7 +110,7 @@ const attackerId = keyId(attackerKey);
 const authorizedFile = `# authorized custodians of app-1: one fingerprint per line, then a name\n${custodian.fingerprint} alice (security officer)\n`;
 const twoCustodiansFile = `# two custodians\n${custodian.fingerprint} alice (security officer)\n${secondCustodian.fingerprint} bob (deputy)\n`;
 
-function statusPayload({ identity = receiverIdentity, state = 'locked', ch = challenge, boot = bootId, eph = ephemeral, issuedAt = NOW, nonce = null } = {}) {
+function statusPayload({ identity = receiverIdentity, state = 'locked', ch = challenge, boot = bootId, eph = ephemeral, rekeyEph = rekeyKey1, issuedAt = NOW, nonce = null } = {}) {
   return {
     protocol: PROTOCOL,
     type: 'status',
@@ -119,9 +122,10 @@ function statusPayload({ identity = receiverIdentity, state = 'locked', ch = cha
     client_nonce: nonce,
     challenge: ch,
     challenge_expires_at: issuedAt + TTL,
-    ephemeral_key: state === 'locked' ? b64u(eph.publicRaw) : null,
+    ephemeral_key: b64u((state === 'locked' ? eph : rekeyEph).publicRaw),
     key_checks: [currentId, previousId],
     installed_key_ids: state === 'locked' ? [] : [currentId, previousId],
+    tokens_under_previous: null,
   };
 }
 
@@ -414,6 +418,67 @@ addLock('lock-forged-challenge', 'A challenge tagged under another secret.', [lo
 addLock('lock-extra-member', 'An unknown member in the signed payload.', [lockFail(envelope(lockRequest({ extraPayload: { key_ids: [] } }).token), 400, 'BAD_REQUEST')], undefined, { expect_state: 'locked', expect_new_boot: false });
 addLock('lock-duplicate-member', 'The signed payload has "boot_id" twice.', [lockFail(envelope(lockRequest({ payloadText: edit('"boot_id":', `"boot_id":"${bootId2}","boot_id":`) }).token), 400, 'BAD_REQUEST')], undefined, { expect_state: 'locked', expect_new_boot: false });
 addLock('lock-custodian-mismatch', 'The payload names another custodian than the signer.', [lockFail(envelope(lockRequest({ custodian: secondCustodian.fingerprint }).token), 400, 'BAD_REQUEST')], undefined, { expect_state: 'locked', expect_new_boot: false });
+// ---- rekey of an unlocked receiver (§12.12) ---------------------------------------------------------------
+async function rekeyRequest(options = {}) {
+  const signer = options.signer ?? custodian;
+  const keys = options.keys ?? [currentKey];
+  const ch = options.challenge ?? challengeUnlocked;
+  const domain = options.unlockInfo ? [PROTOCOL] : [PROTOCOL, 'rekey'];
+  const info = Buffer.from([...domain, serverId, receiverIdentity.fingerprint, bootId, ch, signer.fingerprint].join('\0'), 'utf8');
+  const plaintext = Buffer.concat(keys);
+  const sealed = await seal(rekeyKey1.publicRaw, info, plaintext, 'hpke ikmE rekey 1');
+  const payload = {
+    protocol: PROTOCOL,
+    type: 'rekey',
+    server_id: serverId,
+    receiver_identity: receiverIdentity.fingerprint,
+    boot_id: bootId,
+    challenge: ch,
+    custodian: signer.fingerprint,
+    key_ids: options.keyIds ?? keys.map((k) => keyId(k)),
+    retire: options.retire ?? [previousId],
+    issued_at: NOW + 7,
+    sealed: b64u(sealed.sealed),
+  };
+  return { payload, token: jws(signer, options.typ ?? 'custodian-rekey+jws', payload), info, ikmE: sealed.ikmE };
+}
+const validRekey = await rekeyRequest();
+const rekeyReceiptPayload = {
+  protocol: PROTOCOL,
+  type: 'rekey_receipt',
+  server_id: serverId,
+  identity: receiverIdentity.fingerprint,
+  boot_id: bootId,
+  challenge: challengeUnlocked,
+  custodian: custodian.fingerprint,
+  key_ids: [currentId],
+  replaced_key_ids: [currentId, previousId],
+  retired: [previousId],
+  installed_at: NOW + 7,
+  request_hash: b64u(createHash('sha256').update(validRekey.token).digest()),
+};
+const rekeyReceiptJws = jws(receiverIdentity, 'custodian-rekey-receipt+jws', rekeyReceiptPayload);
+const rekeyOk = (body, now = NOW + 7) => ok(body, now, 'rekey');
+const rekeyFail = (body, status, error, now = NOW + 7) => fail(body, status, error, now, 'application/json', 'rekey');
+const unlockFirst = ok(envelope(valid.token));
+const rekeyCases = [
+  { name: 'rekey-valid', description: 'Unlock with [current, previous], then rekey to [current] retiring previous (challenge of the unlocked status): 200 with rekey.receipt.jws.', requests: [unlockFirst, rekeyOk(envelope(validRekey.token))], expect_installed_key_ids: [currentId] },
+  { name: 'rekey-retire-missing', description: 'Drops previous without naming it in retire.', requests: [unlockFirst, rekeyFail(envelope((await rekeyRequest({ retire: [] })).token), 409, 'RETIRE_MISMATCH')], expect_installed_key_ids: [currentId, previousId] },
+  { name: 'rekey-retire-kept-key', description: 'retire names a key the new set keeps.', requests: [unlockFirst, rekeyFail(envelope((await rekeyRequest({ keys: [currentKey, previousKey], retire: [previousId] })).token), 409, 'RETIRE_MISMATCH')], expect_installed_key_ids: [currentId, previousId] },
+  { name: 'rekey-locked', description: 'A rekey of a locked receiver (nothing to replace).', requests: [rekeyFail(envelope((await rekeyRequest({ challenge })).token), 409, 'NOT_UNLOCKED', NOW + 5)], expect_installed_key_ids: [] },
+  { name: 'rekey-reflected-unlock', description: 'The unlock request sent to /rekey.', requests: [unlockFirst, rekeyFail(envelope(valid.token), 400, 'WRONG_MESSAGE_TYPE')], expect_installed_key_ids: [currentId, previousId] },
+  { name: 'rekey-unlock-info', description: 'Sealed with the unlock\'s HPKE info (no "rekey" domain): the challenge is spent.', requests: [unlockFirst, rekeyFail(envelope((await rekeyRequest({ unlockInfo: true })).token), 400, 'DECRYPT_FAILED')], expect_installed_key_ids: [currentId, previousId] },
+  { name: 'rekey-key-order', description: 'The new set puts previous first.', requests: [unlockFirst, rekeyFail(envelope((await rekeyRequest({ keys: [previousKey], retire: [currentId] })).token), 422, 'KEY_ORDER_REFUSED')], expect_installed_key_ids: [currentId, previousId] },
+  { name: 'rekey-unknown-custodian', description: 'Validly signed by an unauthorized custodian.', requests: [unlockFirst, rekeyFail(envelope((await rekeyRequest({ signer: stranger })).token), 403, 'UNKNOWN_CUSTODIAN')], expect_installed_key_ids: [currentId, previousId] },
+  { name: 'rekey-replayed', description: 'The valid rekey twice: the second no longer matches what is installed.', requests: [unlockFirst, rekeyOk(envelope(validRekey.token)), rekeyFail(envelope(validRekey.token), 409, 'RETIRE_MISMATCH', NOW + 8)], expect_installed_key_ids: [currentId] },
+];
+const clientRekeyReceiptCases = [
+  { name: 'rekey-receipt-valid', receipt_body: JSON.stringify({ protocol: PROTOCOL, receipt: rekeyReceiptJws }), expect_error: null },
+  { name: 'rekey-receipt-bad-signature', receipt_body: JSON.stringify({ protocol: PROTOCOL, receipt: tamperSignature(rekeyReceiptJws) }), expect_error: 'BAD_SIGNATURE' },
+  { name: 'rekey-receipt-other-keys', receipt_body: JSON.stringify({ protocol: PROTOCOL, receipt: jws(receiverIdentity, 'custodian-rekey-receipt+jws', { ...rekeyReceiptPayload, key_ids: [currentId, previousId], retired: [] }) }), expect_error: 'RECEIPT_MISMATCH' },
+  { name: 'rekey-receipt-as-unlock-receipt', receipt_body: JSON.stringify({ protocol: PROTOCOL, receipt: receiptJws }), expect_error: 'WRONG_MESSAGE_TYPE' },
+];
+
 const clientLockReceiptCases = [
   { name: 'lock-receipt-valid', receipt_body: JSON.stringify({ protocol: PROTOCOL, receipt: lockReceiptJws }), expect_error: null },
   { name: 'lock-receipt-bad-signature', receipt_body: JSON.stringify({ protocol: PROTOCOL, receipt: tamperSignature(lockReceiptJws) }), expect_error: 'BAD_SIGNATURE' },
@@ -528,6 +593,7 @@ const vectors = {
     challenge_secret: b64u(challengeSecret),
     spent: [],
     allow_older_current_key: false,
+    rekey_ephemeral_private_keys: [b64u(rekeyKey1.secret), b64u(rekeyKey2.secret)],
     key_checks: [currentId, previousId],
     authorized_custodians: authorizedFile,
     statements_enabled: false,
@@ -575,6 +641,13 @@ const vectors = {
     receipt: { now: NOW + 5, payload: lockReceiptPayload, jws: lockReceiptJws, body: JSON.stringify({ protocol: PROTOCOL, receipt: lockReceiptJws }) },
     cases: lockCases,
     client_receipt_cases: clientLockReceiptCases,
+  },
+  rekey: {
+    description: 'POST {base}/rekey (§12.12). request: after the valid unlock (at now+5), the rekey to [current] retiring previous at now+7 with challenges.unlocked_status, sealed to the first rekey key (receiver.rekey_ephemeral_private_keys[0]) with ikmE; receipt: its rekey receipt. cases: each request names its endpoint (unlock or rekey); expect_installed_key_ids after the last request. client_receipt_cases: against request.',
+    request: { hpke_info_hex: validRekey.info.toString('hex'), ikm_e: b64u(validRekey.ikmE), payload: validRekey.payload, jws: validRekey.token, body: envelope(validRekey.token) },
+    receipt: { now: NOW + 7, payload: rekeyReceiptPayload, jws: rekeyReceiptJws, body: JSON.stringify({ protocol: PROTOCOL, receipt: rekeyReceiptJws }) },
+    cases: rekeyCases,
+    client_receipt_cases: clientRekeyReceiptCases,
   },
   statements: {
     description: 'POST {base}/custodians (§12.5). Each case starts from receiver plus its overrides and sends its requests in order (endpoint "custodians" or "unlock"); expect_applied is the answer\'s "applied" for 200s; expect_effective_custodians (sorted fingerprints) is the effective set after the last request. file_cases: a statements file replayed at start (lines in order): expect_error_line names the line that makes the receiver refuse to start.',

@@ -2,9 +2,9 @@
 and ``python -m custodian_receiver rotate-identity --identity-key OLD --new-identity-key NEW --server-id ID``.
 
 Flags and output are those of docs/protocol.md §10 and §12, shared with the Node demo (``npx custodian-receiver``).
-stdout: one JSON start line, then one JSON line per signed request (unlock, lock, statement); never key
-material. Configuration errors go to stderr as ``error [CODE]: message`` with exit status 2; SIGTERM/SIGINT stop
-it with status 0.
+stdout: one JSON start line, then one JSON line per signed request (unlock, lock, statement, rekey) and per
+key-check change; never key material. Configuration errors go to stderr as ``error [CODE]: message`` with exit
+status 2; SIGTERM/SIGINT stop it with status 0; SIGHUP re-reads ``--key-check-file`` (§12.12).
 
 ``python -m custodian_receiver agent …`` runs the same receiver plus the host key agent (agent_cli.py, docs/agent.md).
 """
@@ -25,7 +25,7 @@ from typing import Any
 
 from .cli_args import QuietParser
 from .errors import ConfigError
-from .receiver import Attempt, Receiver
+from .receiver import Attempt, KeyChecksEvent, Receiver
 from .rotate_identity import rotate_identity_main
 from .server import ReceiverHttpServer
 from .wire import PROTOCOL
@@ -58,6 +58,9 @@ def _parser() -> QuietParser:
     parser.add_argument("--authorized-custodians", metavar="FILE", help="one custodian fingerprint per line, then a name")
     parser.add_argument("--key-check", metavar="KEY_ID", action="append", default=[],
                         help="a key id this receiver accepts (repeatable); the first is the current (newest) key")
+    parser.add_argument("--key-check-file", metavar="FILE",
+                        help="more accepted key ids, one per line (after the --key-check flags); re-read on SIGHUP and at "
+                        "every status request, so a new key id can be deployed without a restart")
     parser.add_argument("--allow-older-current-key", action="store_true",
                         help="accept a push whose current key is not the first --key-check (refused by default)")
     parser.add_argument("--custodian-statements", metavar="FILE", help="enable custodian hand-overs and revocations "
@@ -96,8 +99,17 @@ def attempt_line(attempt: Attempt) -> dict[str, Any]:
         return {"event": "unlock", "ok": True, "key_ids": list(attempt.key_ids), "custodian": attempt.custodian}
     if attempt.event == "lock":
         return {"event": "lock", "ok": True, "custodian": attempt.custodian, "boot_id": attempt.boot_id}
+    if attempt.event == "rekey":
+        return {"event": "rekey", "ok": True, "key_ids": list(attempt.key_ids), "retired": list(attempt.retired), "custodian": attempt.custodian}
     return {"event": "statement", "ok": True, "type": attempt.statement_type, "custodian": attempt.custodian, "subject": attempt.subject,
             "applied": attempt.applied}
+
+
+def key_checks_line(event: KeyChecksEvent) -> dict[str, Any] | None:
+    """A line when the key checks changed or could not be re-read (§12.12); None for an unchanged re-read."""
+    if not event.ok:
+        return {"event": "key_checks", "ok": False, "error": event.error}
+    return {"event": "key_checks", "ok": True, "key_checks": list(event.key_checks)} if event.changed else None
 
 
 def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ssl.SSLContext | None, int]:
@@ -114,8 +126,8 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
         raise ConfigError("USAGE", "give --identity-key FILE or --identity-key-credential NAME, not both")
     if not args.authorized_custodians:
         raise ConfigError("USAGE", "--authorized-custodians FILE is required")
-    if not args.key_check:
-        raise ConfigError("USAGE", "at least one --key-check KEY_ID is required")
+    if not args.key_check and not args.key_check_file:
+        raise ConfigError("USAGE", "at least one --key-check KEY_ID (or --key-check-file FILE) is required")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("USAGE", "--tls-cert and --tls-key go together")
     receiver = Receiver.from_files(
@@ -127,6 +139,7 @@ def _configure(argv: list[str] | None) -> tuple[argparse.Namespace, Receiver, ss
         custodian_statements_file=args.custodian_statements,
         identity_handovers_file=args.identity_handovers,
         allow_older_current_key=args.allow_older_current_key,
+        key_check_file=args.key_check_file,
     )
     tls = None
     if args.tls_cert:
@@ -170,10 +183,18 @@ def serve_main(argv: list[str], *, services: Sequence[Service] = ()) -> int:
 
     output = _Output()
     receiver.add_listener(lambda attempt: output.line(attempt_line(attempt)))
+    def on_key_checks(event: KeyChecksEvent) -> None:
+        changed = key_checks_line(event)
+        if changed is not None:
+            output.line(changed)
+
+    receiver.on_key_checks(on_key_checks)
     stops = [start(receiver, output.line) for start in services]
     stop = threading.Event()
+    reload = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload.set())  # handled in the loop below, not in the signal handler
     host = f"[{args.host}]" if ":" in args.host else args.host
     output.line({
         "event": "listening",
@@ -185,8 +206,10 @@ def serve_main(argv: list[str], *, services: Sequence[Service] = ()) -> int:
         "pid": os.getpid(),
     })
     server.serve_in_thread()
-    while not stop.wait(0.5):
-        pass
+    while not stop.wait(0.2):
+        if reload.is_set():
+            reload.clear()
+            receiver.reload_key_checks()
     server.shutdown()
     server.server_close()
     receiver.lock()

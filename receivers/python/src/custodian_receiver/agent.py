@@ -71,10 +71,12 @@ class HostAgent:
         self._state_lock = threading.Lock()
         self._generation = 0  # +1 at every lock(): a subscription from an older generation is closed
         self._dirty = True
+        self._rekeyed = False  # a rekey (§12.12) replaced the keys: every client gets the new set
         self._stopping = False
         self._thread: threading.Thread | None = None
         receiver.add_listener(self._on_attempt)
         receiver.on_lock(self._on_lock)
+        receiver.on_rekey(self._on_rekey)
 
     @property
     def socket_path(self) -> str:
@@ -107,6 +109,13 @@ class HostAgent:
     def _on_lock(self, *_args: object) -> None:
         with self._state_lock:
             self._generation += 1
+        self._mark_dirty()
+
+    def _on_rekey(self, *_args: object) -> None:
+        # The clients keep their subscription and get a new keys frame (the client swaps its MultiFernet and
+        # wipes the old keys); nobody sees "locked" during a rekey.
+        with self._state_lock:
+            self._rekeyed = True
         self._mark_dirty()
 
     def _mark_dirty(self) -> None:
@@ -222,6 +231,10 @@ class HostAgent:
                 return
             self._dirty = False
             generation = self._generation
+            rekeyed, self._rekeyed = self._rekeyed, False
+        if rekeyed:
+            for client in self._clients:
+                client.has_keys = False
         for client in [c for c in self._clients if c.subscribed and c.generation != generation]:
             self._send(client, json_frame(LOCKED, self._meta()))
             self._drop(client)

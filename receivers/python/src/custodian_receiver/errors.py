@@ -13,7 +13,7 @@ RefusalCode = Literal[
     "BAD_SIGNATURE", "UNKNOWN_CUSTODIAN", "WRONG_SERVER", "NOT_FOUND", "METHOD_NOT_ALLOWED", "WRONG_BOOT",
     "ALREADY_UNLOCKED", "UNKNOWN_CHALLENGE", "CHALLENGE_EXPIRED", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
     "KEY_CHECK_FAILED", "INTERNAL", "KEY_ORDER_REFUSED", "CUSTODIAN_REVOKED", "LAST_CUSTODIAN", "STATEMENTS_DISABLED",
-    "REQUEST_TIMEOUT",
+    "REQUEST_TIMEOUT", "NOT_UNLOCKED", "RETIRE_MISMATCH",
 ]
 
 REFUSALS: Final[dict[str, tuple[int, str]]] = {
@@ -41,6 +41,9 @@ REFUSALS: Final[dict[str, tuple[int, str]]] = {
     "LAST_CUSTODIAN": (409, "would leave no authorized custodian"),
     "STATEMENTS_DISABLED": (409, "statements are not enabled on this receiver"),
     "REQUEST_TIMEOUT": (408, "request not received in time"),
+    # rekey of an unlocked receiver (protocol §12.12)
+    "NOT_UNLOCKED": (409, "not unlocked"),
+    "RETIRE_MISMATCH": (409, "retire must name exactly the installed keys the new set leaves out"),
 }
 
 

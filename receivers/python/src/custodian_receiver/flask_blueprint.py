@@ -4,7 +4,7 @@
     from custodian_receiver.flask_blueprint import init_app, get_fernet
 
     receiver = Receiver.from_files(...)
-    init_app(app, receiver)                 # /custodian/status|unlock|lock|custodians|identity; ReceiverLocked -> 503
+    init_app(app, receiver)                 # /custodian/status|unlock|lock|custodians|identity|rekey; ReceiverLocked -> 503
     fernet = get_fernet()                   # inside a request: cryptography MultiFernet, current key first
 
 The protocol behaviour is the demo server's (same checks, codes and answers). HTTP framing (Content-Length,
@@ -26,7 +26,7 @@ from .receiver import Receiver
 from .vault_login import VaultLocked
 
 EXTENSION_NAME = "custodian_receiver"
-_ROUTES = ("status", "unlock", "lock", "custodians", "identity")
+_ROUTES = ("status", "unlock", "lock", "custodians", "identity", "rekey")
 # Every method Flask can route to the endpoint, so a wrong one gets the protocol's 405 with Allow.
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]
 
@@ -34,7 +34,7 @@ _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]
 def create_blueprint(
     receiver: Receiver, *, base_path: str = DEFAULT_BASE_PATH, name: str = "custodian_receiver", metrics: bool = False
 ) -> Blueprint:
-    """A blueprint answering ``{base_path}/status``, ``/unlock``, ``/lock``, ``/custodians``, ``/identity`` and,
+    """A blueprint answering ``{base_path}/status``, ``/unlock``, ``/lock``, ``/custodians``, ``/identity``, ``/rekey`` and,
     with ``metrics=True``, ``/metrics``. Bodies are read from the stream, never more than the protocol's limit."""
     blueprint = Blueprint(name, __name__)
     base = base_path.rstrip("/")

@@ -13,9 +13,11 @@ from .wire import PROTOCOL
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 
 
-def hpke_info(server_id: str, receiver_identity: str, boot_id: str, challenge: str, custodian: str) -> bytes:
-    """The six binding values joined by NUL bytes (protocol §5.2); none of them can contain NUL."""
-    return "\0".join((PROTOCOL, server_id, receiver_identity, boot_id, challenge, custodian)).encode("utf-8")
+def hpke_info(server_id: str, receiver_identity: str, boot_id: str, challenge: str, custodian: str, *, rekey: bool = False) -> bytes:
+    """The binding values joined by NUL bytes (protocol §5.2); none of them can contain NUL. A rekey (§12.12)
+    puts ``"rekey"`` after the protocol, so an unlock and a rekey never open each other's ciphertext."""
+    domain = (PROTOCOL, "rekey") if rekey else (PROTOCOL,)
+    return "\0".join((*domain, server_id, receiver_identity, boot_id, challenge, custodian)).encode("utf-8")
 
 
 def hpke_open(private_key: X25519PrivateKey, sealed: bytes, info: bytes) -> bytes | None:

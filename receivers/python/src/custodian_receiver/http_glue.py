@@ -23,6 +23,7 @@ _ROUTES: Final[dict[str, tuple[str, Event | None]]] = {
     "unlock": ("POST", "unlock"),
     "lock": ("POST", "lock"),
     "custodians": ("POST", "statement"),
+    "rekey": ("POST", "rekey"),
     "identity": ("GET", None),
     "metrics": ("GET", None),
 }
@@ -103,7 +104,7 @@ def _signed_request(
     receiver: Receiver, event: Event, content_type: str | None, content_length: int | None, read: Callable[[int], bytes]
 ) -> HttpResponse:
     submit: Callable[[bytes, str | None], Answer] = {
-        "unlock": receiver.unlock, "lock": receiver.remote_lock, "statement": receiver.statement,
+        "unlock": receiver.unlock, "lock": receiver.remote_lock, "statement": receiver.statement, "rekey": receiver.rekey,
     }[event]
     if not is_json_media_type(content_type):
         return to_http(submit(b"", content_type), close=True)

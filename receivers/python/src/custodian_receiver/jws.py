@@ -25,6 +25,9 @@ MessageType = Literal[
     "custodian-lock-receipt+jws",
     "custodian-statement+jws",
     "custodian-receiver-handover+jws",
+    # rekey of an unlocked receiver (protocol §12.12)
+    "custodian-rekey+jws",
+    "custodian-rekey-receipt+jws",
 ]
 
 

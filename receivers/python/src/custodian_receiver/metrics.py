@@ -21,6 +21,7 @@ class Metrics:
         self._unlocks = 0
         self._locks = 0
         self._statements = 0
+        self._rekeys = 0
         self._refused: Counter[str] = Counter()
 
     def count_unlock(self) -> None:
@@ -30,6 +31,10 @@ class Metrics:
     def count_lock(self) -> None:
         with self._lock:
             self._locks += 1
+
+    def count_rekey(self) -> None:
+        with self._lock:
+            self._rekeys += 1
 
     def count_statement(self) -> None:
         with self._lock:
@@ -41,12 +46,13 @@ class Metrics:
 
     def snapshot(self) -> dict[str, object]:
         with self._lock:
-            return {"unlocks": self._unlocks, "locks": self._locks, "statements": self._statements, "refused": dict(self._refused)}
+            return {"unlocks": self._unlocks, "locks": self._locks, "statements": self._statements, "rekeys": self._rekeys,
+                    "refused": dict(self._refused)}
 
     def render(self, *, server_id: str, identity: str, protocol: str, unlocked: bool, boot_time: int) -> str:
         with self._lock:
             refused = sorted(self._refused.items())
-            unlocks, locks, statements = self._unlocks, self._locks, self._statements
+            unlocks, locks, statements, rekeys = self._unlocks, self._locks, self._statements, self._rekeys
         lines = [
             "# HELP custodian_receiver_info Receiver identity (labels) and protocol.",
             "# TYPE custodian_receiver_info gauge",
@@ -66,6 +72,9 @@ class Metrics:
             "# HELP custodian_receiver_statements_total Accepted custodian statements that changed something.",
             "# TYPE custodian_receiver_statements_total counter",
             f"custodian_receiver_statements_total {statements}",
+            "# HELP custodian_receiver_rekeys_total Accepted rekey requests (key set replaced while unlocked).",
+            "# TYPE custodian_receiver_rekeys_total counter",
+            f"custodian_receiver_rekeys_total {rekeys}",
             "# HELP custodian_receiver_refused_total Refused unlock, lock and statement requests by error code.",
             "# TYPE custodian_receiver_refused_total counter",
             *(f'custodian_receiver_refused_total{{code="{_label(code)}"}} {count}' for code, count in refused),

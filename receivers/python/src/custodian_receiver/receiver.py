@@ -3,7 +3,9 @@
 A receiver starts **locked**. ``status()`` answers the signed status with a fresh stateless challenge;
 ``unlock()`` runs the checks of §6 in their documented order and installs the keys only when all pass;
 ``remote_lock()`` and ``lock()`` wipe the keys and start a new boot; ``statement()`` applies a custodian
-hand-over or revocation. Thread-safe: one lock guards the state.
+hand-over or revocation; ``rekey()`` replaces the keys of an unlocked receiver (§12.12). The key checks are
+re-read from their source at every status and on ``reload_key_checks()`` (the demo server's SIGHUP).
+Thread-safe: one lock guards the state.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .fernet_keys import ReceiverFernet
 from .hpke import hpke_info, hpke_open, x25519_public_raw
 from .identity_handover import check_handover_chain, read_handovers_file
 from .jws import raw_public_key, sign_jws
+from .key_checks import KeyCheckSource, checked_key_checks, key_check_source
 from .key_id import key_id
 from .metrics import Metrics
 from .secret_memory import SecretKey, scrub_bytes
@@ -40,16 +43,18 @@ from .signed_messages import (
     BoundRequest,
     check_media_and_size,
     parse_lock_payload,
+    parse_rekey_payload,
     parse_signed,
     parse_unlock_payload,
     read_envelope,
 )
 from .statements import CustodianRegistry, StatementsFile, replay_statements
 from .vault_login import VaultLogin, take_wrap_token
-from .wire import KEY_BYTES, PROTOCOL, b64u_decode, b64u_encode, fingerprint_of, is_fingerprint, is_key_id_value, is_server_id
+from .wire import KEY_BYTES, PROTOCOL, b64u_decode, b64u_encode, fingerprint_of, is_fingerprint, is_server_id
 
 State = Literal["locked", "unlocked"]
-Event = Literal["unlock", "lock", "statement"]
+Event = Literal["unlock", "lock", "statement", "rekey"]
+TokensReporter = Callable[[], "int | None"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Attempt:
     statement_type: str | None = None  # "handover" or "revocation"
     subject: str | None = None  # statements: the new custodian of a hand-over, the revoked one of a revocation
     applied: bool | None = None  # statements: False when it was already applied
+    retired: tuple[str, ...] = ()  # rekey: installed keys the request retired
 
 
 UnlockAttempt = Attempt  # the name of revision 1, kept for existing listeners
@@ -105,6 +111,30 @@ class UnlockEvent:
 
 
 @dataclass(frozen=True)
+class RekeyEvent:
+    """A rekey (§12.12) replaced ``replaced_key_ids`` with ``key_ids`` (current first) in boot ``boot_id``;
+    ``retired`` are the replaced keys the custodian dropped on purpose. ``get_fernet()`` already returns the new
+    MultiFernet; the one handed out before is revoked."""
+
+    boot_id: str
+    key_ids: tuple[str, ...]
+    replaced_key_ids: tuple[str, ...]
+    retired: tuple[str, ...]
+    custodian: str
+
+
+@dataclass(frozen=True)
+class KeyChecksEvent:
+    """The key checks were re-read: ``ok`` False when the source failed (``key_checks`` is then the list that
+    stays); ``changed`` when the list differs from the one before."""
+
+    ok: bool
+    key_checks: tuple[str, ...]
+    changed: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """An HTTP-independent answer: status code and JSON body; ``attempt`` is set for signed requests."""
 
@@ -126,12 +156,6 @@ def refusal_answer(
     )
 
 
-KEY_CHECK_NOT_A_KEY_ID = (
-    "a --key-check value is not a key id (K1-XXXX-XXXX-XXXX-XXXX); "
-    "if you passed the key itself, treat it as exposed and rotate it"
-)
-
-
 def check_settings(
     *, server_id: str, key_checks: Iterable[str], authorized_custodians: str | Iterable[AuthorizedCustodian | str]
 ) -> tuple[tuple[str, ...], tuple[AuthorizedCustodian, ...]]:
@@ -143,19 +167,18 @@ def check_settings(
         raise ConfigError(
             "INVALID_CONFIG", "the server id must be 1-64 characters of A-Z a-z 0-9 . _ - (starting with a letter or digit)"
         )
-    checks = tuple(dict.fromkeys(key_checks))
-    if not checks:
-        raise ConfigError("INVALID_CONFIG", "at least one key check (key id) is required")
-    if not all(is_key_id_value(check) for check in checks):
-        raise ConfigError("INVALID_CONFIG", KEY_CHECK_NOT_A_KEY_ID)
-    return checks, _custodian_entries(authorized_custodians)
+    return checked_key_checks(key_checks), _custodian_entries(authorized_custodians)
 
 
 class Receiver:
     """One receiver: identity, custodians, key checks, and the locked/unlocked state.
 
     ``clock`` returns Unix seconds, ``random_bytes(n)`` gives boot ids, challenge nonces and secrets,
-    ``new_ephemeral_key`` the per-boot X25519 key; tests replace them, production code never needs to.
+    ``new_ephemeral_key`` the per-boot X25519 key and each rekey key; tests replace them, production code never
+    needs to. ``key_checks`` is a list, or a callable the receiver calls again at every status and on
+    ``reload_key_checks()`` (the application's source, e.g. a file it re-reads). ``tokens_under_previous`` is the
+    application's count of tokens under non-current keys for the signed status (§12.12); see
+    ``report_tokens_under_previous``.
     """
 
     def __init__(
@@ -164,7 +187,7 @@ class Receiver:
         server_id: str,
         identity_key: Ed25519PrivateKey,
         authorized_custodians: str | Iterable[AuthorizedCustodian | str],
-        key_checks: Iterable[str],
+        key_checks: Iterable[str] | KeyCheckSource,
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = os.urandom,
         new_ephemeral_key: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate,
@@ -173,8 +196,11 @@ class Receiver:
         custodian_statements_file: str | os.PathLike[str] | None = None,
         identity_handovers: Sequence[str] = (),
         vault: VaultLogin | None = None,
+        tokens_under_previous: TokensReporter | None = None,
     ) -> None:
-        checks, custodians = check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=authorized_custodians)
+        self._key_check_source: KeyCheckSource | None = key_checks if callable(key_checks) else None
+        initial = list(key_checks()) if callable(key_checks) else key_checks
+        checks, custodians = check_settings(server_id=server_id, key_checks=initial, authorized_custodians=authorized_custodians)
         if not isinstance(identity_key, Ed25519PrivateKey):
             raise ConfigError("INVALID_CONFIG", "the identity key must be an Ed25519 private key")
         self._server_id = server_id
@@ -199,6 +225,9 @@ class Receiver:
         self._listeners: list[Callable[[Attempt], None]] = []
         self._lock_listeners: list[Callable[[LockEvent], None]] = []
         self._unlock_listeners: list[Callable[[UnlockEvent], None]] = []
+        self._rekey_listeners: list[Callable[[RekeyEvent], None]] = []
+        self._key_check_listeners: list[Callable[[KeyChecksEvent], None]] = []
+        self._tokens_reporter: TokensReporter | None = tokens_under_previous
         self._metrics = Metrics()
         self._keys: list[SecretKey] = []
         self._installed_ids: tuple[str, ...] = ()
@@ -223,10 +252,13 @@ class Receiver:
         identity_handovers_file: str | os.PathLike[str] | None = None,
         allow_older_current_key: bool = False,
         vault: VaultLogin | None = None,
+        key_check_file: str | os.PathLike[str] | None = None,
     ) -> Receiver:
         """The usual way to build one: the identity key as a file (created 0600 if missing) or as a systemd
         credential (``$CREDENTIALS_DIRECTORY/NAME``, never created), and the custodians file; optionally the
-        custodian statements file (§12.5) and the identity hand-overs file (§12.6).
+        custodian statements file (§12.5) and the identity hand-overs file (§12.6). ``key_check_file`` adds the
+        key ids of a file (one per line) after ``key_checks``; it is re-read at every status and on
+        ``reload_key_checks()`` (§12.12).
 
         Everything else is checked before the identity key file is touched, so a refused configuration does not
         leave a new key file behind.
@@ -234,8 +266,8 @@ class Receiver:
         if (identity_key_file is None) == (identity_key_credential is None):
             raise ConfigError("USAGE", "give exactly one of --identity-key FILE and --identity-key-credential NAME")
         custodians = read_authorized_custodians(authorized_custodians_file)
-        key_checks = list(key_checks)
-        check_settings(server_id=server_id, key_checks=key_checks, authorized_custodians=custodians)
+        source = key_check_source(key_checks, key_check_file)
+        check_settings(server_id=server_id, key_checks=source(), authorized_custodians=custodians)
         handovers = read_handovers_file(identity_handovers_file) if identity_handovers_file is not None else []
         check_handover_chain(handovers, server_id, None)  # all but the last link's target, which needs the key
         if custodian_statements_file is not None:
@@ -250,7 +282,7 @@ class Receiver:
             server_id=server_id,
             identity_key=identity_key,
             authorized_custodians=custodians,
-            key_checks=key_checks,
+            key_checks=source if key_check_file is not None else list(source()),
             allow_older_current_key=allow_older_current_key,
             custodian_statements_file=custodian_statements_file,
             identity_handovers=handovers,
@@ -342,6 +374,43 @@ class Receiver:
         once. Returns a function that removes the listener."""
         return _subscribe(self._lock_listeners, listener)
 
+    def on_rekey(self, listener: Callable[[RekeyEvent], None]) -> Callable[[], None]:
+        """Called after a rekey swapped the keys (§12.12), before it is answered: ``get_fernet()`` and
+        ``copy_keys()`` give the new set from here on, and the MultiFernet handed out before is revoked. An
+        application that keeps its own copy (its own MultiFernet) replaces it here. Returns a remover."""
+        return _subscribe(self._rekey_listeners, listener)
+
+    def on_key_checks(self, listener: Callable[[KeyChecksEvent], None]) -> Callable[[], None]:
+        """Called after every re-read of the key checks (status, ``reload_key_checks``). Returns a remover."""
+        return _subscribe(self._key_check_listeners, listener)
+
+    def report_tokens_under_previous(self, reporter: TokensReporter | None) -> None:
+        """Registers the application's count of tokens still under a non-current key (e.g.
+        ``lambda: count_under_previous(fetch, fernet_source=receiver.get_fernet)``), or ``None`` to stop. It is
+        called at every status request, outside the receiver's lock; keep it quick (cache it if counting reads
+        every row). ``None``, an exception (e.g. ``ReceiverLocked``) or a value that is not a non-negative
+        integer is reported as ``null``: unknown."""
+        self._tokens_reporter = reporter
+
+    def reload_key_checks(self) -> KeyChecksEvent:
+        """Re-reads the key checks from their source (a no-op for a fixed list). A source that fails or gives an
+        invalid list leaves the current list in place. The demo server calls it on SIGHUP; ``status()`` too."""
+        source = self._key_check_source
+        if source is None:
+            return KeyChecksEvent(True, self._key_checks)
+        try:
+            checks = checked_key_checks(list(source()))
+        except ConfigError as error:
+            event = KeyChecksEvent(False, self._key_checks, error=error.code)
+        except Exception:  # the application's callback: its failure must not take the status down
+            event = KeyChecksEvent(False, self._key_checks, error="INVALID_CONFIG")
+        else:
+            with self._mutex:
+                changed, self._key_checks = checks != self._key_checks, checks
+            event = KeyChecksEvent(True, checks, changed)
+        _tell(self._key_check_listeners, event)
+        return event
+
     def on_unlock(self, listener: Callable[[UnlockEvent], None]) -> Callable[[], None]:
         """Called after a push installed the keys, before it is answered (``copy_keys()`` works from here).
         Returns a function that removes the listener."""
@@ -354,9 +423,10 @@ class Receiver:
         client's nonce echoed (§12.2). A nonce that is not b64u of 16 bytes is ``BAD_REQUEST``."""
         if client_nonce is not None and b64u_decode(client_nonce, 16) is None:
             return refusal_answer("BAD_REQUEST")
+        self.reload_key_checks()
+        tokens = self._tokens_under_previous()
         with self._mutex:
             now = self._now()
-            locked = self.state == "locked"
             assert self._challenges is not None
             challenge, expires_at = self._challenges.issue(now)
             payload = {
@@ -370,9 +440,11 @@ class Receiver:
                 "client_nonce": client_nonce,
                 "challenge": challenge,
                 "challenge_expires_at": expires_at,
-                "ephemeral_key": b64u_encode(self._ephemeral_public) if locked and self._ephemeral_public else None,
+                # locked: the boot's key for unlock; unlocked: the rekey key (§12.12)
+                "ephemeral_key": b64u_encode(self._ephemeral_public) if self._ephemeral_public else None,
                 "key_checks": list(self._key_checks),
                 "installed_key_ids": list(self._installed_ids),
+                "tokens_under_previous": tokens,
             }
             if self._vault is not None:
                 payload["vault_login"] = self._vault.status_member()  # §12.13, only when configured
@@ -385,6 +457,10 @@ class Receiver:
     def remote_lock(self, body: bytes | bytearray, content_type: str | None) -> Answer:
         """``POST {base}/lock`` (§12.4): a signed lock request from an authorized custodian. Never raises."""
         return self._attempt("lock", lambda: self._check_and_lock(bytes(body), content_type))
+
+    def rekey(self, body: bytes | bytearray, content_type: str | None) -> Answer:
+        """``POST {base}/rekey`` (§12.12): replace the keys of an unlocked receiver. Never raises."""
+        return self._attempt("rekey", lambda: self._check_and_rekey(bytes(body), content_type))
 
     def statement(self, body: bytes | bytearray, content_type: str | None) -> Answer:
         """``POST {base}/custodians`` (§12.5): a custodian hand-over or revocation. Never raises."""
@@ -424,7 +500,17 @@ class Receiver:
     def _now(self) -> int:
         return int(self._clock())
 
-    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | UnlockEvent | None]]) -> Answer:
+    def _tokens_under_previous(self) -> int | None:
+        reporter = self._tokens_reporter
+        if reporter is None:
+            return None
+        try:
+            count = reporter()
+        except Exception:  # ReceiverLocked, a database error: unknown, never a failed status
+            return None
+        return count if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= 2**53 - 1 else None
+
+    def _attempt(self, event: Event, run: Callable[[], tuple[Answer, LockEvent | UnlockEvent | RekeyEvent | None]]) -> Answer:
         happened = None
         try:
             answer, happened = run()
@@ -436,6 +522,8 @@ class Receiver:
             self._tell_lock(happened)
         elif isinstance(happened, UnlockEvent):
             _tell(self._unlock_listeners, happened)
+        elif isinstance(happened, RekeyEvent):
+            _tell(self._rekey_listeners, happened)
         return self._notify(answer)
 
     def _notify(self, answer: Answer) -> Answer:
@@ -447,6 +535,8 @@ class Receiver:
                 self._metrics.count_unlock()
             elif attempt.event == "lock":
                 self._metrics.count_lock()
+            elif attempt.event == "rekey":
+                self._metrics.count_rekey()
             elif attempt.applied:
                 self._metrics.count_statement()
             _tell(self._listeners, attempt)
@@ -534,8 +624,7 @@ class Receiver:
             self._keys = keys
             self._installed_ids = request.key_ids
             self._fernet = ReceiverFernet(keys)
-            self._ephemeral = None
-            self._ephemeral_public = None
+            self._new_rekey_key()  # the boot's unlock key is dropped; the next rekey seals to a fresh one
             self._unlocked_event.set()
             boot_id = self._boot_id
             vault_generation = self._vault.generation() if self._vault is not None else 0
@@ -562,6 +651,66 @@ class Receiver:
         )
         attempt = Attempt(ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id)
         return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), UnlockEvent(boot_id, request.key_ids, jws.signer)
+
+    def _new_rekey_key(self) -> None:
+        """Drops the current X25519 private key (unlock or previous rekey key) and draws the next rekey key."""
+        self._ephemeral = self._new_ephemeral_key()
+        self._ephemeral_public = x25519_public_raw(self._ephemeral)
+
+    def _check_and_rekey(self, body: bytes, content_type: str | None) -> tuple[Answer, RekeyEvent]:
+        token = read_envelope(body, content_type, "request")  # §6 steps 1-2
+        jws = parse_signed(token, "custodian-rekey+jws")  # 3-7
+        with self._mutex:
+            custodian_name = self._custodian_label(jws.signer)  # 8
+            request = parse_rekey_payload(jws.payload, jws.signer)  # 9
+            self._check_binding(request)  # 10
+            if self.state != "unlocked" or self._ephemeral is None:
+                raise Refusal("NOT_UNLOCKED")
+            if request.key_ids[0] != self._key_checks[0] and not self._allow_older_current_key:
+                raise Refusal("KEY_ORDER_REFUSED")
+            dropped = tuple(key for key in self._installed_ids if key not in request.key_ids)
+            if request.retire != dropped:
+                raise Refusal("RETIRE_MISMATCH")  # the current key is dropped only when named; a stale request fails
+            now = self._spend(request.challenge)  # the challenge is spent from here on
+            info = hpke_info(self._server_id, self._identity, self._boot_id, request.challenge, jws.signer, rekey=True)
+            plaintext = hpke_open(self._ephemeral, request.sealed, info)
+            if plaintext is None:
+                raise Refusal("DECRYPT_FAILED")
+            keys = _checked_keys(plaintext, request.key_ids, self._key_checks)  # wipes on refusal
+            # Swap in one step: get_fernet() gives the new set from here; the old keys are wiped, the old
+            # MultiFernet revoked (a request still holding it gets ReceiverLocked, never a wiped key).
+            old_keys, old_fernet, replaced = self._keys, self._fernet, self._installed_ids
+            self._keys, self._installed_ids, self._fernet = keys, request.key_ids, ReceiverFernet(keys)
+            if old_fernet is not None:
+                old_fernet.revoke()
+            for key in old_keys:
+                key.wipe()
+            self._new_rekey_key()
+            boot_id = self._boot_id
+        receipt = sign_jws(
+            "custodian-rekey-receipt+jws",
+            {
+                "protocol": PROTOCOL,
+                "type": "rekey_receipt",
+                "server_id": self._server_id,
+                "identity": self._identity,
+                "boot_id": boot_id,
+                "challenge": request.challenge,
+                "custodian": jws.signer,
+                "key_ids": list(request.key_ids),
+                "replaced_key_ids": list(replaced),
+                "retired": list(request.retire),
+                "installed_at": now,
+                "request_hash": _request_hash(token),
+            },
+            self._identity_key,
+        )
+        attempt = Attempt(
+            ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id, event="rekey",
+            retired=request.retire,
+        )
+        event = RekeyEvent(boot_id, request.key_ids, replaced, request.retire, jws.signer)
+        return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), event
 
     def _check_and_lock(self, body: bytes, content_type: str | None) -> tuple[Answer, LockEvent]:
         token = read_envelope(body, content_type, "request")

@@ -39,7 +39,7 @@ _MAX_CHUNK_LINE = 64
 _LINGER_SECONDS = 1.0
 _LINGER_MAX_BYTES = 4 * 1024 * 1024
 _WRITE_SECONDS = 10.0
-_POST_ROUTES = ("unlock", "lock", "custodians")
+_POST_ROUTES = ("unlock", "lock", "custodians", "rekey")
 
 
 class _Timeout(Exception):

@@ -29,6 +29,10 @@ MEDIA_TYPE = "application/json"
 _UNLOCK_MEMBERS = (
     "protocol", "type", "server_id", "receiver_identity", "boot_id", "challenge", "custodian", "key_ids", "issued_at", "sealed",
 )
+_REKEY_MEMBERS = (
+    "protocol", "type", "server_id", "receiver_identity", "boot_id", "challenge", "custodian", "key_ids", "retire", "issued_at",
+    "sealed",
+)
 _LOCK_MEMBERS = ("protocol", "type", "server_id", "receiver_identity", "boot_id", "challenge", "custodian", "issued_at")
 _HANDOVER_MEMBERS = ("protocol", "type", "custodian", "new_custodian", "label", "issued_at")
 _REVOCATION_MEMBERS = ("protocol", "type", "custodian", "revoked", "issued_at")
@@ -92,6 +96,7 @@ class BoundRequest:
     key_ids: tuple[str, ...] = ()
     sealed: bytes = b""
     vault_role: str | None = None  # §12.13: the plaintext carries a Vault wrapping token after the keys
+    retire: tuple[str, ...] = ()  # rekey only (§12.12)
 
 
 def _bindings_valid(payload: dict[str, Any]) -> bool:
@@ -129,6 +134,28 @@ def parse_unlock_payload(data: bytes, signer: str, *, vault_enabled: bool = Fals
     return BoundRequest(
         payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], tuple(key_ids), sealed,
         payload["vault_role"] if with_vault else None,
+    )
+
+
+def _distinct_key_ids(value: object, low: int) -> bool:
+    return (
+        isinstance(value, list) and low <= len(value) <= MAX_KEYS and all(is_key_id_value(k) for k in value)
+        and len(set(value)) == len(value)
+    )
+
+
+def parse_rekey_payload(data: bytes, signer: str) -> BoundRequest:
+    """Step 1 of §12.12 for ``rekey``: the unlock request's members plus ``retire`` (0-9 distinct key ids)."""
+    payload = _payload(data, ("rekey",))
+    if not has_exactly(payload, _REKEY_MEMBERS):
+        raise Refusal("BAD_REQUEST")
+    sealed = b64u_decode(payload["sealed"])
+    valid = _bindings_valid(payload) and _distinct_key_ids(payload["key_ids"], 1) and _distinct_key_ids(payload["retire"], 0)
+    if not valid or payload["custodian"] != signer or sealed is None:
+        raise Refusal("BAD_REQUEST")
+    return BoundRequest(
+        payload["server_id"], payload["receiver_identity"], payload["boot_id"], payload["challenge"], tuple(payload["key_ids"]),
+        sealed, retire=tuple(payload["retire"]),
     )
 
 

@@ -3,7 +3,8 @@
 Takes the demo receiver's flags (``--host --port --identity-key --authorized-custodians --key-check --server-id``)
 as alternatives to the CUSTODIAN_* variables. Prints one JSON line on stdout when listening, like the demo
 receiver (``url`` is the receiver's base URL for `custodian server add`, ``app_url`` the application's), then
-one per unlock attempt. SIGTERM/SIGINT stop it.
+one per unlock, lock and rekey attempt and per key-check change. SIGTERM/SIGINT stop it; SIGHUP re-reads the
+key-check file (``--key-check-file``), which is also re-read at every status request.
 
 ``python -m mail_helper rotate``: re-encrypt the stored messages under the current key (mail_helper/rotate.py).
 """
@@ -20,8 +21,8 @@ import threading
 
 from werkzeug.serving import make_server
 
-from custodian_receiver import PROTOCOL, Attempt, ConfigError
-from custodian_receiver.__main__ import attempt_line
+from custodian_receiver import PROTOCOL, Attempt, ConfigError, KeyChecksEvent
+from custodian_receiver.__main__ import attempt_line, key_checks_line
 
 from .app import create_app
 from .encryption import receiver_from_environment
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity-key", metavar="FILE")
     parser.add_argument("--authorized-custodians", metavar="FILE")
     parser.add_argument("--key-check", metavar="KEY_ID", action="append", default=[])
+    parser.add_argument("--key-check-file", metavar="FILE")
     parser.add_argument("--server-id", metavar="ID")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL")
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         if database_url and vault_enabled:
             raise ConfigError("INVALID_CONFIG", "with VAULT_ENABLED=true the database URL comes from Vault: remove DATABASE_URL")
         receiver = receiver_from_environment(os.environ, identity_key=args.identity_key, authorized_custodians=args.authorized_custodians,
-                                             key_checks=args.key_check, server_id=args.server_id)
+                                             key_checks=args.key_check, server_id=args.server_id,
+                                             key_check_file=args.key_check_file)
         server = make_server(args.host, args.port, create_app(receiver, database_url or None), threaded=True)
     except ConfigError as error:
         print(f"error [{error.code}]: {error.message}", file=sys.stderr)
@@ -67,17 +70,27 @@ def main(argv: list[str] | None = None) -> int:
     def on_attempt(attempt: Attempt) -> None:
         line(attempt_line(attempt))  # the demo receiver's line format (protocol §12.7): unlock, lock, statement
 
+    def on_key_checks(event: KeyChecksEvent) -> None:
+        changed = key_checks_line(event)
+        if changed is not None:
+            line(changed)
+
     receiver.add_listener(on_attempt)
+    receiver.on_key_checks(on_key_checks)
     stop = threading.Event()
+    reload = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload.set())  # re-read in the loop below, not in the handler
     app_url = f"http://{args.host}:{server.server_port}"
     line({"event": "listening", "protocol": PROTOCOL, "url": f"{app_url}/custodian", "identity": receiver.identity,
           "server_id": receiver.server_id, "boot_id": receiver.boot_id, "pid": os.getpid(), "app_url": app_url})
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    while not stop.wait(0.5):
-        pass
+    while not stop.wait(0.2):
+        if reload.is_set():
+            reload.clear()
+            receiver.reload_key_checks()
     server.shutdown()
     receiver.lock()
     return 0

@@ -21,7 +21,7 @@ from custodian_receiver.agent_client import AgentClient
 from custodian_receiver.fernet_keys import ReceiverFernet
 from custodian_receiver.flask_blueprint import get_fernet, get_receiver, get_secret, init_app
 
-from .rotation import register_rotation
+from .rotation import register_rotation, tokens_under_previous
 from .store import list_messages
 from .vault_secrets import database_url as database_url_from, redacted, redis_ping
 
@@ -40,8 +40,10 @@ def create_app(source: KeySource, database_url: str | None, *, worker_header: bo
         fernet, state = source.get_fernet, lambda: _agent_state(source)
         app.register_error_handler(ReceiverLocked, _locked)
     else:
-        init_app(app, source)  # /custodian/status and /custodian/unlock, and 503 "locked" for ReceiverLocked
+        init_app(app, source)  # /custodian/status|unlock|lock|rekey, and 503 "locked" for ReceiverLocked
         fernet, state = get_fernet, lambda: get_receiver().state
+        # The signed status reports how many rows are still under a previous key (protocol §12.12).
+        source.report_tokens_under_previous(tokens_under_previous(database_url, source.get_fernet))
 
     if worker_header:
         @app.after_request

@@ -13,6 +13,8 @@ environment variable or Vault token on this machine). Settings (environment, or 
     CUSTODIAN_IDENTITY_KEY            --identity-key           receiver identity key file (created 0600 if missing)
     CUSTODIAN_AUTHORIZED_CUSTODIANS   --authorized-custodians  file of `custodian identity show` lines
     CUSTODIAN_KEY_CHECK               --key-check              key id(s) accepted, comma-separated (current, previous)
+    CUSTODIAN_KEY_CHECK_FILE          --key-check-file         more key ids, one per line, re-read on SIGHUP and at
+                                                               every status request (deploy a new key id first)
     CUSTODIAN_SERVER_ID               --server-id              server id (default: mail-helper)
 
 With ``VAULT_ENABLED=true`` the same push also delivers a Vault login (mail_helper/vault_secrets.py).
@@ -47,6 +49,7 @@ def receiver_from_environment(
     authorized_custodians: str | None = None,
     key_checks: Sequence[str] = (),
     server_id: str | None = None,
+    key_check_file: str | None = None,
 ) -> Receiver:
     source = environ.get("ENCRYPTION_KEY_SOURCE")
     if source != "custodian":
@@ -54,10 +57,11 @@ def receiver_from_environment(
     identity_key = identity_key or environ.get("CUSTODIAN_IDENTITY_KEY")
     authorized_custodians = authorized_custodians or environ.get("CUSTODIAN_AUTHORIZED_CUSTODIANS")
     checks = list(key_checks) or [k.strip() for k in environ.get("CUSTODIAN_KEY_CHECK", "").split(",") if k.strip()]
+    key_check_file = key_check_file or environ.get("CUSTODIAN_KEY_CHECK_FILE") or None
     settings = (
         ("CUSTODIAN_IDENTITY_KEY", identity_key),
         ("CUSTODIAN_AUTHORIZED_CUSTODIANS", authorized_custodians),
-        ("CUSTODIAN_KEY_CHECK", checks),
+        ("CUSTODIAN_KEY_CHECK", checks or key_check_file),
     )
     missing = [name for name, value in settings if not value]
     if missing:
@@ -69,4 +73,5 @@ def receiver_from_environment(
         key_checks=checks,
         server_id=server_id or environ.get("CUSTODIAN_SERVER_ID") or "mail-helper",
         vault=vault_login_from_environment(environ),  # VAULT_ENABLED=true: mail_helper/vault_secrets.py
+        key_check_file=key_check_file,
     )

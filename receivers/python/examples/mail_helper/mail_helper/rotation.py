@@ -30,6 +30,14 @@ DEFAULT_MAX_BATCHES = 20
 MAX_BATCH_SIZE = 5_000
 
 
+def tokens_under_previous(database_url: str, fernet: Callable[[], ReceiverFernet]) -> Callable[[], int]:
+    """The app's count of rows the current key does not open, for the receiver's signed status
+    (``tokens_under_previous``, protocol §12.12): ``custodian push`` refuses to drop a key while it is above 0, and
+    ``custodian server status`` shows it. It reads every row (fine for this example's table; a big application
+    would keep the count as it writes). While locked it raises ReceiverLocked, which the receiver reports as null."""
+    return lambda: count_under_previous(lambda after, limit: fetch_tokens(database_url, after, limit), fernet_source=fernet)
+
+
 def register_rotation(app: Flask, fernet: Callable[[], ReceiverFernet]) -> None:
     def database_url() -> str:  # fixed, or from Vault per request (VAULT_ENABLED=true, mail_helper/vault_secrets.py)
         value = app.config["DATABASE_URL"]
