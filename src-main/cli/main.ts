@@ -8,6 +8,7 @@ import { registerIdentityCommands } from './commands/identity.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerPushCommands } from './commands/push.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerAuditCommands } from './commands/audit.js';
 
 export interface CommandContext {
   io: CliIO;
@@ -26,6 +27,7 @@ const groups: Register[] = [
   registerServerCommands,
   registerPushCommands,
   registerBackupCommands,
+  registerAuditCommands,
 ];
 
 export function buildProgram(io: CliIO): Command {

@@ -66,7 +66,13 @@ export type ErrorCode =
   | 'WATCH_TIMEOUT'
   // vault kv
   | 'VAULT_KV_NOT_FOUND'
-  | 'VAULT_KV_CONFLICT';
+  | 'VAULT_KV_CONFLICT'
+  // audit log
+  | 'AUDIT_WRITE_FAILED'
+  | 'AUDIT_BUSY'
+  | 'AUDIT_KEY_CORRUPT'
+  | 'AUDIT_VERIFY_FAILED'
+  | 'AUDIT_ENTRY_NOT_FOUND';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -134,6 +140,11 @@ const exitByCode: Record<ErrorCode, number> = {
   WATCH_TIMEOUT: EXIT_STATUS.timeout,
   VAULT_KV_NOT_FOUND: EXIT_STATUS.notFound,
   VAULT_KV_CONFLICT: EXIT_STATUS.vault,
+  AUDIT_WRITE_FAILED: EXIT_STATUS.data,
+  AUDIT_BUSY: EXIT_STATUS.timeout,
+  AUDIT_KEY_CORRUPT: EXIT_STATUS.keychain,
+  AUDIT_VERIFY_FAILED: EXIT_STATUS.data,
+  AUDIT_ENTRY_NOT_FOUND: EXIT_STATUS.notFound,
 };
 
 export class CustodianError extends Error {
