@@ -11,17 +11,23 @@ import { assertNoSecrets, custodianEnv, filesUnder, leakForms, startSingleNode, 
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { decodeSheetQr, pdfText } from '../support/sheets.js';
 import { runInTerminal } from '../support/terminal.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
 
 let home: string;
 let env: Record<string, string>;
 const servers: BaoCluster[] = [];
 
+let auditKeyring: KeyringSession | undefined;
+
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-sheets-'));
-  env = custodianEnv(home);
+  // The audit log's signing key and latest checkpoint live in the OS keychain: the CLI needs one to record.
+  auditKeyring = await startKeyring();
+  env = { ...auditKeyring.env, ...custodianEnv(home) };
 });
 
 after(async () => {
+  await auditKeyring?.stop();
   for (const server of servers) await server.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
