@@ -100,12 +100,7 @@ export function verifyInclusion(leaf: Buffer, index: number, size: number, proof
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = shiftToLeftChild(fn, sn);
     } else {
       r = nodeHash(r, p);
     }
@@ -136,12 +131,7 @@ export function verifyConsistency(oldSize: number, newSize: number, proof: reado
     if (fn % 2 === 1 || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      [fn, sn] = shiftToLeftChild(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }
@@ -149,6 +139,15 @@ export function verifyConsistency(oldSize: number, newSize: number, proof: reado
     sn = Math.floor(sn / 2);
   }
   return fr.equals(oldRoot) && sr.equals(newRoot) && sn === 0;
+}
+
+/** RFC 9162: "right-shift both fn and sn equally until either LSB(fn) is set or fn is 0". */
+function shiftToLeftChild(fn: number, sn: number): [number, number] {
+  while (fn % 2 === 0 && fn !== 0) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return [fn, sn];
 }
 
 function isPowerOfTwo(n: number): boolean {

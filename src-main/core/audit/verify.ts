@@ -82,7 +82,7 @@ export function verifyLog(input: VerifyInput): VerifyReport {
       keychainSize = fromKeychain.checkpoint.size;
       if (keychainSize > checkpoint.size) {
         failure ??= { entry: checkpoint.size, reason: 'rolled-back', detail: `the keychain's checkpoint covers ${keychainSize} entries, the log's checkpoint ${checkpoint.size}: the log was rolled back or truncated together with its checkpoint` };
-      } else if (!treeHash(leaves.slice(0, keychainSize)).equals(fromKeychain.checkpoint.root)) {
+      } else if (!(keychainSize === checkpoint.size ? root : treeHash(leaves.slice(0, keychainSize))).equals(fromKeychain.checkpoint.root)) {
         failure ??= { entry: null, reason: 'edited', detail: `the log's first ${keychainSize} entries differ from what the keychain's checkpoint signed` };
       } else if (keychainSize < checkpoint.size) {
         warnings.push(`the keychain's checkpoint lags ${checkpoint.size - keychainSize} entries behind (an append was interrupted before the keychain was updated)`);
