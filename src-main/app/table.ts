@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AppInfo, SessionState, Settings } from '../../src-shared/contract.js';
-import { FileAuditLog } from '../core/audit.js';
+import { FileAuditLog, setDefaultAuditSource } from '../core/audit.js';
 import { isCustodianError } from '../core/errors.js';
 import { keychainTimeoutMs, openKeyStore, OsKeychain, type KeyStore } from '../core/keystore/index.js';
 import { custodianHome, keychainService } from '../core/paths.js';
@@ -79,7 +79,8 @@ const FEATURES: AppInfo['features'] = {
 export function createAppCore(services: AppServices): AppCore {
   const home = custodianHome(services.env);
   const settings = settingsFile(home);
-  const audit = new FileAuditLog(home);
+  setDefaultAuditSource('app'); // every log the app opens (the key store's too) says "source":"app"
+  const audit = new FileAuditLog(home, { source: 'app', secrets: new OsKeychain(keychainService(services.env), { timeoutMs: keychainTimeoutMs(services.env) }) });
   const clipboard = new AutoClearClipboard(services.clipboard);
   let keyStore: KeyStore | undefined;
   const keys = (): KeyStore => (keyStore ??= openKeyStore(services.env));

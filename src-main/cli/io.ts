@@ -84,8 +84,8 @@ Exit status:
   ${EXIT_STATUS.crypto}  invalid key, token or PGP data (wrong key, tampered or expired token)
   ${EXIT_STATUS.vault}  Vault/OpenBao unreachable, refused the request, or a ceremony error
   ${EXIT_STATUS.server}  a receiver is unreachable, refused the push, or its identity does not match
-  ${EXIT_STATUS.data}  corrupt or unwritable local data (key metadata, profiles, pinned servers)
-  ${EXIT_STATUS.timeout}  a watch reached its --timeout (servers not in the awaited state)
+  ${EXIT_STATUS.data}  corrupt or unwritable local data (key metadata, profiles, pinned servers, the audit log), or audit verify found tampering
+  ${EXIT_STATUS.timeout}  a watch reached its --timeout (servers not in the awaited state), or the audit log stayed locked
 Errors go to stderr as "error [CODE]: message" and "hint: ..." (with --json: one {"error": {...}} object on stderr).`;
 
 /** The text after a command's own help: an optional note, its examples, and the exit statuses. */

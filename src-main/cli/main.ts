@@ -10,6 +10,7 @@ import { registerPushCommands } from './commands/push.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerRotateCommands } from './commands/rotate.js';
 import { registerSettingsCommands } from './commands/settings.js';
+import { registerAuditCommands } from './commands/audit.js';
 
 export interface CommandContext {
   io: CliIO;
@@ -30,6 +31,7 @@ const groups: Register[] = [
   registerBackupCommands,
   registerRotateCommands,
   registerSettingsCommands,
+  registerAuditCommands,
 ];
 
 export function buildProgram(io: CliIO): Command {

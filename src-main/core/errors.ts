@@ -84,7 +84,13 @@ export type ErrorCode =
   | 'ROTATION_ABORT_REFUSED'
   | 'ROTATION_KEY_IN_USE'
   // rekey of unlocked receivers (protocol §12.12)
-  | 'REKEY_KEY_IN_USE';
+  | 'REKEY_KEY_IN_USE'
+  // audit log
+  | 'AUDIT_WRITE_FAILED'
+  | 'AUDIT_BUSY'
+  | 'AUDIT_KEY_CORRUPT'
+  | 'AUDIT_VERIFY_FAILED'
+  | 'AUDIT_ENTRY_NOT_FOUND';
 
 /** Process exit status per code, documented in `custodian --help`. */
 export const EXIT_STATUS = {
@@ -166,6 +172,11 @@ const exitByCode: Record<ErrorCode, number> = {
   ROTATION_ABORT_REFUSED: EXIT_STATUS.server,
   ROTATION_KEY_IN_USE: EXIT_STATUS.usage,
   REKEY_KEY_IN_USE: EXIT_STATUS.server,
+  AUDIT_WRITE_FAILED: EXIT_STATUS.data,
+  AUDIT_BUSY: EXIT_STATUS.timeout,
+  AUDIT_KEY_CORRUPT: EXIT_STATUS.keychain,
+  AUDIT_VERIFY_FAILED: EXIT_STATUS.data,
+  AUDIT_ENTRY_NOT_FOUND: EXIT_STATUS.notFound,
 };
 
 export class CustodianError extends Error {

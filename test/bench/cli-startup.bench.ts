@@ -60,7 +60,7 @@ const ms = (value: number): string => `${value.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   // A custodian home with five keys, so that `key list` reads and validates a real keys.json.
-  const store = new KeyStore({ secrets: new MemorySecretStore(), home: custodianHome, audit: new FileAuditLog(custodianHome) });
+  const store = new KeyStore({ secrets: new MemorySecretStore(), home: custodianHome, audit: new FileAuditLog(custodianHome, { secrets: new MemorySecretStore() }) });
   for (const name of ['orders-db', 'billing-db', 'mail-helper', 'reports', 'archive']) await store.generate(name);
 
   const bao = baoBinary();

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { FileAuditLog } from '../../src-main/core/audit.js';
 import { keyId } from '../../src-main/core/crypto/index.js';
 import { AuditTail } from '../../src-main/core/monitor/index.js';
+import { MemorySecretStore } from '../../src-main/core/keystore/index.js';
 import {
   DEFAULT_CONCURRENCY, ReceiptLog, ServerRegistry, callReceiver, fingerprintOf, pushKeys, type CallReceiver, type CustodianSigner, type PushResult,
 } from '../../src-main/core/push/index.js';
@@ -84,7 +85,7 @@ try {
   // Pinned as `custodian server add` would, written at once (1,000 adds would rewrite servers.json 1,000 times).
   writeFileSync(join(home, 'servers.json'), JSON.stringify({ version: 1, servers: receivers.map((r) => ({ name: r.serverId, url: r.url, identity: r.identity, serverId: r.serverId, added: new Date().toISOString() })) }), { mode: 0o600 });
   const servers = await new ServerRegistry(home).select([], true);
-  const audit = new FileAuditLog(home);
+  const audit = new FileAuditLog(home, { secrets: new MemorySecretStore() });
   const receipts = process.env['FLEET_RECEIPTS'] === '0' ? undefined : new ReceiptLog(home);
   let peakOwnFds = 0;
 

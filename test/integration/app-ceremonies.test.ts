@@ -15,6 +15,7 @@ import { vaultHandlers, type VaultHandlers } from '../../src-main/app/handlers/v
 import { FileAuditLog } from '../../src-main/core/audit.js';
 import { isCustodianError } from '../../src-main/core/errors.js';
 import { leakForms, startSingleNode, type BaoCluster } from '../support/openbao.js';
+import { MemorySecretStore } from '../../src-main/core/keystore/index.js';
 
 let server: BaoCluster;
 let home: string;
@@ -26,7 +27,7 @@ const secrets: string[] = [];
 before(async () => {
   server = await startSingleNode();
   home = await mkdtemp(join(tmpdir(), 'custodian-app-ceremonies-'));
-  vault = vaultHandlers({ env: { VAULT_CACERT: server.ca.caCert }, home, audit: new FileAuditLog(home) });
+  vault = vaultHandlers({ env: { VAULT_CACERT: server.ca.caCert }, home, audit: new FileAuditLog(home, { secrets: new MemorySecretStore() }) });
   target = { addrs: [server.addresses[0]!] };
 });
 

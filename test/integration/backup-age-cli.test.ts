@@ -137,7 +137,7 @@ describe('files the app makes open with the age CLI', () => {
     assert.equal((shown['lastBackup'] as { kind: string }).kind, 'age');
     const auditLines = (await readFile(join(a.env['CUSTODIAN_HOME'] as string, 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const entry = auditLines.find((line) => line['action'] === 'backup.export');
-    assert.deepEqual({ ...entry, time: undefined }, { time: undefined, action: 'backup.export', outcome: 'ok', keyId: orders.id, keyName: 'orders-db', recipients: [recipient], format: 'age' });
+    assert.deepEqual({ ...entry, time: undefined, seq: undefined, prev: undefined, by: undefined }, { time: undefined, seq: undefined, prev: undefined, by: undefined, action: 'backup.export', outcome: 'ok', keyId: orders.id, keyName: 'orders-db', recipients: [recipient], format: 'age' });
 
     const before = await readFile(out);
     failed(await custodian(a, ['backup', 'export', 'orders-db', '--recipient', recipient, '--out', out]), 2, 'CONFIRMATION_REQUIRED');

@@ -9,6 +9,8 @@ import { FileAuditLog } from '../../src-main/core/audit.js';
 import { initialize, kvRead, kvWrite, resolveConnection, UnsealCeremony, VaultCluster, type NodeStatus } from '../../src-main/core/vault/index.js';
 import { assertNoSecrets, custodianEnv, filesUnder, startRaftCluster, waitFor, type BaoCluster } from '../support/openbao.js';
 import { jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
+import { MemorySecretStore } from '../../src-main/core/keystore/index.js';
 
 let server: BaoCluster;
 let home: string;
@@ -18,13 +20,20 @@ let rootToken: Buffer;
 const secrets: Buffer[] = [];
 const outputs: Record<string, string> = {};
 
+let auditKeyring: KeyringSession | undefined;
+/** In-process ceremonies: the audit key in memory (the CLI runs above use the real keychain). */
+const auditSecrets = new MemorySecretStore();
+
 before(async () => {
   server = await startRaftCluster();
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-cluster-'));
-  env = custodianEnv(home);
+  // The audit log's signing key and latest checkpoint live in the OS keychain: the CLI needs one to record.
+  auditKeyring = await startKeyring();
+  env = { ...auditKeyring.env, ...custodianEnv(home) };
 });
 
 after(async () => {
+  await auditKeyring?.stop();
   await server?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
@@ -42,7 +51,7 @@ async function cli(name: string, args: string[], input?: string): Promise<CliRun
 }
 
 function core(token?: Buffer): VaultCluster {
-  return new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert, ...(token ? { token } : {}) }, {}), new FileAuditLog(join(home, 'custodian')));
+  return new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert, ...(token ? { token } : {}) }, {}), new FileAuditLog(join(home, 'custodian'), { secrets: auditSecrets }));
 }
 
 function sharesText(list: Buffer[]): string {
@@ -157,7 +166,7 @@ test('a node killed mid-ceremony is reported, the ceremony finishes on the other
   assert.deepEqual((await statuses()).map((n) => n.sealed), [true, true, true]);
 
   const cluster = core();
-  const ceremony = await UnsealCeremony.start(cluster, { audit: new FileAuditLog(join(home, 'custodian')) });
+  const ceremony = await UnsealCeremony.start(cluster, { audit: new FileAuditLog(join(home, 'custodian'), { secrets: auditSecrets }) });
   const first = await ceremony.submitShare(shares[2]!);
   assert.deepEqual(first.nodes.map((n) => [n.outcome, n.progress]), [['progress', 1], ['progress', 1], ['progress', 1]]);
 

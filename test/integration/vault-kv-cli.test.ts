@@ -14,6 +14,7 @@ import { startKvVault } from '../support/kv-vault.js';
 import { assertNoSecrets, custodianEnv, filesUnder, type BaoCluster } from '../support/openbao.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { runInTerminal } from '../support/terminal.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
 
 let server: BaoCluster;
 let home: string;
@@ -26,17 +27,22 @@ const DB_PASSWORD = Buffer.from('db-pass-typed-9f8e7d6c');
 const REDIS_PASSWORD = Buffer.from('redis-pass-typed-4a5b6c7d');
 const TYPED_AT_PROMPT = Buffer.from('typed-hidden-value-31c2');
 
+let auditKeyring: KeyringSession | undefined;
+
 before(async () => {
   const vaultNode = await startKvVault();
   server = vaultNode.server;
   rootToken = vaultNode.rootToken;
   secrets.push(...vaultNode.shares, rootToken);
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-kv-'));
-  env = custodianEnv(home, { VAULT_ADDR: server.addresses[0]!, VAULT_CACERT: server.ca.caCert, VAULT_TOKEN: rootToken.toString('utf8') });
+  // The audit log's signing key and latest checkpoint live in the OS keychain: the CLI needs one to record.
+  auditKeyring = await startKeyring();
+  env = { ...auditKeyring.env, ...custodianEnv(home, { VAULT_ADDR: server.addresses[0]!, VAULT_CACERT: server.ca.caCert, VAULT_TOKEN: rootToken.toString('utf8') }) };
   secrets.push(DB_PASSWORD, REDIS_PASSWORD, TYPED_AT_PROMPT);
 });
 
 after(async () => {
+  await auditKeyring?.stop();
   await server?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });

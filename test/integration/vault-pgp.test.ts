@@ -11,6 +11,7 @@ import { decryptShare, readRecipient } from '../../src-main/core/vault/index.js'
 import { CustodianError } from '../../src-main/core/errors.js';
 import { assertNoSecrets, custodianEnv, filesUnder, startSingleNode, type BaoCluster } from '../support/openbao.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
 
 interface Holder { name: string; publicFile: string; privateFile: string; privateArmored: string; passphrase?: string; fingerprint: string }
 
@@ -32,15 +33,20 @@ async function makeHolder(name: string, passphrase?: string): Promise<Holder> {
   return { name, publicFile, privateFile, privateArmored: key.privateKey, fingerprint, ...(passphrase ? { passphrase } : {}) };
 }
 
+let auditKeyring: KeyringSession | undefined;
+
 before(async () => {
   server = await startSingleNode();
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-pgp-'));
-  env = custodianEnv(home);
+  // The audit log's signing key and latest checkpoint live in the OS keychain: the CLI needs one to record.
+  auditKeyring = await startKeyring();
+  env = { ...auditKeyring.env, ...custodianEnv(home) };
   holders.push(await makeHolder('alice'), await makeHolder('bob', 'correct horse battery staple'), await makeHolder('carol'));
   rootHolder = await makeHolder('ops');
 });
 
 after(async () => {
+  await auditKeyring?.stop();
   await server?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });

@@ -6,8 +6,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileAuditLog } from '../../src-main/core/audit.js';
+import { MemorySecretStore } from '../../src-main/core/keystore/index.js';
 import { initialize, resolveConnection, UnsealCeremony, VaultCluster, VaultResponseError } from '../../src-main/core/vault/index.js';
 import { assertNoSecrets, custodianEnv, filesUnder, waitFor, type BaoCluster } from '../support/openbao.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 
 export class SetupLab {
@@ -18,13 +20,18 @@ export class SetupLab {
   readonly secrets: Buffer[] = [];
   readonly outputs: Record<string, string> = {};
   readonly argvs: string[][] = [];
+  /** The CLI's audit log signs with a key in the OS keychain: a real Secret Service for the CLI runs. */
+  keyring: KeyringSession | undefined;
+  /** In-process arranging and checking writes its own audit log (own key, own file), apart from the CLI's. */
+  readonly #coreAuditSecrets = new MemorySecretStore();
 
   constructor(readonly server: BaoCluster) {}
 
   /** init (shares/threshold), unseal every node with the core, wait for an active node. */
   async initAndUnseal(shares = 3, threshold = 2): Promise<void> {
     this.home = await mkdtemp(join(tmpdir(), 'custodian-vault-setup-'));
-    this.env = custodianEnv(this.home);
+    this.keyring = await startKeyring();
+    this.env = { ...this.keyring.env, ...custodianEnv(this.home) };
     const cluster = this.core();
     try {
       const init = await initialize(cluster, { shares, threshold });
@@ -54,7 +61,7 @@ export class SetupLab {
   }
 
   core(token?: Buffer): VaultCluster {
-    return new VaultCluster(resolveConnection({ addresses: this.server.addresses, caCert: this.server.ca.caCert, ...(token ? { token } : {}) }, {}), new FileAuditLog(join(this.home, 'custodian')));
+    return new VaultCluster(resolveConnection({ addresses: this.server.addresses, caCert: this.server.ca.caCert, ...(token ? { token } : {}) }, {}), new FileAuditLog(join(this.home, 'core-audit'), { secrets: this.#coreAuditSecrets }));
   }
 
   conn(): string[] {
@@ -116,6 +123,7 @@ export class SetupLab {
 
   async stop(): Promise<void> {
     await this.server.stop();
+    await this.keyring?.stop();
     if (this.home) await rm(this.home, { recursive: true, force: true });
   }
 }

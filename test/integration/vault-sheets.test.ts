@@ -11,17 +11,23 @@ import { assertNoSecrets, custodianEnv, filesUnder, leakForms, startSingleNode, 
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { decodeSheetQr, pdfText } from '../support/sheets.js';
 import { runInTerminal } from '../support/terminal.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
 
 let home: string;
 let env: Record<string, string>;
 const servers: BaoCluster[] = [];
 
+let auditKeyring: KeyringSession | undefined;
+
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-sheets-'));
-  env = custodianEnv(home);
+  // The audit log's signing key and latest checkpoint live in the OS keychain: the CLI needs one to record.
+  auditKeyring = await startKeyring();
+  env = { ...auditKeyring.env, ...custodianEnv(home) };
 });
 
 after(async () => {
+  await auditKeyring?.stop();
   for (const server of servers) await server.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
@@ -106,7 +112,7 @@ test('--pdf without a terminal: checks before init, then one sheet per holder wh
     files: filesUnder(join(home, 'custodian')),
   });
   const audit = await readFile(join(home, 'custodian', 'audit.log'), 'utf8');
-  assert.match(audit, /"action":"vault.init.sheets","outcome":"ok".*"sheets":3,"holders":\["Alice","Bob","Carol"\]/);
+  assert.match(audit, /"action":"vault.init.sheets"[^\n]*"holders":\["Alice","Bob","Carol"\][^\n]*"outcome":"ok"[^\n]*"sheets":3/);
 
   await unsealWith(server, [shares[2]!, shares[0]!]);
   assert.equal((await server.nodes[0]!.get('/auth/token/lookup-self', rootToken)).status, 200, 'the root token printed for the operator works');
@@ -144,7 +150,7 @@ test('on a terminal with --pdf: print, then each holder types back the last 6 ch
   assertNoSecrets(shares.map((s) => Buffer.from(s, 'base64')), { texts: { session: out } });
   for (const path of filesUnder(dir)) assertNoSecrets([Buffer.from(rootToken)], { files: [path], texts: { text: pdfText(path) } });
   const audit = await readFile(join(home, 'custodian', 'audit.log'), 'utf8');
-  assert.match(audit, /"action":"vault.init.handout","outcome":"ok".*"confirmed":\["1","2","3"\],"unconfirmed":\[\]/);
+  assert.match(audit, /"action":"vault.init.handout"[^\n]*"confirmed":\["1","2","3"\][^\n]*"outcome":"ok"[^\n]*"unconfirmed":\[\]/);
 
   await unsealWith(server, [shares[1]!, shares[2]!]);
   assert.equal((await server.nodes[0]!.get('/auth/token/lookup-self', rootToken)).status, 200);

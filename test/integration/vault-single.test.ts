@@ -12,6 +12,8 @@ import { decodeRootToken, GenerateRootCeremony, generateOtp, RekeyCeremony, reso
 import { assertNoSecrets, baoBinary, custodianEnv, filesUnder, startSingleNode, type BaoCluster } from '../support/openbao.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { runInTerminal } from '../support/terminal.js';
+import { startKeyring, type KeyringSession } from '../support/keyring.js';
+import { MemorySecretStore } from '../../src-main/core/keystore/index.js';
 
 let server: BaoCluster;
 let home: string;
@@ -22,13 +24,20 @@ let rootToken: Buffer;
 const secrets: Buffer[] = [];
 const outputs: Record<string, string> = {};
 
+let auditKeyring: KeyringSession | undefined;
+/** In-process ceremonies: the audit key in memory (the CLI runs above use the real keychain). */
+const auditSecrets = new MemorySecretStore();
+
 before(async () => {
   server = await startSingleNode();
   home = await mkdtemp(join(tmpdir(), 'custodian-vault-single-'));
-  env = custodianEnv(home);
+  // The audit log's signing key and latest checkpoint live in the OS keychain: the CLI needs one to record.
+  auditKeyring = await startKeyring();
+  env = { ...auditKeyring.env, ...custodianEnv(home) };
 });
 
 after(async () => {
+  await auditKeyring?.stop();
   await server?.stop();
   if (home) await rm(home, { recursive: true, force: true });
 });
@@ -51,7 +60,7 @@ function sharesText(list: Buffer[], encoding: 'base64' | 'hex' = 'base64'): stri
 }
 
 function cluster(): VaultCluster {
-  return new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert }, {}), new FileAuditLog(join(home, 'custodian')));
+  return new VaultCluster(resolveConnection({ addresses: server.addresses, caCert: server.ca.caCert }, {}), new FileAuditLog(join(home, 'custodian'), { secrets: auditSecrets }));
 }
 
 async function sealStatus(): Promise<{ sealed: boolean; progress: number; t: number; n: number }> {

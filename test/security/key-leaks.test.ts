@@ -20,7 +20,7 @@ let secrets: MemorySecretStore;
 before(async () => {
   home = await mkdtemp(join(tmpdir(), 'custodian-leaks-'));
   secrets = new MemorySecretStore();
-  store = new KeyStore({ secrets, home, audit: new FileAuditLog(home) });
+  store = new KeyStore({ secrets, home, audit: new FileAuditLog(home, { secrets }) });
 });
 after(async () => {
   await rm(home, { recursive: true, force: true });

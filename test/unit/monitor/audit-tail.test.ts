@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileAuditLog } from '../../../src-main/core/audit.js';
 import { AuditTail } from '../../../src-main/core/monitor/index.js';
+import { MemorySecretStore } from '../../../src-main/core/keystore/index.js';
 
 test('only entries appended after the start, complete lines only, a damaged line skipped, a replaced log read again', async () => {
   const home = mkdtempSync(join(tmpdir(), 'custodian-tail-'));
   try {
-    const log = new FileAuditLog(home);
+    const log = new FileAuditLog(home, { secrets: new MemorySecretStore() });
     const missing = await AuditTail.atEnd(log.path);
     assert.deepEqual(await missing.next(), [], 'no log yet');
     await log.record({ action: 'push', outcome: 'error', server: 'before' });
