@@ -143,6 +143,8 @@ export const requests = {
     servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000),
     /** `push --allow-older-current-key`: a deliberate roll-back past the key-order check (§12.3); a warning remains. */
     allowOlderCurrentKey: z.boolean().optional(),
+    /** `push --drop-previous`: the officer confirmed that keys left out may be retired (REKEY_KEY_IN_USE otherwise, §12.12). */
+    dropPrevious: z.boolean().optional(),
   }),
   sessionState: z.strictObject({}),
   lock: z.strictObject({}),
