@@ -508,6 +508,7 @@ export const de: Record<keyof typeof en, string> = {
   'secretHandout.turnShare': '{{label}} (Anteil {{n}} von {{count}})',
   'servers.adding': 'Wird hinzugefügt',
   'servers.allowOlderCurrentKey': 'Den älteren Schlüssel trotzdem als aktuellen Schlüssel pushen (ein bewusstes Zurückrollen: neue Daten werden dann mit dem älteren Schlüssel verschlüsselt)',
+  'servers.rekeyedInPlace': 'Schlüsselsatz im laufenden Betrieb ersetzt (ohne Neustart)',
   'servers.alreadyUnlockedWithTheseKeys': 'bereits mit diesen Schlüsseln entsperrt',
   'servers.askingEveryServer': 'Alle Server werden abgefragt',
   'servers.at': ', um ',

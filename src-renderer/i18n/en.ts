@@ -505,6 +505,7 @@ export const en = {
   'secretHandout.turnShare': '{{label}} (share {{n}} of {{count}})',
   'servers.adding': 'Adding',
   'servers.allowOlderCurrentKey': 'Push the older key as the current key anyway (a deliberate roll-back: new data is then encrypted with the older key)',
+  'servers.rekeyedInPlace': 'key set replaced while running (no restart)',
   'servers.alreadyUnlockedWithTheseKeys': 'already unlocked with these keys',
   'servers.askingEveryServer': 'Asking every server',
   'servers.at': ', at ',

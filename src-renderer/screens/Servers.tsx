@@ -197,7 +197,7 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
         <ul className="results" aria-label={t('servers.pushResults')}>
           {results.map((result) => (
             <li key={result.server} className={result.ok ? 'ok' : 'failed'}>
-              <strong>{result.server}</strong>: {result.outcome === 'unlocked' ? t('servers.unlocked') : result.outcome === 'already-unlocked' ? t('servers.alreadyUnlockedWithTheseKeys') : result.outcome === 'refused' ? t('servers.refusedStillLocked') : t('servers.failed')}
+              <strong>{result.server}</strong>: {result.outcome === 'unlocked' ? t('servers.unlocked') : result.outcome === 'rekeyed' ? t('servers.rekeyedInPlace') : result.outcome === 'already-unlocked' ? t('servers.alreadyUnlockedWithTheseKeys') : result.outcome === 'refused' ? t('servers.refusedStillLocked') : t('servers.failed')}
               {result.receipt ? (
                 <small> {t('servers.receiptServer')}{result.receipt.serverId}{t('servers.boot')}{result.receipt.bootId}{t('servers.keys')}{result.receipt.keyIds.join(', ')}{t('servers.at')}{result.receipt.time}</small>
               ) : null}
