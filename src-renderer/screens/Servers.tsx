@@ -146,6 +146,9 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
   /** `push --allow-older-current-key`: offered only after a key-order refusal, and only when ticked. */
   const [allowOlder, setAllowOlder] = useState(false);
   const keyOrderRefused = results?.some((r) => typeof r.error?.details?.['newest_key'] === 'string') ?? false;
+  /** `push --drop-previous`: offered only after a REKEY_KEY_IN_USE refusal (protocol §12.12), and only when ticked. */
+  const [dropPrevious, setDropPrevious] = useState(false);
+  const keyInUse = results?.some((r) => r.error?.code === 'REKEY_KEY_IN_USE') ?? false;
   const load = useTask();
   const task = useTask();
   useEffect(() => { void load.run(async () => { const all = await call('listKeys', {}); setKeys(all); if (all[0]) setKey(all[0].id); }); }, [load.run]);
@@ -153,8 +156,8 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
     <form className="card" aria-labelledby="push-title" onSubmit={async (e) => {
       e.preventDefault();
       setResults(undefined);
-      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}) }));
-      if (done) { setResults(done); setAllowOlder(false); onPushed(); }
+      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}), ...(dropPrevious ? { dropPrevious: true } : {}) }));
+      if (done) { setResults(done); setAllowOlder(false); setDropPrevious(false); onPushed(); }
     }}>
       <h2 id="push-title">{t('servers.pushAKey')}</h2>
       <ErrorNotice error={load.error} />
@@ -187,6 +190,15 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
           <label className="check">
             <input type="checkbox" checked={allowOlder} onChange={(e) => setAllowOlder(e.target.checked)} />
             {t('servers.allowOlderCurrentKey')}
+          </label>
+        </div>
+      ) : null}
+      {keyInUse || dropPrevious ? (
+        <div className="notice error" role="group" aria-label={t('servers.dropPreviousOverride')}>
+          <p>{t('servers.dropPreviousExplain')}</p>
+          <label className="check">
+            <input type="checkbox" checked={dropPrevious} onChange={(e) => setDropPrevious(e.target.checked)} />
+            {t('servers.dropPrevious')}
           </label>
         </div>
       ) : null}
