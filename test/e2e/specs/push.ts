@@ -115,3 +115,24 @@ export async function waitForStateSpec({ page }: SpecContext, name: string): Pro
   const took = Date.now() - started;
   assert.ok(took >= 2_500 && took < 15_000, `the wait lasted about the timeout (${took} ms): ${timedOut}`);
 }
+
+/**
+ * Issue 11's trap in the app: pushing the new key alone to a server that still accepts the older key this
+ * custodian holds is refused (REKEY_KEY_IN_USE, still locked); the "drop previous" confirmation appears only then,
+ * and a push with it ticked goes through.
+ */
+export async function dropPreviousSpec(context: SpecContext, keyName: string, server: string): Promise<void> {
+  const { page } = context;
+  await goTo(page, 'Servers');
+  const override = page.getByRole('group', { name: 'Drop a key the server still holds' });
+  assert.equal(await override.count(), 0, 'no override is offered before a refusal');
+  await push(context, keyName, server);
+  const results = page.getByRole('list', { name: 'Push results' });
+  await waitForText(results, new RegExp(`${server}: refused, still locked`), 60_000);
+  const text = await alertWithCode(results, 'REKEY_KEY_IN_USE');
+  assert.match(text, /also accepts/);
+  await override.getByRole('checkbox', { name: /Drop the previous key anyway/ }).check();
+  await context.shot('servers-drop-previous');
+  await page.locator('form', { has: page.getByRole('heading', { name: 'Push a key' }) }).getByRole('button', { name: 'Push key' }).click();
+  await waitForText(results, new RegExp(`${server}: unlocked`), 60_000);
+}
