@@ -1,8 +1,8 @@
 /**
  * End-to-end: the push guard of issue 11 (protocol §12.12) in the desktop app, in Debian's Chromium against the
- * real core (test bridge), a real gnome-keyring and a real Node receiver process on loopback that accepts a new
- * and an older key (both held by this custodian). Pushing the new key alone is refused with REKEY_KEY_IN_USE and
- * the receiver stays locked; the "drop previous" confirmation then lets the officer push it on purpose.
+ * real core (test bridge), a real gnome-keyring and a real Node receiver process on loopback, unlocked with a new
+ * and an older key. Pushing the new key alone is refused with REKEY_KEY_IN_USE (the receiver does not report its
+ * data count) and nothing is sent; the "drop previous" confirmation then retires the old key on purpose, in place.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -43,14 +43,15 @@ after(async () => {
   await keyring?.stop();
 });
 
-test('push guard: the new key alone is refused while the server accepts the older key; "drop previous" pushes it on purpose', () => withDiagnostics(context, 'rekey-guard', async () => {
+test('push guard: the new key alone is refused while the server holds the older key; "drop previous" retires it on purpose', () => withDiagnostics(context, 'rekey-guard', async () => {
   const section = await openIdentity(context);
   const entry = (await section.getByLabel('Authorized-custodians entry').innerText()).trim();
   receiver = await startReceiver({ serverId: 'app-1', authorizedCustodians: `${entry}\n`, keyChecks: [ids.next, ids.old] });
   await cli(['server', 'add', 'app-1', receiver.url, '--identity', receiver.identity]);
+  await cli(['push', '--key', 'orders-2027', '--previous', 'orders-2026', '--server', 'app-1']);
   await goTo(context.page, 'Servers');
   await context.page.getByRole('button', { name: 'Refresh status' }).click();
   await dropPreviousSpec(context, 'orders-2027', 'app-1');
-  const unlocks = receiver.events().filter((e) => e.event === 'unlock');
-  assert.deepEqual(unlocks.map((e) => [e['ok'], e['key_ids']]), [[true, [ids.next]]], 'the refused push sent nothing; the confirmed one unlocked');
+  const rekeys = receiver.events().filter((e) => e.event === 'rekey');
+  assert.deepEqual(rekeys.map((e) => [e['ok'], e['key_ids'], e['retired']]), [[true, [ids.next], [ids.old]]], 'the refused push sent nothing; the confirmed one retired the old key');
 }));
