@@ -49,7 +49,8 @@ export function registerPushCommands(program: Command, context: CommandContext):
         prepare: prepareServers(context, signer, contact),
         onResult: (result) => {
           output.line(resultLine(result));
-          for (const warning of result.warnings ?? []) output.note(`warning: ${result.server}: ${warning}`);
+          // With --json the warnings are in the result; stderr keeps its one JSON error object.
+          if (!output.json) for (const warning of result.warnings ?? []) output.note(`warning: ${result.server}: ${warning}`);
         },
       }));
       const ok = results.every((r) => r.ok);
