@@ -151,6 +151,8 @@ export const requests = {
       profile: profileName,
       token: vaultToken,
     }).optional(),
+    /** `push --drop-previous`: the officer confirmed that keys left out may be retired (REKEY_KEY_IN_USE otherwise, §12.12). */
+    dropPrevious: z.boolean().optional(),
   }),
   sessionState: z.strictObject({}),
   lock: z.strictObject({}),

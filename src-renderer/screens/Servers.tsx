@@ -151,6 +151,9 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
   const [vaultProfile, setVaultProfile] = useState('');
   const tokenRef = useRef<HTMLInputElement>(null);
   const keyOrderRefused = results?.some((r) => typeof r.error?.details?.['newest_key'] === 'string') ?? false;
+  /** `push --drop-previous`: offered only after a REKEY_KEY_IN_USE refusal (protocol §12.12), and only when ticked. */
+  const [dropPrevious, setDropPrevious] = useState(false);
+  const keyInUse = results?.some((r) => r.error?.code === 'REKEY_KEY_IN_USE') ?? false;
   const load = useTask();
   const task = useTask();
   useEffect(() => { void load.run(async () => { const all = await call('listKeys', {}); setKeys(all); if (all[0]) setKey(all[0].id); }); }, [load.run]);
@@ -161,8 +164,8 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
       const token = tokenRef.current?.value ?? '';
       if (tokenRef.current) tokenRef.current.value = ''; // the token goes to main with this call and is not kept here
       const vaultLogin = vaultOn ? { vaultLogin: { role: vaultRole, profile: vaultProfile, token } } : {};
-      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}), ...vaultLogin }));
-      if (done) { setResults(done); setAllowOlder(false); onPushed(); }
+      const done = await task.run(() => call('pushKey', { key, servers: chosen, ...(previous ? { previous: [previous] } : {}), ...(allowOlder ? { allowOlderCurrentKey: true } : {}), ...(dropPrevious ? { dropPrevious: true } : {}), ...vaultLogin }));
+      if (done) { setResults(done); setAllowOlder(false); setDropPrevious(false); onPushed(); }
     }}>
       <h2 id="push-title">{t('servers.pushAKey')}</h2>
       <ErrorNotice error={load.error} />
@@ -219,6 +222,15 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
           </label>
         </div>
       ) : null}
+      {keyInUse || dropPrevious ? (
+        <div className="notice error" role="group" aria-label={t('servers.dropPreviousOverride')}>
+          <p>{t('servers.dropPreviousExplain')}</p>
+          <label className="check">
+            <input type="checkbox" checked={dropPrevious} onChange={(e) => setDropPrevious(e.target.checked)} />
+            {t('servers.dropPrevious')}
+          </label>
+        </div>
+      ) : null}
       <button type="submit" disabled={task.busy || !key || chosen.length === 0}>{t('servers.pushKey')}</button>
       {task.busy ? <Busy label={chosen.length === 1 ? t('servers.pushingOne') : t('servers.pushingMany', { count: chosen.length })} /> : null}
       <ErrorNotice error={task.error} />
@@ -226,7 +238,7 @@ function PushForm({ servers, onPushed }: { servers: ServerStatusView[]; onPushed
         <ul className="results" aria-label={t('servers.pushResults')}>
           {results.map((result) => (
             <li key={result.server} className={result.ok ? 'ok' : 'failed'}>
-              <strong>{result.server}</strong>: {result.outcome === 'unlocked' ? t('servers.unlocked') : result.outcome === 'already-unlocked' ? t('servers.alreadyUnlockedWithTheseKeys') : result.outcome === 'refused' ? t('servers.refusedStillLocked') : t('servers.failed')}
+              <strong>{result.server}</strong>: {result.outcome === 'unlocked' ? t('servers.unlocked') : result.outcome === 'rekeyed' ? t('servers.rekeyedInPlace') : result.outcome === 'already-unlocked' ? t('servers.alreadyUnlockedWithTheseKeys') : result.outcome === 'refused' ? t('servers.refusedStillLocked') : t('servers.failed')}
               {result.receipt ? (
                 <small> {t('servers.receiptServer')}{result.receipt.serverId}{t('servers.boot')}{result.receipt.bootId}{t('servers.keys')}{result.receipt.keyIds.join(', ')}{t('servers.at')}{result.receipt.time}</small>
               ) : null}

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type VectorEndpoint = 'unlock' | 'lock' | 'custodians';
+export type VectorEndpoint = 'unlock' | 'lock' | 'custodians' | 'rekey';
 export interface VectorRequest {
   endpoint: VectorEndpoint; now: number; content_type: string; body: string; expect_status: number; expect_error: string | null;
   /** Statement requests: the answer's "applied" for a 200, else null. */
@@ -42,6 +42,7 @@ export interface ProtocolVectors {
   receiver: {
     server_id: string; identity_seed: string; identity: string; boot_id: string; ephemeral_private_key: string;
     ephemeral_public_key: string; challenge_secret: string; spent: string[]; allow_older_current_key: boolean;
+    rekey_ephemeral_private_keys: string[];
     key_checks: string[]; authorized_custodians: string; statements_enabled: boolean; state: string;
   };
   challenges: Record<'valid' | 'second' | 'unlocked_status', { issued_at: number; nonce: string; challenge: string }>
@@ -58,6 +59,10 @@ export interface ProtocolVectors {
   client_status_cases: { name: string; status_body: string; pinned_identity: string; pinned_server_id: string; client_nonce: string; expect_error: string | null }[];
   client_receipt_cases: ClientReceiptCase[];
   lock: { request: Signed; receipt: { now: number } & Signed; cases: LockVectorCase[]; client_receipt_cases: ClientReceiptCase[] };
+  rekey: {
+    request: Signed & { hpke_info_hex: string; ikm_e: string }; receipt: { now: number } & Signed;
+    cases: (VectorCase & { expect_installed_key_ids: string[] })[]; client_receipt_cases: ClientReceiptCase[];
+  };
   statements: {
     handover: Signed; revocation: Signed; applied_body: string; cases: StatementVectorCase[]; file_cases: StatementFileCase[];
   };

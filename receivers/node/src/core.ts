@@ -15,7 +15,7 @@ import {
 } from './encoding.js';
 import { ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
 import { createRecipientKey, hpkeOpen, type RecipientKey } from './hpke.js';
-import { parseJws, signJws, verifyJws, type ParsedJws } from './jws.js';
+import { parseJws, signJws, verifyJws, type MessageType, type ParsedJws } from './jws.js';
 import { checkedKeyChecks, KEY_CHECK_NOT_A_KEY_ID, type KeyCheckSource } from './key-checks.js';
 import { ReceiverMetrics } from './metrics.js';
 import { CustodianRegistry, type StatementInfo } from './statements.js';
@@ -343,17 +343,7 @@ export class ReceiverCore {
       this.challenges.spend(request.challenge, request.challengeBytes, this.nowSeconds());
       const lockedAt = this.nowSeconds();
       const locked: LockInfo = { reason: 'remote', bootId: this.bootIdValue, custodian: jws.signer };
-      const receipt = signJws('custodian-lock-receipt+jws', {
-        protocol: PROTOCOL,
-        type: 'lock_receipt',
-        server_id: this.serverId,
-        identity: this.identity,
-        boot_id: this.bootIdValue,
-        challenge: request.challenge,
-        custodian: jws.signer,
-        locked_at: lockedAt,
-        request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
-      }, this.identityKey, this.identityPublic);
+      const receipt = this.receipt('custodian-lock-receipt+jws', 'lock_receipt', this.bootIdValue, request.challenge, jws.signer, token, { locked_at: lockedAt });
       this.lockNow(locked);
       return { httpStatus: 200, body: { protocol: PROTOCOL, receipt }, outcome: { event: 'lock', ok: true, locked } };
     } catch (error) {
@@ -475,21 +465,18 @@ export class ReceiverCore {
     this.keys = keys;
     this.installedIds = [...request.keyIds];
     this.ephemeralKey = createRecipientKey(this.newRekeyKey());
-    const receipt = signJws('custodian-receipt+jws', {
-      protocol: PROTOCOL,
-      type: 'receipt',
-      server_id: this.serverId,
-      identity: this.identity,
-      boot_id: this.bootIdValue,
-      challenge: request.challenge,
-      custodian: jws.signer,
-      key_ids: [...request.keyIds],
-      installed_at: now,
-      request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
-    }, this.identityKey, this.identityPublic);
+    const receipt = this.receipt('custodian-receipt+jws', 'receipt', this.bootIdValue, request.challenge, jws.signer, token, { key_ids: [...request.keyIds], installed_at: now });
     const unlocked = { keyIds: [...request.keyIds], custodian: jws.signer, custodianName: jws.custodianName, bootId: this.bootIdValue, receipt };
     tell(this.unlockListeners, unlocked);
     return unlocked;
+  }
+
+  /** A signed receipt (unlock §5.3, lock §12.4, rekey §12.12): shared bindings, the message's own fields in order, the request's hash. */
+  private receipt(typ: MessageType, type: string, bootId: string, challenge: string, custodian: string, token: string, fields: Record<string, unknown>): string {
+    return signJws(typ, {
+      protocol: PROTOCOL, type, server_id: this.serverId, identity: this.identity, boot_id: bootId, challenge, custodian, ...fields,
+      request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
+    }, this.identityKey, this.identityPublic);
   }
 
   /** HPKE info (§5.2; a rekey puts "rekey" after the protocol, §12.12) from this receiver's own values. */
@@ -547,20 +534,9 @@ export class ReceiverCore {
     this.installedIds = [...request.keyIds];
     for (const key of old) key.fill(0);
     this.ephemeralKey = createRecipientKey(this.newRekeyKey());
-    const receipt = signJws('custodian-rekey-receipt+jws', {
-      protocol: PROTOCOL,
-      type: 'rekey_receipt',
-      server_id: this.serverId,
-      identity: this.identity,
-      boot_id: this.bootIdValue,
-      challenge: request.challenge,
-      custodian: jws.signer,
-      key_ids: [...request.keyIds],
-      replaced_key_ids: replaced,
-      retired: [...request.retire],
-      installed_at: now,
-      request_hash: createHash('sha256').update(token, 'ascii').digest('base64url'),
-    }, this.identityKey, this.identityPublic);
+    const receipt = this.receipt('custodian-rekey-receipt+jws', 'rekey_receipt', this.bootIdValue, request.challenge, jws.signer, token, {
+      key_ids: [...request.keyIds], replaced_key_ids: replaced, retired: [...request.retire], installed_at: now,
+    });
     const rekeyed: RekeyInfo = {
       keyIds: [...request.keyIds], replacedKeyIds: replaced, retired: [...request.retire], custodian: jws.signer, custodianName: jws.custodianName,
       bootId: this.bootIdValue, receipt,

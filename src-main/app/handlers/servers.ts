@@ -79,19 +79,24 @@ export function serverHandlers(deps: ServerHandlerDeps): { [A in ServerActions]:
         if (status.serverId) view.serverId = status.serverId;
         if (status.bootId) view.bootId = status.bootId;
         if (status.keyChecks) view.expectedKeyIds = status.keyChecks;
+        if (status.installedKeyIds) view.installedKeyIds = status.installedKeyIds;
+        if (status.tokensUnderPrevious !== undefined) view.tokensUnderPrevious = status.tokensUnderPrevious;
         if (status.error) view.error = errorOf(status.error);
         return view;
       });
     },
-    pushKey: async ({ key, previous, servers, allowOlderCurrentKey, vaultLogin }) => {
+    pushKey: async ({ key, previous, servers, allowOlderCurrentKey, dropPrevious, vaultLogin }) => {
       const chosen = await registry.select(servers, false);
       const store = deps.keys();
       const ids = await Promise.all([key, ...(previous ?? [])].map(async (ref) => (await store.resolve(ref)).id));
       if (new Set(ids).size !== ids.length) throw new CustodianError('INVALID_INPUT', 'The same key is chosen as current and previous key.', { hint: 'Choose a different previous key, or none.' });
       const signer = await identity();
+      // The same guard as `custodian push`: never silently drop a key a server still needs (REKEY_KEY_IN_USE).
+      const heldKeyIds = (await store.list()).map((entry) => entry.id);
       const lend = (index: number, keys: Buffer[], vault?: VaultLoginOptions): Promise<PushResult[]> => (index === ids.length
         ? pushKeys({
           servers: chosen, keys, signer, receipts, audit: context.audit, allowOlderCurrentKey: allowOlderCurrentKey === true,
+          dropPrevious: dropPrevious === true, heldKeyIds,
           prepare: context.prepare(signer), ...(deps.call ? { call: deps.call } : {}), ...(vault ? { vaultLogin: vault } : {}),
         })
         : store.withKey(ids[index]!, (raw) => lend(index + 1, [...keys, raw], vault), { purpose: 'push' }));
@@ -111,6 +116,7 @@ function serverView(server: PinnedServer): ServerView {
 
 function pushView(result: PushResult): PushResultView {
   const view: PushResultView = { server: result.server, ok: result.ok, outcome: result.outcome, keyIds: result.keyIds };
+  if (result.retired?.length) view.retired = result.retired;
   if (result.ok && result.serverId && result.bootId) {
     view.receipt = {
       serverId: result.serverId,

@@ -143,8 +143,10 @@ function statusView(result: StatusResult): Record<string, unknown> {
 
 function statusLine(result: StatusResult): string {
   if (!result.ok) return `${result.server}  error [${result.error?.code}] ${result.error?.message}`;
-  const keys = result.state === 'unlocked' ? `keys ${result.installedKeyIds?.join(',')}` : `expects ${result.keyChecks?.join(',')}`;
-  return `${result.server}  ${result.state}  server-id ${result.serverId}  boot ${result.bootId}  ${keys}`;
+  const keys = result.state === 'unlocked' ? `keys ${result.installedKeyIds?.join(',')}  accepts ${result.keyChecks?.join(',')}` : `expects ${result.keyChecks?.join(',')}`;
+  // §12.12: the application's count of tokens still under a previous key (what `push --drop-previous` waits for)
+  const tokens = result.tokensUnderPrevious === undefined || result.tokensUnderPrevious === null ? 'not reported' : String(result.tokensUnderPrevious);
+  return `${result.server}  ${result.state}  server-id ${result.serverId}  boot ${result.bootId}  ${keys}  tokens-under-previous ${tokens}`;
 }
 
 function failIfAny(results: StatusResult[]): void {

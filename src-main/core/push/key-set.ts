@@ -51,9 +51,8 @@ export interface DropGuardOptions {
  *   application encrypts everything new under it, so dropping it is refused unless --drop-previous;
  * - only previous keys: allowed when the server reports 0 tokens under previous keys; refused when it reports
  *   more, or does not report (null = unknown), unless --drop-previous.
- * Locked server (nothing installed, nothing counted): the push carries only the newest key, and the server's
- * key checks also accept an older key this custodian holds: that is the trap of issue 11 (the old rows become
- * undecryptable), refused unless --drop-previous. An accepted older key the custodian does not hold is a warning.
+ * Locked server (nothing installed, nothing counted): the push carries only the newest key while the server's
+ * key checks also accept an older key: a loud warning (see below), not a refusal.
  */
 export function checkDroppedKeys(server: string, status: ReceiverStatus, keyIds: readonly string[], options: DropGuardOptions = {}): CustodianError | string[] {
   const hint = (ids: readonly string[]) => `Push it too (--previous ${ids.join(' ')}), or re-encrypt the data first and push again once \`custodian server status\` shows 0 tokens under previous keys; --drop-previous drops it anyway.`;
@@ -71,13 +70,16 @@ export function checkDroppedKeys(server: string, status: ReceiverStatus, keyIds:
       : `${server} still has ${status.tokensUnderPrevious} token(s) under a previous key and holds ${dropped.join(', ')}, which this push leaves out`;
     return refusal(server, why, dropped, status, hint(dropped));
   }
+  // Locked: nothing installed, nothing counted. Leaving out an older accepted key is issue 11's trap, but pushing
+  // the newest key alone to such a server is also how every first deploy with a rotation-ready key-check list
+  // works; refusing it would break that. It goes ahead with a loud warning (the officer sees it per server, and
+  // a corrective `push --key NEW --previous OLD` now rekeys the running server instead of needing a restart).
   const older = status.keyChecks.filter((id) => !keyIds.includes(id));
-  if (older.length === 0) return [];
+  if (older.length === 0 || options.dropPrevious || keyIds.length > 1) return [];
   const held = older.filter((id) => options.heldKeyIds?.includes(id));
-  if (held.length > 0 && !options.dropPrevious && keyIds.length === 1) {
-    return refusal(server, `${server} also accepts ${held.join(', ')}, which you hold, but this push carries only ${keyIds[0]}: data encrypted under the older key would become undecryptable`, held, status, hint(held));
-  }
-  return options.dropPrevious || keyIds.length > 1 ? [] : [`${server} also accepts ${older.join(', ')}, which this push does not carry: data encrypted under it cannot be decrypted there.`];
+  return [held.length > 0
+    ? `${server} also accepts ${held.join(', ')}, which you hold, but this push carries only ${keyIds[0]}: data encrypted under the older key cannot be decrypted there. Push again with --previous ${held.join(' ')} (the running server is rekeyed, no restart), or --drop-previous if that data is gone.`
+    : `${server} also accepts ${older.join(', ')}, which this push does not carry: data encrypted under it cannot be decrypted there.`];
 }
 
 function refusal(server: string, why: string, keys: readonly string[], status: ReceiverStatus, hint: string): CustodianError {

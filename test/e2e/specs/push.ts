@@ -135,3 +135,24 @@ export async function vaultLoginOptionSpec(context: SpecContext, keyName: string
   assert.match(line, /role mail-helper: VAULT_NOT_CONFIGURED/);
   assert.equal(await form.getByLabel('Vault token that may mint SecretIDs').inputValue(), '', 'the token is not kept in the form');
 }
+
+/**
+ * Issue 11's trap in the app: pushing the new key alone to an unlocked server that holds the older key too (and
+ * does not report its data count) is refused (REKEY_KEY_IN_USE, nothing sent); the "drop previous" confirmation
+ * appears only then, and a push with it ticked rekeys the running server.
+ */
+export async function dropPreviousSpec(context: SpecContext, keyName: string, server: string): Promise<void> {
+  const { page } = context;
+  await goTo(page, 'Servers');
+  const override = page.getByRole('group', { name: 'Drop a key the server still holds' });
+  assert.equal(await override.count(), 0, 'no override is offered before a refusal');
+  await push(context, keyName, server);
+  const results = page.getByRole('list', { name: 'Push results' });
+  await waitForText(results, new RegExp(`${server}: refused`), 60_000);
+  const text = await alertWithCode(results, 'REKEY_KEY_IN_USE');
+  assert.match(text, /does not report whether data is still encrypted under it/);
+  await override.getByRole('checkbox', { name: /Drop the previous key anyway/ }).check();
+  await context.shot('servers-drop-previous');
+  await page.locator('form', { has: page.getByRole('heading', { name: 'Push a key' }) }).getByRole('button', { name: 'Push key' }).click();
+  await waitForText(results, new RegExp(`${server}: key set replaced while running`), 60_000);
+}

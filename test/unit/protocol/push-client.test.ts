@@ -30,7 +30,7 @@ const freshHome = () => {
 };
 after(() => { for (const home of homes) rmSync(home, { recursive: true, force: true }); });
 
-interface WorldOptions { custodians?: string[]; statements?: boolean; keyChecks?: string[] }
+interface WorldOptions { custodians?: string[]; statements?: boolean; keyChecks?: string[] | (() => string[]) }
 
 function world(names: string[], options: WorldOptions = {}) {
   const cores = new Map<string, ReceiverCore>();
@@ -58,7 +58,8 @@ function world(names: string[], options: WorldOptions = {}) {
       : path === 'unlock' ? await core.unlock(bytes, 'application/json')
         : path === 'lock' ? core.remoteLock(bytes, 'application/json')
           : path === 'custodians' ? await core.statement(bytes, 'application/json')
-            : core.identityAnswer();
+            : path === 'rekey' ? await core.rekey(bytes, 'application/json')
+              : core.identityAnswer();
     return { status: answer.httpStatus, body: JSON.stringify(answer.body) };
   };
   /** Holds every request to `name` until the returned function is called. */
@@ -186,7 +187,7 @@ describe('pushKeys', () => {
     assert.doesNotMatch(result!.error!.message, /script/, 'the server\'s own text is not shown');
   });
 
-  it('an already unlocked server with the same keys is reported as such; with other keys it is refused', async () => {
+  it('an already unlocked server with the same keys is reported as such; keys it does not accept are refused unsent', async () => {
     const { servers, call, calls } = world(['a']);
     await pushKeys({ servers, keys: [key], signer, call });
     calls.length = 0;
@@ -194,8 +195,54 @@ describe('pushKeys', () => {
     assert.deepEqual([same!.ok, same!.outcome], [true, 'already-unlocked']);
     const [other] = await pushKeys({ servers, keys: [randomBytes(32)], signer, call });
     assert.deepEqual([other!.ok, other!.outcome, other!.error?.code], [false, 'refused', 'PUSH_REFUSED']);
-    assert.match(other!.error!.message, /already unlocked with other keys/);
+    assert.match(other!.error!.message, /does not accept/);
     assert.deepEqual(calls.map((c) => c.path), ['status', 'status'], 'nothing but status requests');
+  });
+
+  it('an unlocked server with another set is rekeyed in place (§12.12), never refused until a restart', async () => {
+    const { servers, call, cores } = world(['a']);
+    await pushKeys({ servers, keys: [key], signer, call });
+    const boot = cores.get('a')!.bootId;
+    const [grown] = await pushKeys({ servers, keys: [key, older], signer, call });
+    assert.deepEqual([grown!.ok, grown!.outcome], [true, 'rekeyed']);
+    assert.deepEqual(cores.get('a')!.installedKeyIds, [keyId(key), keyId(older)]);
+    assert.equal(cores.get('a')!.bootId, boot, 'the same boot');
+  });
+
+  it('never silently drops a key the server still needs (REKEY_KEY_IN_USE) unless dropPrevious or the server counts 0', async () => {
+    const { servers, call, cores, calls } = world(['a']);
+    await pushKeys({ servers, keys: [key, older], signer, call });
+    calls.length = 0;
+    const [unknown] = await pushKeys({ servers, keys: [key], signer, call });
+    assert.deepEqual([unknown!.outcome, unknown!.error?.code, unknown!.error?.details?.['tokens_under_previous']], ['refused', 'REKEY_KEY_IN_USE', null]);
+    cores.get('a')!.reportTokensUnderPrevious(() => 12);
+    const [counted] = await pushKeys({ servers, keys: [key], signer, call });
+    assert.deepEqual([counted!.error?.code, counted!.error?.details?.['tokens_under_previous']], ['REKEY_KEY_IN_USE', 12]);
+    assert.deepEqual(calls.map((c) => c.path), ['status', 'status'], 'nothing sent');
+    cores.get('a')!.reportTokensUnderPrevious(() => 0);
+    const [done] = await pushKeys({ servers, keys: [key], signer, call });
+    assert.deepEqual([done!.ok, done!.outcome, done!.retired], [true, 'rekeyed', [keyId(older)]]);
+    assert.deepEqual(cores.get('a')!.installedKeyIds, [keyId(key)]);
+  });
+
+  it('dropping the current key is refused even at 0 tokens; --drop-previous retires it explicitly', async () => {
+    const checks = [keyId(older)];
+    const { servers, call, cores } = world(['a'], { keyChecks: () => checks });
+    await pushKeys({ servers, keys: [older], signer, call });
+    cores.get('a')!.reportTokensUnderPrevious(() => 0);
+    checks.unshift(keyId(key)); // the operator deploys the new id: the receiver re-reads it at the next status
+    const [refused] = await pushKeys({ servers, keys: [key], signer, call });
+    assert.equal(refused!.error?.code, 'REKEY_KEY_IN_USE');
+    const [dropped] = await pushKeys({ servers, keys: [key], signer, call, dropPrevious: true });
+    assert.deepEqual([dropped!.ok, dropped!.outcome, dropped!.retired], [true, 'rekeyed', [keyId(older)]]);
+  });
+
+  it('a locked server that also accepts an older key the custodian holds: the key alone goes ahead with a loud warning', async () => {
+    const { servers, call, cores } = world(['a']);
+    const [warned] = await pushKeys({ servers, keys: [key], signer, call, heldKeyIds: [keyId(key), keyId(older)] });
+    assert.deepEqual([warned!.ok, warned!.outcome], [true, 'unlocked']);
+    assert.match(warned!.warnings![0]!, /which you hold.*--previous/);
+    assert.equal(cores.get('a')!.state, 'unlocked');
   });
 });
 

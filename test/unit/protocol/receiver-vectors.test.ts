@@ -25,6 +25,10 @@ function receiverFor(overrides: VectorReceiverOverrides = {}, random?: () => Buf
     keyChecks: base.key_checks,
     allowOlderCurrentKey: overrides.allow_older_current_key ?? base.allow_older_current_key,
     now: () => clock.value,
+    newRekeyKey: (() => {
+      const keys = base.rekey_ephemeral_private_keys.map((k) => Buffer.from(k, 'base64url'));
+      return () => keys.shift(); // the vectors' rekey keys (§12.12), in order
+    })(),
     boot: {
       bootId: overrides.boot_id ?? base.boot_id,
       ephemeralPrivateKey: Buffer.from(overrides.ephemeral_private_key ?? base.ephemeral_private_key, 'base64url'),
@@ -45,6 +49,7 @@ async function send(core: ReceiverCore, request: VectorRequest): Promise<Answer>
   const body = Buffer.from(request.body);
   if (request.endpoint === 'lock') return core.remoteLock(body, request.content_type);
   if (request.endpoint === 'custodians') return core.statement(body, request.content_type);
+  if (request.endpoint === 'rekey') return core.rekey(body, request.content_type);
   return core.unlock(body, request.content_type);
 }
 
@@ -62,7 +67,7 @@ async function runCase(testCase: VectorCase): Promise<World> {
       assert.equal(answer.body['receipt'], undefined);
       continue;
     }
-    if (request.endpoint === 'unlock') {
+    if (request.endpoint === 'unlock' || request.endpoint === 'rekey') {
       assert.equal(world.core.state, 'unlocked');
       assert.equal(typeof answer.body['receipt'], 'string');
     } else if (request.endpoint === 'lock') {
@@ -140,6 +145,26 @@ describe('receiver core: custodian-unlock/1 revision 2 vectors', () => {
       if (testCase.expect_state === 'locked') assert.equal(world.core.installedKeys().length, 0);
     });
   }
+
+  for (const testCase of vectors.rekey.cases) {
+    it(`rekey ${testCase.name}: ${testCase.description}`, async () => {
+      const world = await runCase(testCase);
+      assert.deepEqual(world.core.installedKeyIds, testCase.expect_installed_key_ids);
+    });
+  }
+
+  it('the rekey receipt is byte-exact and the rekey listeners hear of it', async () => {
+    const { core, clock } = receiverFor();
+    clock.value = vectors.receipt.now * 1000;
+    assert.equal((await core.unlock(Buffer.from(vectors.request.body), 'application/json')).httpStatus, 200);
+    clock.value = vectors.rekey.receipt.now * 1000;
+    const heard: string[][] = [];
+    core.onRekey((info) => heard.push(info.retired));
+    const answer = await core.rekey(Buffer.from(vectors.rekey.request.body), 'application/json');
+    assert.equal(JSON.stringify(answer.body), vectors.rekey.receipt.body);
+    assert.deepEqual(heard, [[vectors.keys.previous.key_id]]);
+    assert.equal(core.installedKeys().length, 1);
+  });
 
   for (const testCase of vectors.statements.cases) {
     it(`statement ${testCase.name}: ${testCase.description}`, async () => {

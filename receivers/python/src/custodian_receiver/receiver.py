@@ -34,7 +34,7 @@ from .errors import REFUSALS, ConfigError, ReceiverLocked, Refusal, RefusalCode
 from .fernet_keys import ReceiverFernet
 from .hpke import hpke_info, hpke_open, x25519_public_raw
 from .identity_handover import check_handover_chain, read_handovers_file
-from .jws import raw_public_key, sign_jws
+from .jws import MessageType, raw_public_key, sign_jws
 from .key_checks import KeyCheckSource, checked_key_checks, key_check_source
 from .key_id import key_id
 from .metrics import Metrics
@@ -632,25 +632,23 @@ class Receiver:
         if wrap is not None and self._vault is not None and request.vault_role is not None:
             # Outside the mutex: Vault is a network call (bounded by its timeout); the keys are already installed.
             receipt_vault["vault_login"] = self._vault.deliver(wrap, request.vault_role, vault_generation)
-        receipt = sign_jws(
-            "custodian-receipt+jws",
-            {
-                "protocol": PROTOCOL,
-                "type": "receipt",
-                "server_id": self._server_id,
-                "identity": self._identity,
-                "boot_id": boot_id,
-                "challenge": request.challenge,
-                "custodian": jws.signer,
-                "key_ids": list(request.key_ids),
-                "installed_at": now,
-                "request_hash": _request_hash(token),
-                **receipt_vault,
-            },
-            self._identity_key,
+        receipt = self._receipt(
+            "custodian-receipt+jws", "receipt", boot_id, request.challenge, jws.signer, token,
+            {"key_ids": list(request.key_ids), "installed_at": now, **receipt_vault},
         )
         attempt = Attempt(ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id)
         return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), UnlockEvent(boot_id, request.key_ids, jws.signer)
+
+    def _receipt(
+        self, typ: MessageType, kind: str, boot_id: str, challenge: str, custodian: str, token: str, fields: dict[str, Any]
+    ) -> str:
+        """A signed receipt (unlock §5.3, lock §12.4, rekey §12.12): the shared bindings, the message's own
+        ``fields`` in order, then the hash of the request it answers."""
+        payload = {
+            "protocol": PROTOCOL, "type": kind, "server_id": self._server_id, "identity": self._identity, "boot_id": boot_id,
+            "challenge": challenge, "custodian": custodian, **fields, "request_hash": _request_hash(token),
+        }
+        return sign_jws(typ, payload, self._identity_key)
 
     def _new_rekey_key(self) -> None:
         """Drops the current X25519 private key (unlock or previous rekey key) and draws the next rekey key."""
@@ -687,23 +685,9 @@ class Receiver:
                 key.wipe()
             self._new_rekey_key()
             boot_id = self._boot_id
-        receipt = sign_jws(
-            "custodian-rekey-receipt+jws",
-            {
-                "protocol": PROTOCOL,
-                "type": "rekey_receipt",
-                "server_id": self._server_id,
-                "identity": self._identity,
-                "boot_id": boot_id,
-                "challenge": request.challenge,
-                "custodian": jws.signer,
-                "key_ids": list(request.key_ids),
-                "replaced_key_ids": list(replaced),
-                "retired": list(request.retire),
-                "installed_at": now,
-                "request_hash": _request_hash(token),
-            },
-            self._identity_key,
+        receipt = self._receipt(
+            "custodian-rekey-receipt+jws", "rekey_receipt", boot_id, request.challenge, jws.signer, token,
+            {"key_ids": list(request.key_ids), "replaced_key_ids": list(replaced), "retired": list(request.retire), "installed_at": now},
         )
         attempt = Attempt(
             ok=True, key_ids=request.key_ids, custodian=jws.signer, custodian_name=custodian_name, boot_id=boot_id, event="rekey",
@@ -723,20 +707,8 @@ class Receiver:
             event = self._lock_now(remote=True, custodian=jws.signer)
         if self._vault is not None:
             self._vault.wait_revoked(self._vault.settings.timeout)
-        receipt = sign_jws(
-            "custodian-lock-receipt+jws",
-            {
-                "protocol": PROTOCOL,
-                "type": "lock_receipt",
-                "server_id": self._server_id,
-                "identity": self._identity,
-                "boot_id": event.locked_boot_id,
-                "challenge": request.challenge,
-                "custodian": jws.signer,
-                "locked_at": now,
-                "request_hash": _request_hash(token),
-            },
-            self._identity_key,
+        receipt = self._receipt(
+            "custodian-lock-receipt+jws", "lock_receipt", event.locked_boot_id, request.challenge, jws.signer, token, {"locked_at": now}
         )
         attempt = Attempt(ok=True, custodian=jws.signer, custodian_name=custodian_name, boot_id=event.locked_boot_id, event="lock")
         return Answer(200, {"protocol": PROTOCOL, "receipt": receipt}, attempt), event
