@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { AppInfo, SessionState, Settings } from '../../src-shared/contract.js';
 import { FileAuditLog, setDefaultAuditSource } from '../core/audit.js';
 import { isCustodianError } from '../core/errors.js';
-import { keychainTimeoutMs, openKeyStore, OsKeychain, type KeyStore } from '../core/keystore/index.js';
+import { keychainTimeoutMs, openKeyStore, OsKeychain, type KeyStore, type SecretStore } from '../core/keystore/index.js';
 import { custodianHome, keychainService } from '../core/paths.js';
 import { VaultProfiles } from '../core/vault/index.js';
 import { AutoClearClipboard, type ClipboardPort } from './clipboard.js';
@@ -47,6 +47,8 @@ export interface AppServices {
   touchId?: TouchIdPort;
   /** Where the unlock passphrase's verifier is kept; the OS keychain unless a test says otherwise. */
   verifiers?: VerifierStore;
+  /** Where the audit log's signing key and latest checkpoint are kept; the OS keychain unless a test says otherwise. */
+  auditSecrets?: SecretStore;
   /** Clock for the watchers (tests). */
   watchClock?: WatchClock;
   /**
@@ -80,7 +82,7 @@ export function createAppCore(services: AppServices): AppCore {
   const home = custodianHome(services.env);
   const settings = settingsFile(home);
   setDefaultAuditSource('app'); // every log the app opens (the key store's too) says "source":"app"
-  const audit = new FileAuditLog(home, { source: 'app', secrets: new OsKeychain(keychainService(services.env), { timeoutMs: keychainTimeoutMs(services.env) }) });
+  const audit = new FileAuditLog(home, { source: 'app', secrets: services.auditSecrets ?? new OsKeychain(keychainService(services.env), { timeoutMs: keychainTimeoutMs(services.env) }) });
   const clipboard = new AutoClearClipboard(services.clipboard);
   let keyStore: KeyStore | undefined;
   const keys = (): KeyStore => (keyStore ??= openKeyStore(services.env));

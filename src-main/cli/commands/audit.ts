@@ -4,7 +4,7 @@ import { CustodianError } from '../../core/errors.js';
 import { custodianHome } from '../../core/paths.js';
 import type { CommandContext } from '../main.js';
 import { commandHelp as help } from '../io.js';
-import { cliSecrets } from './backup-age-input.js';
+import { cliSecrets } from './cli-secrets.js';
 
 /** `custodian audit …`: read, verify and export the signed audit log (docs/audit.md). Reading records nothing. */
 export function registerAuditCommands(program: Command, context: CommandContext): void {

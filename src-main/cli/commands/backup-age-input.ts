@@ -9,8 +9,7 @@ import { keychainAgeKey } from '../../core/backup/age-identity.js';
 import { corrupt, MIN_PASSPHRASE_CHARS, shortPassphrase, type AgeKey, type AgeTarget } from '../../core/backup/age-file.js';
 import { MAX_KEY_FILE_BYTES, parseIdentityFile, parseRecipient, parseRecipientsFile, type ParsedRecipient } from '../../core/backup/age-keys.js';
 import { CustodianError } from '../../core/errors.js';
-import { keychainTimeoutMs, OsKeychain, type SecretStore } from '../../core/keystore/index.js';
-import { keychainService } from '../../core/paths.js';
+import { cliSecrets } from './cli-secrets.js';
 import type { CliIO } from '../io.js';
 import type { CommandContext } from '../main.js';
 import { isInteractive, readHiddenLine } from '../terminal.js';
@@ -31,14 +30,7 @@ export interface KeyOptions {
   passphraseFile?: string;
 }
 
-/** The OS keychain for this CLI process (a stuck keychain call ends the process after the error is printed). */
-export function cliSecrets(context: CommandContext): SecretStore {
-  const env = context.io.env;
-  return new OsKeychain(keychainService(env), {
-    timeoutMs: keychainTimeoutMs(env),
-    onTimeout: () => { setTimeout(() => process.exit(), 1000).unref(); },
-  });
-}
+export { cliSecrets } from './cli-secrets.js';
 
 /** --recipient/--recipients-file or --passphrase[-file]: exactly one kind. */
 export async function readTarget(io: CliIO, options: TargetOptions): Promise<AgeTarget> {

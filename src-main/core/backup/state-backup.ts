@@ -74,7 +74,7 @@ export interface StateRestoreResult {
 /** Writes the state backup to `out` (0600; refuses to overwrite unless `force`). */
 export async function exportState(context: StateContext, target: AgeTarget, out: string, options: { withKeys?: boolean; force?: boolean } = {}): Promise<StateExportResult> {
   const now = context.now ?? (() => new Date());
-  const audit = new FileAuditLog(context.home, now);
+  const audit = new FileAuditLog(context.home, { now, secrets: context.secrets });
   const files = await readStateFiles(context.home);
   const keychain: KeychainEntry[] = [];
   const missingKeys: string[] = [];
@@ -210,7 +210,7 @@ async function applyState(context: StateContext, state: StateDocument, replacing
     if (present === null) keysNotInKeychain.push(record.id);
     present?.fill(0);
   }
-  const audit: AuditLog = new FileAuditLog(home, now);
+  const audit: AuditLog = new FileAuditLog(home, { now, secrets: context.secrets });
   const retiredIdentity = state.keychain.some((entry) => entry.kind === 'retired-signing-identity');
   await audit.record({ action: 'state.restore', outcome: 'ok', backupCreated: state.created, files: Object.keys(state.files), signingIdentity: signing, retiredIdentity, ageRecipient, keys, keysNotInKeychain, replaced: replacing });
   return { created: state.created, files: Object.keys(state.files) as StateFileName[], signingIdentity: signing, retiredIdentity, ageRecipient, keys, keysNotInKeychain, previousHome };

@@ -19,5 +19,5 @@ export function openKeyStore(env: NodeJS.ProcessEnv = process.env, options: { on
     timeoutMs: keychainTimeoutMs(env),
     ...(options.onKeychainTimeout ? { onTimeout: options.onKeychainTimeout } : {}),
   });
-  return new KeyStore({ secrets, home, audit: new FileAuditLog(home) });
+  return new KeyStore({ secrets, home, audit: new FileAuditLog(home, { secrets }) });
 }

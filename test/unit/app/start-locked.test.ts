@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MemoryVerifierStore } from '../../../src-main/app/presence/presence.js';
 import { makeVerifier } from '../../../src-main/app/presence/verifier.js';
+import { MemorySecretStore } from '../../../src-main/core/keystore/index.js';
 import { createAppCore, type AppCore } from '../../../src-main/app/table.js';
 
 const clipboard = { writeText: async () => {}, readText: async () => '', clear: () => {} };
@@ -17,7 +18,7 @@ async function withCore(options: { passphraseSet: boolean; startLocked: boolean 
   const home = await mkdtemp(join(tmpdir(), 'custodian-start-locked-'));
   const verifiers = new MemoryVerifierStore();
   if (options.passphraseSet) await verifiers.set(await makeVerifier(Buffer.from('correct horse battery', 'utf8'), { log2N: 10, r: 8, p: 1 }));
-  const core = createAppCore({ env: { CUSTODIAN_HOME: home }, clipboard, notify: () => {}, verifiers, startLocked: options.startLocked });
+  const core = createAppCore({ env: { CUSTODIAN_HOME: home }, clipboard, notify: () => {}, verifiers, auditSecrets: new MemorySecretStore(), startLocked: options.startLocked });
   try {
     await use(core);
   } finally {
