@@ -151,7 +151,7 @@ export function takeWrapToken(plaintext: Buffer, keyCount: number): Buffer {
   return token;
 }
 
-interface VaultAnswer {
+export interface VaultAnswer {
   status: number;
   body: Record<string, unknown> | null;
 }
@@ -319,8 +319,11 @@ export class VaultLogin {
     void done.finally(() => this.revoking.delete(done));
   }
 
-  /** One Vault call with a deadline; never rejects (status 0: no answer). Neither token nor body is ever logged. */
-  private call(method: 'GET' | 'POST', path: string, token: string | undefined, body: Record<string, unknown> | undefined): Promise<VaultAnswer> {
+  /**
+   * One Vault call with a deadline; never rejects (status 0: no answer). Neither token nor body is ever logged.
+   * Protected so the wire-vector tests can stand in for Vault; everything else goes through the real network.
+   */
+  protected call(method: 'GET' | 'POST', path: string, token: string | undefined, body: Record<string, unknown> | undefined): Promise<VaultAnswer> {
     const url = new URL(`${this.settings.addr}${path}`);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     const headers: Record<string, string | number> = { Accept: 'application/json' };
