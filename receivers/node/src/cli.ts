@@ -18,6 +18,7 @@ import {
   checkIdentityHandovers, checkReceiverSettings, createReceiver, createReceiverHandover, hardenServer, loadIdentityKeyCredential,
   loadOrCreateIdentityKey, openStatementsFile, readIdentityHandovers, receiverServerOptions, fingerprintOf, REQUEST_DEADLINE_MS, type Attempt,
 } from './index.js';
+import { vaultLoginFromEnvironment } from './vault-login.js';
 import { ed25519PublicRaw } from './config-files.js';
 
 const USAGE = `usage: custodian-receiver (--identity-key FILE | --identity-key-credential NAME) --authorized-custodians FILE
@@ -43,6 +44,10 @@ JSON line per unlock, lock and statement attempt.
   --key-check-file FILE           more accepted key ids, one per line (after the --key-check flags); re-read on
                                   SIGHUP and at every status request (deploy a new key id without a restart)
   --allow-older-current-key       accept a push whose first key is not the first --key-check
+
+Vault login delivered by push (docs/protocol.md §12.13), from the environment: VAULT_ENABLED=true, VAULT_ADDR,
+VAULT_ROLE, VAULT_ROLE_ID (or VAULT_ROLE_ID_FILE), optional VAULT_CACERT, VAULT_KV_MOUNT, VAULT_SECRET_PREFIX.
+The status then announces the login and \`custodian push --vault-role ROLE\` delivers it; VAULT_TOKEN is refused.
 
 Example:
   custodian-receiver --identity-key ./receiver.key --authorized-custodians ./custodians --key-check K1-8KE1-QDS4-9W1J-7TKF`;
@@ -174,6 +179,7 @@ export async function main(argv: string[]): Promise<void> {
     const settings = { serverId: values['server-id'] ?? defaultServerId(), authorizedCustodians: custodians, keyChecks: keyCheckSource(values['key-check'] ?? [], values['key-check-file']) };
     // Everything else is checked first: a refused start must not leave a new identity key file behind.
     checkReceiverSettings(settings);
+    const vault = vaultLoginFromEnvironment(process.env);
     const handoversText = values['identity-handovers'] ? await readIdentityHandovers(values['identity-handovers']) : '';
     const identityKey = await identityKeyFrom(values);
     const identityHandovers = checkIdentityHandovers(handoversText, settings.serverId, fingerprintOf(ed25519PublicRaw(identityKey)));
@@ -185,6 +191,7 @@ export async function main(argv: string[]): Promise<void> {
       allowOlderCurrentKey: values['allow-older-current-key'] ?? false,
       metrics: values.metrics ?? false,
       ...(statements ? { statements } : {}),
+      ...(vault ? { vault } : {}),
     });
   } catch (error) {
     if (error instanceof ReceiverConfigError) fail(error.code, error.message);
@@ -204,7 +211,9 @@ export async function main(argv: string[]): Promise<void> {
   receiver.on('attempt', (attempt: Attempt) => {
     let line: Record<string, unknown>;
     if (!attempt.ok) line = { event: attempt.event, ok: false, error: attempt.error };
-    else if (attempt.event === 'unlock') line = { event: 'unlock', ok: true, key_ids: attempt.keyIds, custodian: attempt.custodian };
+    else if (attempt.event === 'unlock') {
+      line = { event: 'unlock', ok: true, key_ids: attempt.keyIds, custodian: attempt.custodian, ...(attempt.vaultLogin ? { vault_login: attempt.vaultLogin } : {}) };
+    }
     else if (attempt.event === 'lock') line = { event: 'lock', ok: true, custodian: attempt.custodian, boot_id: attempt.bootId };
     else if (attempt.event === 'rekey') line = { event: 'rekey', ok: true, key_ids: attempt.keyIds, retired: attempt.retired, custodian: attempt.custodian };
     else line = { event: 'statement', ok: true, type: attempt.type, custodian: attempt.custodian, subject: attempt.subject, applied: attempt.applied };
@@ -213,7 +222,9 @@ export async function main(argv: string[]): Promise<void> {
 
   const stop = () => {
     receiver.lock();
-    server.close(() => process.exit(0));
+    // The Vault token (if any) is revoked before the process ends (bounded by the Vault deadline).
+    const revoked = receiver.core.vault?.waitRevoked() ?? Promise.resolve();
+    server.close(() => void revoked.then(() => process.exit(0)));
     server.closeAllConnections();
   };
   process.on('SIGTERM', stop);

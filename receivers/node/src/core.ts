@@ -19,6 +19,7 @@ import { parseJws, signJws, verifyJws, type MessageType, type ParsedJws } from '
 import { checkedKeyChecks, KEY_CHECK_NOT_A_KEY_ID, type KeyCheckSource } from './key-checks.js';
 import { ReceiverMetrics } from './metrics.js';
 import { CustodianRegistry, type StatementInfo } from './statements.js';
+import { isRoleName, takeWrapToken, type VaultLogin, type VaultLoginState } from './vault-login.js';
 
 export interface BootState {
   bootId: string;
@@ -64,6 +65,8 @@ export interface ReceiverCoreOptions {
   randomBytes?: (size: number) => Buffer;
   /** Start from this boot state instead of a fresh random one (the wire test vectors use it). */
   boot?: BootState;
+  /** A Vault login delivered by push (§12.13): announced in the status, the wrapping token after the keys. */
+  vault?: VaultLogin;
 }
 
 export interface UnlockInfo {
@@ -72,6 +75,8 @@ export interface UnlockInfo {
   custodianName: string;
   bootId: string;
   receipt: string;
+  /** The Vault login's state after this request, when it carried `vault_role` (§12.13). */
+  vaultLogin?: VaultLoginState;
 }
 
 export interface RekeyInfo {
@@ -150,6 +155,8 @@ export class ReceiverCore {
   private readonly keyCheckListeners = new Set<(info: KeyChecksInfo) => void>();
   private readonly keyCheckSource: (() => readonly string[]) | undefined;
   private readonly newRekeyKey: () => Uint8Array | undefined;
+  /** §12.13 (undefined: not configured, and `vault_role` is an unknown member). */
+  readonly vault: VaultLogin | undefined;
   private tokensReporter: (() => number | null) | undefined;
   private keyCheckList: string[];
   /** Statements are checked, written and applied one at a time (two revocations must not both pass LAST_CUSTODIAN). */
@@ -182,6 +189,7 @@ export class ReceiverCore {
     this.allowOlderCurrentKey = options.allowOlderCurrentKey ?? false;
     this.clock = options.now ?? Date.now;
     this.random = options.randomBytes ?? nodeRandomBytes;
+    this.vault = options.vault;
     this.newBoot(options.boot);
   }
 
@@ -297,6 +305,8 @@ export class ReceiverCore {
       key_checks: [...this.keyCheckList],
       installed_key_ids: [...this.installedIds],
       tokens_under_previous: tokens,
+      // §12.13: only on a receiver configured for a Vault login (others send exactly the revision-2 payload)
+      ...(this.vault ? { vault_login: this.vault.statusMember() } : {}),
     };
     return { httpStatus: 200, body: { protocol: PROTOCOL, status: signJws('custodian-status+jws', payload, this.identityKey, this.identityPublic) } };
   }
@@ -351,6 +361,16 @@ export class ReceiverCore {
     }
   }
 
+  /**
+   * A remote lock as the HTTP handler answers it: after the Vault token's revocation (§12.13, bounded by the
+   * Vault deadline), so a custodian who sees the lock receipt knows the token is gone too.
+   */
+  async remoteLockSettled(body: Uint8Array, contentType: string | undefined): Promise<Answer> {
+    const answer = this.remoteLock(body, contentType);
+    if (answer.outcome?.ok && this.vault) await this.vault.waitRevoked();
+    return answer;
+  }
+
   /** POST {base}/custodians (§12.5): a hand-over or revocation, written to the statements file before it applies. */
   statement(body: Uint8Array, contentType: string | undefined): Promise<Answer> {
     const run = this.statementQueue.then(async (): Promise<Answer> => {
@@ -382,6 +402,7 @@ export class ReceiverCore {
     for (const key of this.keys) key.fill(0);
     this.keys = [];
     this.installedIds = [];
+    this.vault?.forget(); // §12.13: the Vault token goes with the keys (revoked in the background)
     this.newBoot();
     this.metrics.locks++;
     for (const listener of this.lockListeners) {
@@ -443,7 +464,7 @@ export class ReceiverCore {
     // Steps 1-11 run without an await, so checking and spending a challenge is atomic.
     const token = readEnvelope(body, contentType, 'request');
     const jws = this.verifiedSigner(token, 'custodian-unlock+jws');
-    const request = parseUnlockPayload(jws);
+    const request = parseUnlockPayload(jws, this.vault !== undefined);
     this.checkBinding(request);
     if (this.state === 'unlocked' || !this.ephemeralKey) throw new ReceiverError('ALREADY_UNLOCKED');
     // 10a. the current key must be the newest configured key (issue 10 §5: rotation order)
@@ -460,13 +481,31 @@ export class ReceiverCore {
       plaintext.fill(0);
       throw new ReceiverError(this.keys.length > 0 ? 'ALREADY_UNLOCKED' : 'WRONG_BOOT');
     }
-    const keys = this.checkedKeys(plaintext, request.keyIds); // 13-14
+    // 13, §12.13: with vault_role the wrapping token follows the keys (taken and wiped from the plaintext first)
+    const wrap = request.vaultRole === undefined ? undefined : takeWrapToken(plaintext, request.keyIds.length);
+    let keys: Buffer[];
+    try {
+      keys = this.checkedKeys(wrap ? plaintext.subarray(0, KEY_BYTES * request.keyIds.length) : plaintext, request.keyIds); // 13-14
+    } catch (error) {
+      wrap?.fill(0);
+      plaintext.fill(0);
+      throw error;
+    }
     // 15. install, replace the boot's key with a rekey key, sign the receipt (the spent set stays until the next boot)
     this.keys = keys;
     this.installedIds = [...request.keyIds];
     this.ephemeralKey = createRecipientKey(this.newRekeyKey());
-    const receipt = this.receipt('custodian-receipt+jws', 'receipt', this.bootIdValue, request.challenge, jws.signer, token, { key_ids: [...request.keyIds], installed_at: now });
-    const unlocked = { keyIds: [...request.keyIds], custodian: jws.signer, custodianName: jws.custodianName, bootId: this.bootIdValue, receipt };
+    const bootId = this.bootIdValue;
+    const fields: Record<string, unknown> = { key_ids: [...request.keyIds], installed_at: now };
+    if (wrap && this.vault && request.vaultRole !== undefined) {
+      // After the install (pushing data keys never needs Vault); Vault calls are bounded by their 5 s deadline.
+      fields['vault_login'] = await this.vault.deliver(wrap, request.vaultRole, this.vault.generation());
+    }
+    const receipt = this.receipt('custodian-receipt+jws', 'receipt', bootId, request.challenge, jws.signer, token, fields);
+    const unlocked: UnlockInfo = {
+      keyIds: [...request.keyIds], custodian: jws.signer, custodianName: jws.custodianName, bootId, receipt,
+      ...(fields['vault_login'] ? { vaultLogin: fields['vault_login'] as VaultLoginState } : {}),
+    };
     tell(this.unlockListeners, unlocked);
     return unlocked;
   }
@@ -604,6 +643,8 @@ interface SignedRequest {
 interface UnlockRequest extends SignedRequest {
   keyIds: string[];
   sealed: Buffer;
+  /** §12.13: the plaintext carries a Vault wrapping token after the keys. */
+  vaultRole?: string;
 }
 
 const UNLOCK_MEMBERS = ['protocol', 'type', 'server_id', 'receiver_identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'issued_at', 'sealed'] as const;
@@ -638,14 +679,18 @@ function parseSignedPayload(jws: ParsedJws, type: 'unlock' | 'lock' | 'rekey', m
   };
 }
 
-function parseUnlockPayload(jws: ParsedJws): UnlockRequest {
-  const request = parseSignedPayload(jws, 'unlock', UNLOCK_MEMBERS);
+/** Step 9 for unlock: the members of §5.2, plus `vault_role` (§12.13) only on a receiver configured for a Vault login. */
+function parseUnlockPayload(jws: ParsedJws, vaultEnabled: boolean): UnlockRequest {
+  const parsed = vaultEnabled ? parseJsonObject(jws.payloadBytes) : null;
+  const withVault = parsed !== null && Object.prototype.hasOwnProperty.call(parsed, 'vault_role');
+  const request = parseSignedPayload(jws, 'unlock', withVault ? [...UNLOCK_MEMBERS, 'vault_role'] : UNLOCK_MEMBERS);
   const keyIds = request.payload['key_ids'];
   const sealed = decodeB64u(request.payload['sealed']);
   const valid = Array.isArray(keyIds) && keyIds.length >= 1 && keyIds.length <= MAX_KEYS
-    && keyIds.every(isKeyId) && new Set(keyIds).size === keyIds.length && sealed !== null;
+    && keyIds.every(isKeyId) && new Set(keyIds).size === keyIds.length && sealed !== null
+    && (!withVault || isRoleName(request.payload['vault_role']));
   if (!valid) throw new ReceiverError('BAD_REQUEST');
-  return { ...request, keyIds: keyIds as string[], sealed: sealed! };
+  return { ...request, keyIds: keyIds as string[], sealed: sealed!, ...(withVault ? { vaultRole: request.payload['vault_role'] as string } : {}) };
 }
 
 const isDistinctIds = (value: unknown, min: number): value is string[] => Array.isArray(value) && value.length >= min

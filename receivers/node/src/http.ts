@@ -55,7 +55,7 @@ export function createHandler(core: ReceiverCore, options: HandlerOptions, onAns
     const handle = (body: Buffer): Promise<Answer> | Answer => {
       const contentType = request.headers['content-type'];
       if (route === 'unlock') return core.unlock(body, contentType);
-      if (route === 'lock') return core.remoteLock(body, contentType);
+      if (route === 'lock') return core.remoteLockSettled(body, contentType); // after the Vault token's revocation (§12.13)
       if (route === 'rekey') return core.rekey(body, contentType);
       return core.statement(body, contentType);
     };

@@ -7,6 +7,7 @@
  *   receiver.onLock(() => dropEveryCopyOfTheKeys());   // remote lock or lock(): keys already wiped here
  *   receiver.on('rekeyed', (info) => ...);             // a custodian replaced the keys while unlocked (§12.12)
  *   receiver.reportTokensUnderPrevious(() => countRowsNotUnderTheCurrentKey());   // signed status, §12.12
+ *   // §12.13: createReceiver({ ..., vault: vaultLoginFromEnvironment() }); then await receiver.getSecret('postgresql')
  *
  * The data key arrives encrypted to a per-boot key, is checked against the configured key ids, and is kept only
  * in this process's memory; lock() (or a custodian's signed remote lock) wipes it.
@@ -15,8 +16,9 @@ import { EventEmitter } from 'node:events';
 import { ReceiverCore, type Answer, type LockInfo, type ReceiverCoreOptions, type RekeyInfo, type UnlockInfo } from './core.js';
 import { ReceiverFernet } from './fernet.js';
 import { createHandler, type RequestHandler } from './http.js';
-import type { ReceiverErrorCode } from './errors.js';
+import { ReceiverConfigError, type ReceiverErrorCode } from './errors.js';
 import type { StatementInfo } from './statements.js';
+import type { VaultLoginState } from './vault-login.js';
 
 export { PROTOCOL, fingerprintOf, keyIdOf, isKeyId, isFingerprint } from './encoding.js';
 export { RECEIVER_ERRORS, ReceiverConfigError, ReceiverError, type ReceiverErrorCode } from './errors.js';
@@ -36,6 +38,10 @@ export { CustodianRegistry, type StatementInfo } from './statements.js';
 export { checkIdentityHandovers, createReceiverHandover } from './identity-handovers.js';
 export { hardenServer, receiverServerOptions, MAX_CONNECTIONS_PER_ADDRESS, REQUEST_DEADLINE_MS } from './server.js';
 export type { RequestHandler } from './http.js';
+export {
+  VaultLogin, VaultLockedError, VaultReadError, VAULT_STATES, isRoleName, takeWrapToken, vaultLoginFromEnvironment, vaultSettingsFromEnvironment,
+  type VaultLoginState, type VaultSettings,
+} from './vault-login.js';
 export { AgentClient, AgentLockedError, AGENT_PROTOCOL, AGENT_SOCKET_ENV, type AgentClientState } from './agent-client.js';
 
 export interface ReceiverConfig extends ReceiverCoreOptions {
@@ -47,7 +53,7 @@ export interface ReceiverConfig extends ReceiverCoreOptions {
 
 /** One line of the attempt log (protocol §12.7): never key material, never the request. */
 export type Attempt =
-  | { event: 'unlock'; ok: true; keyIds: string[]; custodian: string }
+  | { event: 'unlock'; ok: true; keyIds: string[]; custodian: string; vaultLogin?: VaultLoginState }
   | { event: 'lock'; ok: true; custodian: string; bootId: string }
   | { event: 'statement'; ok: true; type: StatementInfo['type']; custodian: string; subject: string; applied: boolean }
   | { event: 'rekey'; ok: true; keyIds: string[]; retired: string[]; custodian: string }
@@ -84,6 +90,14 @@ export interface Receiver extends EventEmitter {
   reportTokensUnderPrevious(reporter: (() => number | null) | undefined): void;
   /** Re-reads the key checks from their source (the demo server's SIGHUP); a failing source keeps the list. */
   reloadKeyChecks(): void;
+  /**
+   * A secret of the application from Vault with the login the last push delivered (§12.13): getSecret('postgresql')
+   * reads {mount}/data/{prefix}/postgresql. Rejects with VaultLockedError while this boot has none (its state says
+   * why), and at once when no Vault login is configured (config.vault).
+   */
+  getSecret(name: string): Promise<Record<string, string>>;
+  /** The Vault login's state (§12.13), or undefined when none is configured. */
+  readonly vaultLoginState: VaultLoginState | undefined;
 }
 
 class NodeReceiver extends EventEmitter implements Receiver {
@@ -128,12 +142,24 @@ class NodeReceiver extends EventEmitter implements Receiver {
     this.core.reloadKeyChecks();
   }
 
+  get vaultLoginState(): VaultLoginState | undefined {
+    return this.core.vault?.state;
+  }
+
+  async getSecret(name: string): Promise<Record<string, string>> {
+    if (!this.core.vault) throw new ReceiverConfigError('INVALID_CONFIG', 'this receiver has no Vault login configured (VAULT_ENABLED)');
+    return this.core.vault.getSecret(name);
+  }
+
   private report(answer: Answer): void {
     const outcome = answer.outcome;
     if (!outcome) return;
     let attempt: Attempt;
     if (!outcome.ok) attempt = { event: outcome.event, ok: false, error: outcome.error };
-    else if (outcome.event === 'unlock') attempt = { event: 'unlock', ok: true, keyIds: outcome.unlocked.keyIds, custodian: outcome.unlocked.custodian };
+    else if (outcome.event === 'unlock') {
+      const { keyIds, custodian, vaultLogin } = outcome.unlocked;
+      attempt = { event: 'unlock', ok: true, keyIds, custodian, ...(vaultLogin ? { vaultLogin } : {}) };
+    }
     else if (outcome.event === 'lock') attempt = { event: 'lock', ok: true, custodian: outcome.locked.custodian ?? '', bootId: outcome.locked.bootId };
     else if (outcome.event === 'rekey') attempt = { event: 'rekey', ok: true, keyIds: outcome.rekeyed.keyIds, retired: outcome.rekeyed.retired, custodian: outcome.rekeyed.custodian };
     else attempt = { event: 'statement', ok: true, type: outcome.statement.type, custodian: outcome.statement.custodian, subject: outcome.statement.subject, applied: outcome.statement.applied };

@@ -1,5 +1,7 @@
-// Regenerates unlock-v1.json, the wire test vectors of docs/protocol.md ("custodian-unlock/1").
+// Regenerates unlock-v1.json, the wire test vectors of docs/protocol.md ("custodian-unlock/1"), and
+// vault-login-v1.json, those of the Vault login delivered by push (§12.13):
 //   node test/vectors/protocol/generate.mjs > test/vectors/protocol/unlock-v1.json
+//   node test/vectors/protocol/generate.mjs vault-login > test/vectors/protocol/vault-login-v1.json
 // Deliberately independent of both receivers and of the push client: it builds every message from the spec
 // with node:crypto (Ed25519, SHA-256, HMAC) and @hpke/core (RFC 9180 Seal with a fixed ephemeral key), so the
 // implementations are checked against a third one. Every key and nonce is derived from a fixed label, and
@@ -667,4 +669,97 @@ const vectors = {
     cases: handoverCases,
   },
 };
-process.stdout.write(`${JSON.stringify(vectors, null, 2)}\n`);
+
+// ---- §12.13: a Vault login delivered by push (vault-login-v1.json) -------------------------------------------
+// The same fixed world; the receiver is configured for the Vault role VAULT_ROLE. A receiver under test replaces
+// its Vault calls with a double that records the wrapping token it was handed and answers "delivered", so the
+// receipts are exact without a Vault (the real exchange is tested against OpenBao in test/integration).
+const VAULT_ROLE = 'mail-helper';
+// A wrapping token as OpenBao writes one ("s." + 24 characters); any 1-1024 bytes of 0x21-0x7E are valid.
+const wrapToken = Buffer.from(`s.${b64u(fixed('vault wrapping token', 18))}`, 'ascii');
+const vaultStatus = { ...statusPayload(), vault_login: { role: VAULT_ROLE, state: 'awaiting' } };
+const vaultStatusJws = jws(receiverIdentity, 'custodian-status+jws', vaultStatus);
+const vaultRequest = (options = {}) => unlockRequest({
+  plaintext: Buffer.concat([currentKey, previousKey, options.tail ?? wrapToken]),
+  ikmLabel: options.ikmLabel ?? 'hpke ikmE vault login request 1',
+  extraPayload: options.role === null ? {} : { vault_role: options.role ?? VAULT_ROLE },
+  ...(options.keys ? { keys: options.keys } : {}),
+});
+const vaultValid = await vaultRequest();
+const vaultReceiptPayload = (request, state) => ({
+  ...receiptPayload, vault_login: state, request_hash: b64u(createHash('sha256').update(request.token).digest()),
+});
+// vault_login goes after installed_at and before request_hash (the receipt's own fields, then the hash).
+const orderedReceipt = (request, state) => {
+  const { request_hash: hash, ...rest } = vaultReceiptPayload(request, state);
+  return { ...rest, request_hash: hash };
+};
+const vaultReceipt = orderedReceipt(vaultValid, 'delivered');
+const vaultReceiptJws = jws(receiverIdentity, 'custodian-receipt+jws', vaultReceipt);
+const vaultOtherRole = await vaultRequest({ role: 'other-app', ikmLabel: 'hpke ikmE vault login other role' });
+const vaultOtherRoleReceipt = orderedReceipt(vaultOtherRole, 'VAULT_ROLE_MISMATCH');
+const vaultOtherRoleReceiptJws = jws(receiverIdentity, 'custodian-receipt+jws', vaultOtherRoleReceipt);
+
+const vaultCases = [];
+const vaultCase = (name, description, request, expect = {}) => vaultCases.push({
+  name, description, vault_configured: expect.configured ?? true, requests: [request],
+  expect_wrap_token: expect.token === undefined ? null : b64u(expect.token),
+  expect_vault_login: expect.state ?? null,
+});
+const printable = (length, first = 0x21) => Buffer.from(Array.from({ length }, (_, i) => first + (i % 94)));
+vaultCase('valid-vault-login', 'Both keys, then the wrapping token: the keys install, the token is handed to the Vault login once, the receipt is receipt.jws.',
+  ok(envelope(vaultValid.token)), { token: wrapToken, state: 'delivered' });
+const oneByte = Buffer.from('!', 'ascii');
+vaultCase('token-one-byte', 'The shortest tail: 1 byte (0x21).', ok(envelope((await vaultRequest({ tail: oneByte, ikmLabel: 'hpke ikmE vault tail 1' })).token)), { token: oneByte, state: 'delivered' });
+const longest = printable(1024);
+vaultCase('token-1024-bytes', 'The longest tail: 1024 bytes, every byte 0x21-0x7E.', ok(envelope((await vaultRequest({ tail: longest, ikmLabel: 'hpke ikmE vault tail 1024' })).token)), { token: longest, state: 'delivered' });
+vaultCase('other-role', 'vault_role names another role than the receiver\'s: the keys install, the token is never unwrapped (expect_wrap_token null), the receipt says VAULT_ROLE_MISMATCH (other_role_receipt).',
+  ok(envelope(vaultOtherRole.token)), { state: 'VAULT_ROLE_MISMATCH' });
+const bad = async (name, description, tail, label) => vaultCase(name, description, fail(envelope((await vaultRequest({ tail, ikmLabel: label })).token), 400, 'BAD_PAYLOAD'));
+await bad('empty-tail', 'vault_role, but the plaintext is only the keys (32·n bytes): BAD_PAYLOAD.', Buffer.alloc(0), 'hpke ikmE vault tail empty');
+await bad('tail-1025-bytes', 'A tail of 1025 bytes: BAD_PAYLOAD.', printable(1025), 'hpke ikmE vault tail 1025');
+await bad('tail-with-space', 'A tail with a space (0x20): BAD_PAYLOAD.', Buffer.from('s.abc def', 'ascii'), 'hpke ikmE vault tail space');
+await bad('tail-with-del', 'A tail with 0x7F: BAD_PAYLOAD.', Buffer.from([0x73, 0x2e, 0x7f, 0x41]), 'hpke ikmE vault tail del');
+await bad('tail-with-newline', 'A token followed by a newline (0x0A): BAD_PAYLOAD.', Buffer.concat([wrapToken, Buffer.from('\n')]), 'hpke ikmE vault tail newline');
+await bad('tail-not-ascii', 'A tail with UTF-8 (0xC3 0xA9): BAD_PAYLOAD.', Buffer.from('s.caf\u00e9', 'utf8'), 'hpke ikmE vault tail utf8');
+vaultCase('token-without-vault-role', 'Keys and a token in the plaintext, but no vault_role in the payload: the plaintext must be exactly 32·n bytes, BAD_PAYLOAD.',
+  fail(envelope((await vaultRequest({ role: null, ikmLabel: 'hpke ikmE vault no role' })).token), 400, 'BAD_PAYLOAD'));
+vaultCase('not-configured', 'A receiver without a Vault login treats vault_role as an unknown member: BAD_REQUEST at step 9 (before the challenge is spent).',
+  fail(envelope(vaultValid.token), 400, 'BAD_REQUEST'), { configured: false });
+vaultCase('bad-role-name', 'vault_role that is not a role name (starts with "-"): BAD_REQUEST.',
+  fail(envelope((await vaultRequest({ role: '-bad', ikmLabel: 'hpke ikmE vault bad role' })).token), 400, 'BAD_REQUEST'));
+vaultCase('role-not-a-string', 'vault_role that is a number: BAD_REQUEST.',
+  fail(envelope((await vaultRequest({ role: 7, ikmLabel: 'hpke ikmE vault role number' })).token), 400, 'BAD_REQUEST'));
+vaultCase('role-too-long', 'vault_role of 65 characters: BAD_REQUEST.',
+  fail(envelope((await vaultRequest({ role: 'a'.repeat(65), ikmLabel: 'hpke ikmE vault role long' })).token), 400, 'BAD_REQUEST'));
+
+const vaultVectors = {
+  protocol: PROTOCOL,
+  revision: 2,
+  section: '12.13',
+  description: 'Wire test vectors for the Vault login delivered by push (docs/protocol.md §12.13), in the fixed world of unlock-v1.json (same identities, keys, boot, challenges and clock; see there). Generated by generate.mjs (`node generate.mjs vault-login`); do not edit by hand. The receiver is unlock-v1.json\'s receiver plus a Vault login for vault_role; a receiver under test replaces its Vault calls with a double that records the wrapping token it is handed and answers "delivered".',
+  vault_role: VAULT_ROLE,
+  wrap_token: b64u(wrapToken),
+  wrap_token_ascii: wrapToken.toString('ascii'),
+  status: {
+    description: 'GET {base}/status at status.now of unlock-v1.json (same challenge nonce), locked, Vault login awaiting: the revision-2 payload plus a last member vault_login.',
+    payload: vaultStatus, jws: vaultStatusJws, body: JSON.stringify({ protocol: PROTOCOL, status: vaultStatusJws }),
+  },
+  request: {
+    description: 'The valid request: unlock-v1.json\'s request plus vault_role (last member); plaintext = current key || previous key || wrapping token (no separator, no length prefix).',
+    hpke_info_hex: vaultValid.info.toString('hex'),
+    plaintext_hex: vaultValid.plaintext.toString('hex'),
+    keys_bytes: 64,
+    hpke_ikm_e: b64u(vaultValid.sealed.ikmE),
+    hpke_enc: b64u(vaultValid.sealed.enc),
+    hpke_ciphertext: b64u(vaultValid.sealed.ct),
+    payload: vaultValid.payload,
+    jws: vaultValid.token,
+    body: envelope(vaultValid.token),
+  },
+  receipt: { now: NOW + 5, payload: vaultReceipt, jws: vaultReceiptJws, body: JSON.stringify({ protocol: PROTOCOL, receipt: vaultReceiptJws }) },
+  other_role_receipt: { now: NOW + 5, payload: vaultOtherRoleReceipt, jws: vaultOtherRoleReceiptJws, body: JSON.stringify({ protocol: PROTOCOL, receipt: vaultOtherRoleReceiptJws }) },
+  request_cases: vaultCases,
+};
+
+process.stdout.write(`${JSON.stringify(process.argv[2] === 'vault-login' ? vaultVectors : vectors, null, 2)}\n`);
