@@ -198,7 +198,7 @@ test('token from --token-file; list shows folders and secrets; versions lists me
 
 test('on a terminal: the token and each field are asked hidden, and not echoed', async () => {
   const session = await runInTerminal(['vault', 'kv', 'put', 'mail-helper/smtp', 'password', '--addr', server.addresses[0]!, '--ca-cert', server.ca.caCert],
-    custodianEnv(home), [
+    { ...auditKeyring!.env, ...custodianEnv(home) }, [
       { after: /Vault token \(hidden\): /, send: rootToken.toString('utf8') },
       { after: /Value for password \(hidden\): /, send: TYPED_AT_PROMPT.toString() },
     ]);
@@ -244,7 +244,9 @@ test('no value, password or token in argv, output (except --reveal), or the audi
   const auditFile = files.find((f) => f.endsWith('audit.log'));
   assert.ok(auditFile, 'the audit log was written');
   const audit = await readFile(auditFile, 'utf8');
-  assert.match(audit, /"action":"vault\.kv\.put","outcome":"ok","mount":"secret","path":"mail-helper\/postgresql"/);
-  assert.match(audit, /"action":"vault\.kv\.delete"/);
+  // Entries are canonical JSON (sorted members, docs/audit.md): compare parsed fields, not text order.
+  const entries = audit.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.ok(entries.some((e) => e['action'] === 'vault.kv.put' && e['outcome'] === 'ok' && e['mount'] === 'secret' && e['path'] === 'mail-helper/postgresql'), 'the put is audited');
+  assert.ok(entries.some((e) => e['action'] === 'vault.kv.delete'), 'the delete is audited');
   assertNoSecrets(secrets, { files, texts: { ...outputs, argv: argvs.map((a) => a.join(' ')).join('\n') } });
 });
