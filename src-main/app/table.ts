@@ -28,6 +28,7 @@ import { keyHandlers } from './handlers/keys.js';
 import { serverHandlers } from './handlers/servers.js';
 import { custodianIdentityHandlers } from './handlers/custodian-identity.js';
 import { incidentHandlers } from './handlers/incident.js';
+import { rotationHandlers } from './handlers/rotation.js';
 import { vaultHandlers } from './handlers/vault.js';
 import { vaultAdminHandlers } from './handlers/vault-admin.js';
 import { vaultKvHandlers } from './handlers/vault-kv.js';
@@ -138,6 +139,8 @@ export function createAppCore(services: AppServices): AppCore {
     // Incident response and the custodian life cycle (issue 10 §2): the same core functions as the CLI.
     ...custodianIdentityHandlers({ env: services.env, home, audit }),
     ...withRefresh(incidentHandlers({ env: services.env, home, audit })),
+    // Key rotation (issue 11 §5): the same core RotationWorkflow as `custodian rotate`.
+    ...rotationHandlers({ env: services.env, home, audit, keys }),
     sessionState,
     lock: async () => {
       await session.lock();
