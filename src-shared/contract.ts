@@ -271,7 +271,7 @@ export const requests = {
     name: name.optional(),
     graceDays: wholeNumber(1, 3650, 'Grace period: give a whole number of days from 1 to 3650.').optional(),
     servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000).optional(),
-    vaultKv: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}(\/[A-Za-z0-9_.@-]+)+$/, 'Give MOUNT/PATH, e.g. secret/mail-helper/encryption.').optional(),
+    vaultKv: z.string().trim().regex(/^(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9_.-]{1,64}(\/[A-Za-z0-9_.@-]+)+$/, 'Give MOUNT/PATH, e.g. secret/mail-helper/encryption.').optional(),
     profile: profileName.optional(),
     token: vaultToken.optional(),
     noBackupCheck: z.boolean(),

@@ -76,7 +76,6 @@ function BeginRotation({ keys, onBegun }: { keys: KeyView[]; onBegun: () => void
   const [noBackupCheck, setNoBackupCheck] = useState(false);
   const [warnings, setWarnings] = useState<string[]>([]);
   const task = useTask();
-  const checkboxId = useId();
   return (
     <form aria-labelledby="rotation-begin-title" onSubmit={async (e) => {
       e.preventDefault();
@@ -110,10 +109,9 @@ function BeginRotation({ keys, onBegun }: { keys: KeyView[]; onBegun: () => void
           <Field label={t('rotation.vaultToken')} value={token} onChange={setToken} secret />
         </>
       ) : null}
-      <div className="field checkbox">
-        <input id={checkboxId} type="checkbox" checked={noBackupCheck} onChange={(e) => setNoBackupCheck(e.target.checked)} />
-        <label htmlFor={checkboxId}>{t('rotation.noBackupCheck')}</label>
-      </div>
+      <label className="check">
+        <input type="checkbox" checked={noBackupCheck} onChange={(e) => setNoBackupCheck(e.target.checked)} />
+        {t('rotation.noBackupCheck')}</label>
       <button type="submit" disabled={task.busy || oldKey === ''}>{t('rotation.begin')}</button>
       {task.busy ? <Busy label={t('rotation.beginning')} /> : null}
       <ErrorNotice error={task.error} />
@@ -153,7 +151,6 @@ function OpenRotation({ status, keys, token, onRefresh, onEnded }: {
   const [pushed, setPushed] = useState<PushResultView[] | undefined>();
   const [force, setForce] = useState(false);
   const task = useTask();
-  const forceId = useId();
   const step = currentStep(status);
   const steps: Array<{ id: Step; label: string }> = [
     { id: 'accept', label: t('rotation.stepAccept', { id: open.newKeyId }) },
@@ -203,6 +200,9 @@ function OpenRotation({ status, keys, token, onRefresh, onEnded }: {
       ) : open.vaultKv ? <p className="muted">{t('rotation.vaultNotRead', { path: `${open.vaultKv.mount}/${open.vaultKv.path}`, version: open.vaultKv.version })}</p> : null}
       <ErrorNotice error={status.vaultError ?? undefined} />
       <p role="status" data-testid="rotation-ready">{status.ready ? t('rotation.readyToFinish') : t('rotation.notReady')}</p>
+      <label className="check">
+        <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
+        {t('rotation.force')}</label>
       <div className="buttons">
         <button type="button" disabled={task.busy} onClick={async () => {
           clear();
@@ -223,10 +223,6 @@ function OpenRotation({ status, keys, token, onRefresh, onEnded }: {
             const done = await task.run(() => withPresence(() => call('rotationAbort', { force, ...vault })));
             if (done) onEnded([t('rotation.aborted', { old: done.oldKeyId, new: done.newKeyId }), ...done.warnings]);
           }} />
-      </div>
-      <div className="field checkbox">
-        <input id={forceId} type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
-        <label htmlFor={forceId}>{t('rotation.force')}</label>
       </div>
       {task.busy ? <Busy label={t('rotation.working')} /> : null}
       <ErrorNotice error={task.error} />
