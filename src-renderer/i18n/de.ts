@@ -830,7 +830,7 @@ export const de: Record<keyof typeof en, string> = {
   'rotation.graceDays': 'Übergangsfrist für die Neuverschlüsselung (Tage)',
   'rotation.graceDaysHint': 'Wie lange der alte Schlüssel neben dem neuen installiert bleibt (Standard 30).',
   'rotation.vaultKv': 'Mitzuführender Vault-KV-Eintrag (optional)',
-  'rotation.vaultKvHint': 'MOUNT/PFAD eines KV-v2-Eintrags; er erhält current_key und previous_key.',
+  'rotation.vaultKvHint': 'MOUNT/PFAD eines KV-v2-Eintrags, z. B. secret/mail-helper/encryption; er erhält current_key und previous_key.',
   'rotation.vaultProfile': 'Vault-Profil (optional)',
   'rotation.vaultToken': 'Vault-Token',
   'rotation.vaultTokenHint': 'Diese Rotation führt {{path}} mit: Abschließen und Abbrechen schreiben ihn, der Status liest ihn, mit diesem Token.',

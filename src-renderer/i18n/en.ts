@@ -827,7 +827,7 @@ export const en = {
   'rotation.graceDays': 'Grace period for re-encryption (days)',
   'rotation.graceDaysHint': 'How long the old key stays installed next to the new one (default 30).',
   'rotation.vaultKv': 'Vault KV entry to keep in step (optional)',
-  'rotation.vaultKvHint': 'MOUNT/PATH of a KV v2 entry; it gets current_key and previous_key.',
+  'rotation.vaultKvHint': 'MOUNT/PATH of a KV v2 entry, e.g. secret/mail-helper/encryption; it gets current_key and previous_key.',
   'rotation.vaultProfile': 'Vault profile (optional)',
   'rotation.vaultToken': 'Vault token',
   'rotation.vaultTokenHint': 'This rotation keeps {{path}} in step: finish and abort write it, and status reads it, with this token.',

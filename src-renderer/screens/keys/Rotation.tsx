@@ -102,7 +102,7 @@ function BeginRotation({ keys, onBegun }: { keys: KeyView[]; onBegun: () => void
       <KeySelect label={t('rotation.newKey')} value={newKey} onChange={setNewKey} keys={keys.filter((k) => k.id !== oldKey)} first={t('rotation.generateNew')} />
       {newKey === '' ? <Field label={t('rotation.newKeyName')} value={name} onChange={setName} hint={t('rotation.newKeyNameHint')} /> : null}
       <Field label={t('rotation.graceDays')} value={grace} onChange={setGrace} type="number" hint={t('rotation.graceDaysHint')} />
-      <Field label={t('rotation.vaultKv')} value={vaultKv} onChange={setVaultKv} placeholder="secret/mail-helper/encryption" hint={t('rotation.vaultKvHint')} />
+      <Field label={t('rotation.vaultKv')} value={vaultKv} onChange={setVaultKv} hint={t('rotation.vaultKvHint')} />
       {vaultKv.trim() ? (
         <>
           <Field label={t('rotation.vaultProfile')} value={profile} onChange={setProfile} />
