@@ -160,7 +160,7 @@ test('the servers accept the new id, push both keys, re-encrypt, finish (confirm
   await section().getByLabel('Vault token').fill(rootToken.toString('utf8'));
   await refresh();
   for (const name of ['mail-1', 'mail-2']) await waitForText(serverRow(name), new RegExp(`${name}\\s+locked\\s+—\\s+yes[\\s\\S]*is locked`), 30_000);
-  await waitForText(section().getByTestId('rotation-vault'), new RegExp(`Vault secret/mail-helper/encryption: version 1, current key ${newId}, previous key ${oldId}\\.`));
+  await waitForText(section().getByTestId('rotation-vault'), new RegExp(`Vault entry secret/mail-helper/encryption: version 1, current key ${newId}, previous key ${oldId}\\.`));
 
   await section().getByRole('button', { name: 'Push both keys' }).click();
   const pushed = await waitForText(section().getByRole('list', { name: 'Push results' }), /mail-1: unlocked[\s\S]*mail-2: unlocked/, 60_000);
