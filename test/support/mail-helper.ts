@@ -2,7 +2,8 @@
  * The Python mail-helper example app (receivers/python/examples/mail_helper, ENCRYPTION_KEY_SOURCE=custodian) as a
  * rotation target: rows seeded under a key, the app started as a receiver with given key checks, its own
  * re-encryption job (`python -m mail_helper rotate`), and a check of which rows open with a key alone (Python's
- * cryptography, outside the app). For the rotation tests of the desktop app (e2e); needs CUSTODIAN_TEST_PYTHON.
+ * cryptography, outside the app). Shared by the rotation tests (integration: the CLI; e2e: the desktop app); needs
+ * CUSTODIAN_TEST_PYTHON.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
