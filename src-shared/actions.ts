@@ -90,6 +90,14 @@ export const ACTIONS = [
   // Day-one Vault setup for an application, as `custodian vault setup` (issue 12 §1).
   'vaultSetupPlan',
   'vaultSetupApply',
+  // Key rotation with the servers and Vault KV in step, as `custodian rotate begin|status|push|finish|abort`
+  // (issue 11 §5); rotationKeys is the key list's and Dashboard's read of rotation.json (no server contacted).
+  'rotationKeys',
+  'rotationStatus',
+  'rotationBegin',
+  'rotationPush',
+  'rotationFinish',
+  'rotationAbort',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

@@ -261,6 +261,28 @@ export const requests = {
   vaultSetupPlan: z.strictObject({ addrs, profile, token: vaultToken, app: setupApp, auditFilePath: setupAuditFile.optional(), keepToken: z.boolean() }),
   /** Applies the difference; the token is revoked at the end unless keepToken. */
   vaultSetupApply: z.strictObject({ addrs, profile, token: vaultToken, app: setupApp, auditFilePath: setupAuditFile.optional(), keepToken: z.boolean() }),
+  // ---- key rotation (issue 11 §5), as `custodian rotate begin|status|push|finish|abort` (docs/rotation.md) ----
+  /** rotation.json only: each key's age and state, the interval, the open rotation; no server or Vault contacted. */
+  rotationKeys: z.strictObject({}),
+  /** `token`: for a rotation that keeps a Vault KV entry in step; absent, the entry is not read. */
+  rotationStatus: z.strictObject({ token: vaultToken.optional() }),
+  /** `newKey` absent: a key is generated (named `name`, default OLD-NAME-YYYY-MM-DD). `token` needed with `vaultKv`. */
+  rotationBegin: z.strictObject({
+    key: keyRef,
+    newKey: keyRef.optional(),
+    name: name.optional(),
+    graceDays: wholeNumber(1, 3650, 'Grace period: give a whole number of days from 1 to 3650.').optional(),
+    servers: z.array(serverName).min(1, 'Choose at least one server.').max(1000).optional(),
+    vaultKv: z.string().trim().regex(/^(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9_.-]{1,64}(\/[A-Za-z0-9_.@-]+)+$/, 'Give MOUNT/PATH, e.g. secret/mail-helper/encryption.').optional(),
+    profile: profileName.optional(),
+    token: vaultToken.optional(),
+    noBackupCheck: z.boolean(),
+  }).refine((r) => !(r.newKey && r.name), { message: 'Name a generated key, or choose an existing one (not both).', path: ['name'] }),
+  rotationPush: z.strictObject({ servers: z.array(serverName).max(1000).optional() }),
+  /** Needs presence (guard.ts): every server switches to the new key alone. `kvCas`: write over that KV version. */
+  rotationFinish: z.strictObject({ force: z.boolean(), token: vaultToken.optional(), kvCas: wholeNumber(0, 1_000_000_000, 'Give a version number.').optional() }),
+  /** Needs presence (guard.ts): back to the old key while no server holds the new one (`force`: anyway). */
+  rotationAbort: z.strictObject({ force: z.boolean(), token: vaultToken.optional(), kvCas: wholeNumber(0, 1_000_000_000, 'Give a version number.').optional() }),
 } satisfies Record<ActionName, z.ZodType>;
 
 /** The phrase typed to confirm a revocation: names the fingerprint's last 8 characters (checked in main too). */
@@ -678,7 +700,80 @@ export interface Responses {
   vaultKvDelete: { versions: number[] };
   vaultSetupPlan: VaultSetupDiffView;
   vaultSetupApply: VaultSetupReportView;
+  rotationKeys: RotationKeysView;
+  rotationStatus: RotationStatusView;
+  rotationBegin: RotationBegun;
+  rotationPush: PushResultView[];
+  rotationFinish: RotationFinished;
+  rotationAbort: RotationAborted;
 }
+
+// ---- key rotation (docs/rotation.md): key ids, server names, counts and dates; never key material ----
+export interface OpenRotationView {
+  oldKeyId: string;
+  newKeyId: string;
+  started: string;
+  /** When the grace period for re-encryption ends. */
+  graceEnd: string;
+  servers: string[];
+  vaultKv?: { mount: string; path: string; profile?: string; version: number };
+}
+export interface RotationRecordView { oldKeyId: string; newKeyId: string; started: string; ended: string; outcome: 'finished' | 'aborted'; forced?: boolean }
+/** One key's age in days and rotation state; `overdue`: older than the interval and not retired. */
+export interface KeyAgeView { id: string; ageDays: number; state: 'current' | 'previous' | 'retired' | null; overdue: boolean }
+export interface RotationKeysView { intervalDays: number; open: OpenRotationView | null; keys: KeyAgeView[] }
+/** One covered server as its signed status shows it for the open rotation; `blocker`: why finish cannot take it yet. */
+export interface RotationServerRowView {
+  server: string;
+  reachable: boolean;
+  state: 'locked' | 'unlocked' | null;
+  keyChecks: string[];
+  installedKeyIds: string[];
+  acceptsNew: boolean;
+  newIsCurrent: boolean;
+  /** Tokens the application still holds under the previous key; null: not reported. */
+  tokensUnderPrevious: number | null;
+  done: boolean;
+  blocker?: ErrorView;
+  error?: ErrorView;
+}
+export interface RotationVaultView {
+  mount: string;
+  path: string;
+  version: number;
+  currentKeyId: string | null;
+  previousKeyId: string | null;
+  currentKeyMatches: boolean;
+  previousKeyEmpty: boolean;
+  rotationDate: string | null;
+}
+export interface RotationStatusView {
+  open: OpenRotationView | null;
+  intervalDays: number;
+  graceDaysLeft: number | null;
+  servers: RotationServerRowView[];
+  notAccepting: string[];
+  ready: boolean;
+  vault: RotationVaultView | null;
+  vaultError: ErrorView | null;
+  last: RotationRecordView | null;
+}
+export interface RotationBegun extends RotationStatusView {
+  generated: boolean;
+  oldKey: { id: string; name: string };
+  newKey: { id: string; name: string };
+  warnings: string[];
+}
+export interface RotationFinished {
+  oldKeyId: string;
+  newKeyId: string;
+  rekeyed: Array<{ server: string; ok: boolean; installedKeyIds?: string[]; error?: ErrorView }>;
+  skipped: string[];
+  vaultVersion: number | null;
+  forced: boolean;
+  warnings: string[];
+}
+export interface RotationAborted { oldKeyId: string; newKeyId: string; vaultVersion: number | null; warnings: string[] }
 
 // ---- Fernet on files ----
 /** A key named in a Fernet file summary: its id and name, never its bytes. */

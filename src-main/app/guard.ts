@@ -20,6 +20,7 @@ export const OPEN_WHILE_LOCKED: ReadonlySet<ActionName> = new Set<ActionName>(['
 export const NEEDS_PRESENCE: ReadonlySet<ActionName> = new Set<ActionName>([
   'revealKey', 'copyKey', 'handoutReveal', 'backupHandoutWords', 'fernetDecrypt',
   'lockServers', 'rotateIdentity', 'revokeCustodian', 'acceptServerIdentity', 'vaultKvReveal',
+  'rotationFinish', 'rotationAbort',
 ]);
 
 /** `started`: resolves once the lock knows its state at start (table.ts); every call waits for it. */
@@ -53,5 +54,7 @@ function reasonFor(action: ActionName): string {
   if (action === 'revokeCustodian') return 'revoke a custodian identity';
   if (action === 'acceptServerIdentity') return 'accept a server\'s new identity';
   if (action === 'vaultKvReveal') return 'reveal a Vault secret';
+  if (action === 'rotationFinish') return 'finish a key rotation';
+  if (action === 'rotationAbort') return 'abort a key rotation';
   return 'reveal a secret';
 }

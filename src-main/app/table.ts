@@ -28,6 +28,7 @@ import { keyHandlers } from './handlers/keys.js';
 import { serverHandlers } from './handlers/servers.js';
 import { custodianIdentityHandlers } from './handlers/custodian-identity.js';
 import { incidentHandlers } from './handlers/incident.js';
+import { rotationHandlers } from './handlers/rotation.js';
 import { vaultHandlers } from './handlers/vault.js';
 import { vaultAdminHandlers } from './handlers/vault-admin.js';
 import { vaultKvHandlers } from './handlers/vault-kv.js';
@@ -89,6 +90,7 @@ export function createAppCore(services: AppServices): AppCore {
   const vault = vaultHandlers({ env: services.env, home, audit });
   const backup = backupHandlers({ env: services.env, home, keys, audit, dialogs: services.dialogs ?? NO_DIALOGS });
   const servers = serverHandlers({ env: services.env, home, audit, keys });
+  const rotation = rotationHandlers({ env: services.env, home, audit, keys });
   const presence = new Presence({
     verifiers: services.verifiers ?? keychainVerifierStore(() => new OsKeychain(keychainService(services.env), { timeoutMs: keychainTimeoutMs(services.env) })),
     throttle: new AttemptThrottle(throttleFile(home)),
@@ -141,6 +143,12 @@ export function createAppCore(services: AppServices): AppCore {
     // Incident response and the custodian life cycle (issue 10 §2): the same core functions as the CLI.
     ...custodianIdentityHandlers({ env: services.env, home, audit }),
     ...withRefresh(incidentHandlers({ env: services.env, home, audit })),
+    // Key rotation (issue 11 §5): the same core RotationWorkflow as `custodian rotate`. Push, finish and abort
+    // change what servers run: the watchers look again at once.
+    ...rotation,
+    rotationPush: async (request) => after(await rotation.rotationPush(request)),
+    rotationFinish: async (request) => after(await rotation.rotationFinish(request)),
+    rotationAbort: async (request) => after(await rotation.rotationAbort(request)),
     sessionState,
     lock: async () => {
       await session.lock();

@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import type { AppInfo, Settings, WatchState } from '../../src-shared/contract.js';
+import type { AppInfo, RotationKeysView, Settings, WatchState } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { ErrorNotice, StateBadge } from '../components/common.js';
 import { useInterval, useTask } from '../hooks.js';
@@ -14,13 +14,20 @@ import { t } from '../i18n/index.js';
 export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; settings: Settings; go: (screen: Screen) => void }): ReactNode {
   const [watch, setWatch] = useState<WatchState | undefined>();
   const [keyCount, setKeyCount] = useState<number | undefined>();
+  const [rotation, setRotation] = useState<RotationKeysView | undefined>();
   const state = useTask();
   const keys = useTask();
   const vaultOn = info?.features.vault.available === true;
   const pushOn = info?.features.push.available === true;
 
   useEffect(() => {
-    if (info?.features.keys.available) void keys.run(async () => setKeyCount((await call('listKeys', {})).length));
+    if (info?.features.keys.available) {
+      void keys.run(async () => {
+        const [listed, ages] = await Promise.all([call('listKeys', {}), call('rotationKeys', {})]);
+        setKeyCount(listed.length);
+        setRotation(ages);
+      });
+    }
   }, [info, keys.run]);
   useInterval(() => { void state.run(async () => setWatch(await call('watchState', {}))); }, 2);
 
@@ -81,6 +88,18 @@ export function Dashboard({ info, settings, go }: { info: AppInfo | undefined; s
           <h2 id="dash-keys">{t('dashboard.keys')}</h2>
           <ErrorNotice error={keys.error} />
           <p>{keyCount === undefined ? '…' : (keyCount === 1 ? t('dashboard.oneKey') : t('dashboard.manyKeys', { count: keyCount }))}</p>
+          {rotation?.open ? (
+            <p role="note" data-testid="dash-rotation">{t('dashboard.rotationOpen', {
+              old: rotation.open.oldKeyId, new: rotation.open.newKeyId, end: new Date(rotation.open.graceEnd).toLocaleDateString(),
+              days: Math.max(0, Math.ceil((new Date(rotation.open.graceEnd).getTime() - Date.now()) / 86_400_000)),
+            })}</p>
+          ) : null}
+          {rotation && rotation.keys.some((a) => a.overdue) ? (
+            <p className="warning" role="note" data-testid="dash-overdue">{t('dashboard.keysOverdue', {
+              count: rotation.keys.filter((a) => a.overdue).length, days: rotation.intervalDays,
+              ids: rotation.keys.filter((a) => a.overdue).map((a) => a.id).join(', '),
+            })}</p>
+          ) : null}
           <button type="button" onClick={() => go('keys')}>{t('dashboard.openKeys')}</button>
         </section>
         <section className="card" aria-labelledby="dash-history">

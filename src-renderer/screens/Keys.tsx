@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import type { AppInfo, KeyView, Settings } from '../../src-shared/contract.js';
+import type { AppInfo, KeyAgeView, KeyView, RotationKeysView, Settings } from '../../src-shared/contract.js';
 import { call } from '../api.js';
 import { Busy, ErrorNotice, Field, NotAvailable } from '../components/common.js';
 import { SecretField, type SecretHandle } from '../components/SecretField.js';
@@ -7,6 +7,7 @@ import { useTask } from '../hooks.js';
 import { withPresence } from '../presence.js';
 import { t } from '../i18n/index.js';
 import { FernetFiles } from './keys/FernetFiles.js';
+import { Rotation } from './keys/Rotation.js';
 
 export function Keys({ info, settings }: { info: AppInfo | undefined; settings: Settings }): ReactNode {
   const [keys, setKeys] = useState<KeyView[] | undefined>();
@@ -14,7 +15,12 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
   const [notice, setNotice] = useState<string | undefined>();
   const clearNotice = useCallback(() => setNotice(undefined), []);
   const list = useTask();
-  const refresh = useCallback(() => list.run(async () => setKeys(await call('listKeys', {}))), [list.run]);
+  const [rotation, setRotation] = useState<RotationKeysView | undefined>();
+  const refresh = useCallback(() => list.run(async () => {
+    const [listed, ages] = await Promise.all([call('listKeys', {}), call('rotationKeys', {})]);
+    setKeys(listed);
+    setRotation(ages);
+  }), [list.run]);
   useEffect(() => { void refresh(); }, [refresh]);
 
   if (info && !info.features.keys.available) return <NotAvailable feature={info.features.keys} title={t('dashboard.keys')} />;
@@ -34,15 +40,19 @@ export function Keys({ info, settings }: { info: AppInfo | undefined; settings: 
         {keys && keys.length === 0 ? <p>{t('keys.noKeysYetGenerateOne')}</p> : null}
         {keys && keys.length > 0 ? (
           <table aria-label={t('dashboard.keys')}>
-            <thead><tr><th scope="col">{t('keys.name')}</th><th scope="col">{t('keys.keyId')}</th><th scope="col">{t('keys.created')}</th><th scope="col">{t('keys.origin')}</th><th scope="col">{t('backup.backup')}</th><th scope="col">{t('keys.actions')}</th></tr></thead>
+            <thead><tr><th scope="col">{t('keys.name')}</th><th scope="col">{t('keys.keyId')}</th><th scope="col">{t('keys.created')}</th><th scope="col">{t('keys.ageAndState')}</th><th scope="col">{t('keys.origin')}</th><th scope="col">{t('backup.backup')}</th><th scope="col">{t('keys.actions')}</th></tr></thead>
             <tbody>
               {keys.map((key) => (
-                <KeyRow key={key.id} keyView={key} settings={settings} onStart={clearNotice} onChanged={(message) => { setNotice(message); void refresh(); }} />
+                <KeyRow key={key.id} keyView={key} age={rotation?.keys.find((a) => a.id === key.id)} intervalDays={rotation?.intervalDays} settings={settings} onStart={clearNotice} onChanged={(message) => { setNotice(message); void refresh(); }} />
               ))}
             </tbody>
           </table>
         ) : null}
       </section>
+      {rotation && rotation.keys.some((a) => a.overdue) ? (
+        <p className="warning" role="note">{t('keys.overdueWarning', { count: rotation.keys.filter((a) => a.overdue).length, days: rotation.intervalDays })}</p>
+      ) : null}
+      <Rotation keys={keys ?? []} rotation={rotation} onChanged={() => void refresh()} />
       <FernetFiles keys={keys ?? []} />
     </div>
   );
@@ -116,8 +126,20 @@ function BackupStatus({ keyView }: { keyView: KeyView }): ReactNode {
 
 type Dialog = 'none' | 'export' | 'delete';
 
-function KeyRow({ keyView, settings, onStart, onChanged }: {
-  keyView: KeyView; settings: Settings; onStart: () => void; onChanged: (message: string) => void;
+/** Age in days and rotation state; a key older than the rotation interval and still in use is flagged. */
+function AgeStatus({ age, intervalDays }: { age: KeyAgeView | undefined; intervalDays: number | undefined }): ReactNode {
+  if (!age) return <span className="muted">—</span>;
+  const states = { current: t('keys.stateCurrent'), previous: t('keys.statePrevious'), retired: t('keys.stateRetired') };
+  return (
+    <span data-state={age.state ?? 'none'}>
+      {t('keys.ageDays', { days: age.ageDays })}{age.state ? ` · ${states[age.state]}` : ''}
+      {age.overdue ? <><br /><span className="warning" role="note">{t('keys.overAge', { days: intervalDays ?? '?' })}</span></> : null}
+    </span>
+  );
+}
+
+function KeyRow({ keyView, age, intervalDays, settings, onStart, onChanged }: {
+  keyView: KeyView; age: KeyAgeView | undefined; intervalDays: number | undefined; settings: Settings; onStart: () => void; onChanged: (message: string) => void;
 }): ReactNode {
   const [dialog, setDialog] = useState<Dialog>('none');
   const copy = useTask();
@@ -129,6 +151,7 @@ function KeyRow({ keyView, settings, onStart, onChanged }: {
         <td>{keyView.name}</td>
         <td><code className="key-id">{keyView.id}</code></td>
         <td>{new Date(keyView.created).toLocaleString()}</td>
+        <td><AgeStatus age={age} intervalDays={intervalDays} /></td>
         <td>{keyView.origin}</td>
         <td><BackupStatus keyView={keyView} /></td>
         <td className="actions">
@@ -145,10 +168,10 @@ function KeyRow({ keyView, settings, onStart, onChanged }: {
         </td>
       </tr>
       {dialog === 'export' ? (
-        <tr><td colSpan={6}><ExportDialog keyView={keyView} settings={settings} onClose={() => setDialog('none')} /></td></tr>
+        <tr><td colSpan={7}><ExportDialog keyView={keyView} settings={settings} onClose={() => setDialog('none')} /></td></tr>
       ) : null}
       {dialog === 'delete' ? (
-        <tr><td colSpan={6}><DeleteDialog keyView={keyView} onClose={() => setDialog('none')} onDeleted={() => onChanged(t('keys.deleted', { name: keyView.name }))} /></td></tr>
+        <tr><td colSpan={7}><DeleteDialog keyView={keyView} onClose={() => setDialog('none')} onDeleted={() => onChanged(t('keys.deleted', { name: keyView.name }))} /></td></tr>
       ) : null}
     </>
   );

@@ -10,7 +10,6 @@
  * push sends both keys), the KV entry changed by someone else (finish refuses, --kv-cas after review), finish twice.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +20,11 @@ import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { httpGet } from '../support/http-get.js';
 import { startKvVault } from '../support/kv-vault.js';
 import type { BaoCluster } from '../support/openbao.js';
-import { repoRoot } from '../support/protocol-vectors.js';
-import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
+import { appUrl as mailHelperUrl, reencrypt as reencryptRows, rowsOpeningWith as rowsUnder, seedRows, startMailHelper } from '../support/mail-helper.js';
+import type { ReceiverProcess } from '../support/receivers.js';
 import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
 import { leakedForms } from '../support/secret-forms.js';
 
-const EXAMPLE_DIR = join(repoRoot(), 'receivers', 'python', 'examples', 'mail_helper');
-// The receiver package of this tree (rekey, tokens_under_previous), ahead of any installed copy in the venv.
-const PYTHONPATH = [EXAMPLE_DIR, join(repoRoot(), 'receivers', 'python', 'src')].join(':');
 const KV = 'secret/mail-helper/encryption';
 const ROWS_PER_SERVER = 25;
 
@@ -80,22 +76,8 @@ async function readEntry(): Promise<Record<string, string>> {
 
 interface App { name: string; dir: string; process: ReceiverProcess; port: number }
 
-/** Rows under `keyText` (seeded before the server boots, the key on stdin as a data job would). */
-function seed(dir: string, keyText: string, count: number): void {
-  for (let i = 0; i < count; i++) {
-    const run = spawnSync(python, ['-m', 'mail_helper.seed', '--sender', `user${i}@example.org`, '--database-url', `sqlite:///${join(dir, 'mail.db')}`], {
-      input: `${keyText}\nmessage ${i} of ${dir}`, env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8',
-    });
-    assert.equal(run.status, 0, run.stderr);
-  }
-}
-
 async function startApp(name: string, dir: string, keyChecks: string[], port?: number): Promise<ReceiverProcess> {
-  const started = await startReceiver({
-    command: [python, '-m', 'mail_helper'], dir, serverId: name, authorizedCustodians: `${entry}\n`, keyChecks,
-    ...(port ? { port } : {}),
-    env: { PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1', ENCRYPTION_KEY_SOURCE: 'custodian', DATABASE_URL: `sqlite:///${join(dir, 'mail.db')}` },
-  });
+  const started = await startMailHelper(name, dir, `${entry}\n`, keyChecks, port);
   apps.push(started);
   return started;
 }
@@ -106,31 +88,15 @@ async function redeploy(app: App, keyChecks: string[]): Promise<void> {
   app.process = await startApp(app.name, app.dir, keyChecks, app.port);
 }
 
-function appUrl(app: App): string {
-  return app.process.url.replace(/\/custodian$/, '');
-}
+const appUrl = (app: App): string => mailHelperUrl(app.process);
 
 function reencrypt(app: App): { status: number | null; stdout: string } {
-  const run = spawnSync(python, ['-m', 'mail_helper', 'rotate', '--app-url', appUrl(app), '--batch-size', '10'], {
-    env: { ...process.env, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8', timeout: 60_000,
-  });
+  const run = reencryptRows(app.process);
   outputs.push(run.stdout, run.stderr);
-  return { status: run.status, stdout: run.stdout };
+  return run;
 }
 
-/** Decrypts every stored row with `keyText` alone (Python's cryptography, outside the app): the count that opened. */
-function rowsOpeningWith(app: App, keyText: string): { opened: number; total: number } {
-  const script = [
-    'import sqlite3, sys', 'from cryptography.fernet import Fernet, InvalidToken',
-    'f = Fernet(sys.stdin.readline().strip().encode())', 'rows = sqlite3.connect(sys.argv[1]).execute("select body_encrypted from messages").fetchall()',
-    'opened = 0', 'for (token,) in rows:', '    try:', '        f.decrypt(token if isinstance(token, bytes) else token.encode()); opened += 1', '    except InvalidToken:', '        pass',
-    'print(opened, len(rows))',
-  ].join('\n');
-  const run = spawnSync(python, ['-c', script, join(app.dir, 'mail.db')], { input: `${keyText}\n`, encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  const [opened, total] = run.stdout.trim().split(' ').map(Number);
-  return { opened: opened!, total: total! };
-}
+const rowsOpeningWith = (app: App, keyText: string): { opened: number; total: number } => rowsUnder(app.dir, keyText);
 
 async function keyText(ref: string): Promise<string> {
   return ok(await custodian(['key', 'export', ref, '--reveal'])).stdout.toString('ascii').trim();
@@ -162,7 +128,7 @@ async function fleet(prefix: string, oldId: string, oldText: string): Promise<Ap
     const name = `${prefix}-${n}`;
     const dir = mkdtempSync(join(tmpdir(), `custodian-rotation-${name}-`));
     dirs.push(dir);
-    seed(dir, oldText, ROWS_PER_SERVER);
+    seedRows(dir, oldText, ROWS_PER_SERVER);
     const process = await startApp(name, dir, [oldId]);
     out.push({ name, dir, process, port: process.port });
     ok(await custodian(['server', 'add', name, process.url, '--identity', process.identity]));

@@ -114,7 +114,7 @@ function serverView(server: PinnedServer): ServerView {
   return { name: server.name, url: server.url, identity: server.identity, serverId: server.serverId, added: server.added };
 }
 
-function pushView(result: PushResult): PushResultView {
+export function pushView(result: PushResult): PushResultView {
   const view: PushResultView = { server: result.server, ok: result.ok, outcome: result.outcome, keyIds: result.keyIds };
   if (result.retired?.length) view.retired = result.retired;
   if (result.ok && result.serverId && result.bootId) {
