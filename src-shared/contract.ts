@@ -96,6 +96,8 @@ export const requests = {
     share,
     pgpPrivateKey: armoredKey.optional(),
     pgpPassphrase: z.string().max(1024).optional(),
+    /** The holder's name as typed (optional): recorded with the share's Shamir index in the ceremony transcript. */
+    holderName: z.string().max(100).optional(),
   }),
   unsealView: z.strictObject({ ceremonyId }),
   unsealReset: z.strictObject({ ceremonyId }),
@@ -107,6 +109,8 @@ export const requests = {
     threshold: z.number().int().min(1).max(255),
     pgpKeys: z.array(armoredKey).max(255).optional(),
     rootTokenPgpKey: armoredKey.optional(),
+    /** The holders' names in share order (optional): for the ceremony transcript. */
+    holderNames: z.array(z.string().max(100)).max(255).optional(),
   }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] })
     .refine((r) => !r.pgpKeys || r.pgpKeys.length === r.shares, { message: 'Give one PGP key per share, or none.', path: ['pgpKeys'] }),
   rekeyBegin: z.strictObject({
@@ -116,11 +120,11 @@ export const requests = {
     threshold: z.number().int().min(1).max(255),
     pgpKeys: z.array(armoredKey).max(255).optional(),
   }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] }),
-  rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
+  rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint, holderName: z.string().max(100).optional() }),
   /** `confirmation` is needed once new shares exist that not every holder has received (else HANDOUT_OPEN). */
   rekeyCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
   generateRootBegin: z.strictObject({ addrs, profile }),
-  generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
+  generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint, holderName: z.string().max(100).optional() }),
   generateRootCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
   /** The ceremonies open in main (stage and progress, never a secret): every Vault screen re-attaches on mount. */
   vaultCeremonies: z.strictObject({}),
