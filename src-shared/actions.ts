@@ -90,6 +90,10 @@ export const ACTIONS = [
   // Day-one Vault setup for an application, as `custodian vault setup` (issue 12 §1).
   'vaultSetupPlan',
   'vaultSetupApply',
+  // The signed audit log (issue 13 §3), as `custodian audit log|verify|export`.
+  'auditLog',
+  'auditVerify',
+  'auditExport',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

@@ -265,6 +265,15 @@ export const requests = {
   vaultSetupPlan: z.strictObject({ addrs, profile, token: vaultToken, app: setupApp, auditFilePath: setupAuditFile.optional(), keepToken: z.boolean() }),
   /** Applies the difference; the token is revoked at the end unless keepToken. */
   vaultSetupApply: z.strictObject({ addrs, profile, token: vaultToken, app: setupApp, auditFilePath: setupAuditFile.optional(), keepToken: z.boolean() }),
+  // ---- the signed audit log (issue 13 §3), as `custodian audit log|verify|export`; reading records nothing ----
+  /** `action`: this action or its sub-actions ("vault" matches vault.unseal); `since`: ISO 8601 date or time. */
+  auditLog: z.strictObject({
+    action: z.string().trim().regex(/^[a-z0-9.-]{1,64}$/, 'An action is lower-case words joined by dots, e.g. vault.transcript.').optional(),
+    since: z.string().trim().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'Give a date or time such as 2026-12-01 or 2026-12-01T08:00Z.').optional(),
+  }),
+  auditVerify: z.strictObject({}),
+  /** Main asks for the directory (a new sub-directory is made in it); `entry`: one entry (a transcript) with its inclusion proof. */
+  auditExport: z.strictObject({ entry: wholeNumber(0, 1_000_000_000, 'Choose an entry number.').optional() }),
 } satisfies Record<ActionName, z.ZodType>;
 
 /** The phrase typed to confirm a revocation: names the fingerprint's last 8 characters (checked in main too). */
@@ -601,6 +610,28 @@ export type StateRestored = { restored: false } | {
 };
 // ---- end backup ----
 
+/** One audit entry as stored (docs/audit.md): seq, time, by, action, outcome, and the action's own fields. */
+export interface AuditEntryView {
+  seq: number;
+  time: string;
+  action: string;
+  outcome: 'ok' | 'error';
+  by?: { user?: string; host?: string; custodian?: string; source?: string };
+  [field: string]: unknown;
+}
+export interface AuditLogView { entries: AuditEntryView[] }
+/** `custodian audit verify --json`: `failure` names the first entry that fails and why. */
+export interface AuditVerifyView {
+  ok: boolean;
+  entries: number;
+  checkpointSize: number | null;
+  keychainSize: number | null;
+  root: string | null;
+  failure: { entry: number | null; reason: string; detail: string } | null;
+  warnings: string[];
+}
+export type AuditExported = { saved: false } | { saved: true; directory: string; files: string[]; size: number; entry: number };
+
 export interface Responses {
   appInfo: AppInfo;
   getSettings: Settings;
@@ -682,6 +713,9 @@ export interface Responses {
   vaultKvDelete: { versions: number[] };
   vaultSetupPlan: VaultSetupDiffView;
   vaultSetupApply: VaultSetupReportView;
+  auditLog: AuditLogView;
+  auditVerify: AuditVerifyView;
+  auditExport: AuditExported;
 }
 
 // ---- Fernet on files ----
