@@ -596,6 +596,8 @@ export const de: Record<keyof typeof en, string> = {
   'shareInput.pgpLabel': '{{label}} (PGP-verschlüsselt, wie bei der Initialisierung gedruckt)',
   'shareInput.submitShare': 'Anteil senden',
   'shareInput.yourPgpPrivateKeyAscii': 'Ihr privater PGP-Schlüssel (ASCII-armored)',
+  'shareInput.yourName': 'Ihr Name (optional, für das Zeremonie-Protokoll)',
+  'shareInput.yourNameHint': 'Wird mit der Nummer Ihres Anteils im Audit-Protokoll festgehalten, nie der Anteil selbst.',
   'split.1To16Holders': '1 bis 16 Inhaber.',
   'split.2OrMore1Only': '2 oder mehr (1 nur bei einem einzigen Anteil).',
   'split.and': 'und',

@@ -593,6 +593,8 @@ export const en = {
   'shareInput.pgpLabel': '{{label}} (PGP-encrypted, as printed at init)',
   'shareInput.submitShare': 'Submit share',
   'shareInput.yourPgpPrivateKeyAscii': 'Your PGP private key (ASCII armour)',
+  'shareInput.yourName': 'Your name (optional, for the ceremony transcript)',
+  'shareInput.yourNameHint': 'Recorded in the audit log with your share\'s number, never the share itself.',
   'split.1To16Holders': '1 to 16 holders.',
   'split.2OrMore1Only': '2 or more (1 only for a single share).',
   'split.and': 'and',
