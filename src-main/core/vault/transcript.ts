@@ -34,7 +34,6 @@ export interface TranscriptNode {
 /** Names are free text typed by people: kept as typed, but one line and bounded, so an entry stays readable. */
 export function holderName(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
   const clean = raw.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 100);
   return clean.length > 0 ? clean : undefined;
 }
