@@ -54,8 +54,8 @@ export function Audit(): ReactNode {
       <section className="card" aria-labelledby="audit-timeline-title">
         <h2 id="audit-timeline-title">{t('audit.timelineTitle')}</h2>
         <form aria-label={t('audit.filters')} onSubmit={(e) => { e.preventDefault(); void refresh(); }}>
-          <Field label={t('audit.filterAction')} value={action} onChange={setAction} placeholder="vault.transcript" hint={t('audit.filterActionHint')} />
-          <Field label={t('audit.filterSince')} value={since} onChange={setSince} placeholder="2026-12-01" hint={t('audit.filterSinceHint')} />
+          <Field label={t('audit.filterAction')} value={action} onChange={setAction} hint={t('audit.filterActionHint')} />
+          <Field label={t('audit.filterSince')} value={since} onChange={setSince} hint={t('audit.filterSinceHint')} />
           <button type="submit" disabled={load.busy}>{t('audit.show')}</button>
         </form>
         <ErrorNotice error={load.error} />
