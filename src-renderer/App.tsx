@@ -5,6 +5,7 @@ import { ErrorNotice } from './components/common.js';
 import { LockScreen } from './components/LockScreen.js';
 import { PassphraseForm } from './components/PassphraseForm.js';
 import { useTask } from './hooks.js';
+import { Audit } from './screens/Audit.js';
 import { Backup } from './screens/Backup.js';
 import { PresenceDialog } from './presence.js';
 import { Dashboard } from './screens/Dashboard.js';
@@ -15,7 +16,7 @@ import { Vault } from './screens/Vault.js';
 import { useTranslation } from 'react-i18next';
 import { t, type MessageKey } from './i18n/index.js';
 
-export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings' | 'backup';
+export type Screen = 'dashboard' | 'keys' | 'vault' | 'servers' | 'settings' | 'backup' | 'audit';
 const SCREENS: Array<{ id: Screen; label: MessageKey }> = [
   { id: 'dashboard', label: 'nav.dashboard' },
   { id: 'keys', label: 'nav.keys' },
@@ -23,6 +24,7 @@ const SCREENS: Array<{ id: Screen; label: MessageKey }> = [
   { id: 'servers', label: 'nav.servers' },
   { id: 'settings', label: 'nav.settings' },
   { id: 'backup', label: 'nav.backup' },
+  { id: 'audit', label: 'nav.audit' },
 ];
 
 export function App(): ReactNode {
@@ -77,7 +79,7 @@ export function App(): ReactNode {
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
   }, [session?.openCeremonies]);
 
-  // Alt+1..6 switch screens, for keyboard-only use.
+  // Alt+1..7 switch screens, for keyboard-only use.
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       if (!event.altKey || locked || needsPassphrase) return;
@@ -132,6 +134,7 @@ export function App(): ReactNode {
             {screen === 'servers' ? <Servers info={info} /> : null}
             {screen === 'settings' ? <SettingsScreen settings={settings} onSaved={setSettings} session={session} onSession={adopt} /> : null}
             {screen === 'backup' ? <Backup info={info} /> : null}
+            {screen === 'audit' ? <Audit /> : null}
           </>
         )}
       </main>

@@ -98,6 +98,10 @@ export const ACTIONS = [
   'rotationPush',
   'rotationFinish',
   'rotationAbort',
+  // The signed audit log (issue 13 §3), as `custodian audit log|verify|export`.
+  'auditLog',
+  'auditVerify',
+  'auditExport',
 ] as const;
 
 export type ActionName = (typeof ACTIONS)[number];

@@ -96,6 +96,8 @@ export const requests = {
     share,
     pgpPrivateKey: armoredKey.optional(),
     pgpPassphrase: z.string().max(1024).optional(),
+    /** The holder's name as typed (optional): recorded with the share's Shamir index in the ceremony transcript. */
+    holderName: z.string().max(100).optional(),
   }),
   unsealView: z.strictObject({ ceremonyId }),
   unsealReset: z.strictObject({ ceremonyId }),
@@ -107,6 +109,8 @@ export const requests = {
     threshold: z.number().int().min(1).max(255),
     pgpKeys: z.array(armoredKey).max(255).optional(),
     rootTokenPgpKey: armoredKey.optional(),
+    /** The holders' names in share order (optional): for the ceremony transcript. */
+    holderNames: z.array(z.string().max(100)).max(255).optional(),
   }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] })
     .refine((r) => !r.pgpKeys || r.pgpKeys.length === r.shares, { message: 'Give one PGP key per share, or none.', path: ['pgpKeys'] }),
   rekeyBegin: z.strictObject({
@@ -116,11 +120,11 @@ export const requests = {
     threshold: z.number().int().min(1).max(255),
     pgpKeys: z.array(armoredKey).max(255).optional(),
   }).refine((r) => r.threshold <= r.shares, { message: 'The threshold cannot exceed the number of shares.', path: ['threshold'] }),
-  rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
+  rekeySubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint, holderName: z.string().max(100).optional() }),
   /** `confirmation` is needed once new shares exist that not every holder has received (else HANDOUT_OPEN). */
   rekeyCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
   generateRootBegin: z.strictObject({ addrs, profile }),
-  generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint }),
+  generateRootSubmit: z.strictObject({ ceremonyId, share, confirmedFingerprint: fingerprint, holderName: z.string().max(100).optional() }),
   generateRootCancel: z.strictObject({ ceremonyId, confirmation: abandonConfirmation.optional() }),
   /** The ceremonies open in main (stage and progress, never a secret): every Vault screen re-attaches on mount. */
   vaultCeremonies: z.strictObject({}),
@@ -283,6 +287,15 @@ export const requests = {
   rotationFinish: z.strictObject({ force: z.boolean(), token: vaultToken.optional(), kvCas: wholeNumber(0, 1_000_000_000, 'Give a version number.').optional() }),
   /** Needs presence (guard.ts): back to the old key while no server holds the new one (`force`: anyway). */
   rotationAbort: z.strictObject({ force: z.boolean(), token: vaultToken.optional(), kvCas: wholeNumber(0, 1_000_000_000, 'Give a version number.').optional() }),
+  // ---- the signed audit log (issue 13 §3), as `custodian audit log|verify|export`; reading records nothing ----
+  /** `action`: this action or its sub-actions ("vault" matches vault.unseal); `since`: ISO 8601 date or time. */
+  auditLog: z.strictObject({
+    action: z.string().trim().regex(/^[a-z0-9.-]{1,64}$/, 'An action is lower-case words joined by dots, e.g. vault.transcript.').optional(),
+    since: z.string().trim().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'Give a date or time such as 2026-12-01 or 2026-12-01T08:00Z.').optional(),
+  }),
+  auditVerify: z.strictObject({}),
+  /** Main asks for the directory (a new sub-directory is made in it); `entry`: one entry (a transcript) with its inclusion proof. */
+  auditExport: z.strictObject({ entry: wholeNumber(0, 1_000_000_000, 'Choose an entry number.').optional() }),
 } satisfies Record<ActionName, z.ZodType>;
 
 /** The phrase typed to confirm a revocation: names the fingerprint's last 8 characters (checked in main too). */
@@ -619,6 +632,28 @@ export type StateRestored = { restored: false } | {
 };
 // ---- end backup ----
 
+/** One audit entry as stored (docs/audit.md): seq, time, by, action, outcome, and the action's own fields. */
+export interface AuditEntryView {
+  seq: number;
+  time: string;
+  action: string;
+  outcome: 'ok' | 'error';
+  by?: { user?: string; host?: string; custodian?: string; source?: string };
+  [field: string]: unknown;
+}
+export interface AuditLogView { entries: AuditEntryView[] }
+/** `custodian audit verify --json`: `failure` names the first entry that fails and why. */
+export interface AuditVerifyView {
+  ok: boolean;
+  entries: number;
+  checkpointSize: number | null;
+  keychainSize: number | null;
+  root: string | null;
+  failure: { entry: number | null; reason: string; detail: string } | null;
+  warnings: string[];
+}
+export type AuditExported = { saved: false } | { saved: true; directory: string; files: string[]; size: number; entry: number };
+
 export interface Responses {
   appInfo: AppInfo;
   getSettings: Settings;
@@ -706,6 +741,9 @@ export interface Responses {
   rotationPush: PushResultView[];
   rotationFinish: RotationFinished;
   rotationAbort: RotationAborted;
+  auditLog: AuditLogView;
+  auditVerify: AuditVerifyView;
+  auditExport: AuditExported;
 }
 
 // ---- key rotation (docs/rotation.md): key ids, server names, counts and dates; never key material ----

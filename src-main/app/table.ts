@@ -17,6 +17,7 @@ import { VaultProfiles } from '../core/vault/index.js';
 import { AutoClearClipboard, type ClipboardPort } from './clipboard.js';
 import { NO_DIALOGS, type DialogPort } from './dialogs.js';
 import type { HandlerTable } from './dispatch.js';
+import { auditHandlers } from './handlers/audit.js';
 import { backupHandlers } from './handlers/backup.js';
 import { fernetHandlers } from './handlers/fernet.js';
 import { guardTable } from './guard.js';
@@ -177,6 +178,8 @@ export function createAppCore(services: AppServices): AppCore {
       return sessionState();
     },
     watchState: async () => watchers.state(),
+    // The audit log, as `custodian audit log|verify|export`: read with the audit log's own keychain access.
+    ...auditHandlers({ home, secrets: audit.secrets, dialogs: services.dialogs ?? NO_DIALOGS }),
   };
   /** A lock or a re-pin changes what the watchers see: they look again at once. */
   function withRefresh(handlers: ReturnType<typeof incidentHandlers>): ReturnType<typeof incidentHandlers> {

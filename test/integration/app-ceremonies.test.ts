@@ -101,10 +101,21 @@ test('unseal: a second begin for the same cluster joins the open ceremony; share
   assert.equal(vault.openCount(), 1);
   const listed = await vault.handlers.vaultCeremonies({});
   assert.deepEqual(listed.map((c) => [c.kind, c.progress, c.required, c.unseal?.submitted]), [['unseal', 1, 3, 1]]);
-  await vault.handlers.unsealSubmit({ ceremonyId: first.ceremonyId, share: shares[1]! });
-  const done = await vault.handlers.unsealSubmit({ ceremonyId: first.ceremonyId, share: shares[2]! });
+  await vault.handlers.unsealSubmit({ ceremonyId: first.ceremonyId, share: shares[1]!, holderName: 'Bob' });
+  const done = await vault.handlers.unsealSubmit({ ceremonyId: first.ceremonyId, share: shares[2]!, holderName: '  Carol\n' });
   assert.equal(done.done, true);
   assert.deepEqual(await vault.handlers.vaultCeremonies({}), [], 'an unsealed cluster leaves nothing open');
+  // The app's ceremony leaves one transcript: names as typed (one line, trimmed), each share's Shamir index.
+  const transcripts = (await readFile(join(home, 'audit.log'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry['action'] === 'vault.transcript' && entry['ceremony'] === 'unseal');
+  assert.equal(transcripts.length, 1);
+  const x = (b64: string): number => Buffer.from(b64.replace(/\s/g, ''), 'base64').at(-1)!;
+  assert.deepEqual(transcripts[0]!['holders'], [
+    { turn: 1, shareIndex: x(shares[0]!), result: 'accepted' },
+    { turn: 2, shareIndex: x(shares[1]!), name: 'Bob', result: 'accepted' },
+    { turn: 3, shareIndex: x(shares[2]!), name: 'Carol', result: 'accepted' },
+  ]);
+  assert.equal(transcripts[0]!['state'], 'unsealed');
 });
 
 test('rekey: no share and no cancel while new shares are not all handed out; abandoning cancels the rekey, the old shares stay', async () => {

@@ -294,9 +294,12 @@ test('TLS: the per-run CA works from VAULT_CACERT; a wrong CA, or a wrong VAULT_
 test('on a terminal: a hidden prompt per holder, a hand-over between holders, and a mistake lets the same holder retry', async () => {
   await sealWithCli();
   const prompt = /your share \(input hidden; empty line to stop\): $/;
+  const name = /your name for the ceremony transcript \(optional; Enter to skip\): $/;
   const session = await runInTerminal(['vault', 'unseal', ...conn()], env, [
+    { after: name, send: 'Alice' },
     { after: prompt, send: 'oops-not-a-share' },
     { after: prompt, send: shares[0]!.toString('base64') },
+    { after: name, send: '' },
     { after: prompt, send: shares[0]!.toString('hex') },
     { after: prompt, send: shares[2]!.toString('base64') },
   ]);
@@ -311,6 +314,14 @@ test('on a terminal: a hidden prompt per holder, a hand-over between holders, an
   assert.doesNotMatch(session.output, /oops-not-a-share/, 'nothing typed is echoed');
   assert.equal((await sealStatus()).sealed, false);
   await assertNothingLeaked();
+  // The transcript names holder 1 as typed, leaves holder 2 unnamed, and counts neither mistake as a turn.
+  const transcripts = jsonOf(await cli('transcripts', ['--json', 'audit', 'log', '--action', 'vault.transcript']))['entries'] as Array<Record<string, unknown>>;
+  const last = transcripts[transcripts.length - 1]!;
+  assert.equal(last['ceremony'], 'unseal');
+  assert.deepEqual(last['holders'], [
+    { turn: 1, shareIndex: shares[0]![32], name: 'Alice', result: 'accepted' },
+    { turn: 2, shareIndex: shares[2]![32], result: 'accepted' },
+  ]);
 });
 
 test('a nonce ceremony that changes on the server between two holders is aborted before the next share is sent', async () => {

@@ -83,7 +83,11 @@ export class OpenCeremony {
     this.verification?.wipe();
     this.generateRoot?.wipe();
     try {
+      // Each ceremony's transcript goes into the audit log once (a finished one was recorded already).
       await this.unseal?.finish();
+      await this.rekey?.end();
+      await this.verification?.end();
+      await this.generateRoot?.end();
     } finally {
       this.cluster?.close();
     }

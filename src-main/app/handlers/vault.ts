@@ -122,7 +122,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
         throw withAppHint(error);
       }
     },
-    unsealSubmit: async ({ ceremonyId, share, pgpPrivateKey, pgpPassphrase }) => {
+    unsealSubmit: async ({ ceremonyId, share, pgpPrivateKey, pgpPassphrase, holderName }) => {
       const entry = registry.get(ceremonyId, 'unseal');
       const ceremony = entry.unseal!;
       const typed = typedShareBytes(share, pgpPrivateKey !== undefined);
@@ -135,12 +135,12 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
             passphrase?.fill(0);
           });
           try {
-            await ceremony.submitShare(decrypted);
+            await ceremony.submitShare(decrypted, holderName);
           } finally {
             decrypted.fill(0);
           }
         } else {
-          await ceremony.submit(typed);
+          await ceremony.submit(typed, holderName);
         }
       } finally {
         typed.fill(0);
@@ -161,7 +161,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
       return {};
     },
 
-    vaultInit: async ({ addrs, profile, shares, threshold, pgpKeys, rootTokenPgpKey }) => {
+    vaultInit: async ({ addrs, profile, shares, threshold, pgpKeys, rootTokenPgpKey, holderNames }) => {
       const c = await cluster({ addrs, profile });
       try {
         const recipients: PgpRecipient[] | undefined = pgpKeys
@@ -169,7 +169,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
           : undefined;
         const rootRecipient = rootTokenPgpKey ? await readRecipient(Buffer.from(rootTokenPgpKey, 'utf8'), 'root token PGP key') : undefined;
         const result = await initialize(c, {
-          shares, threshold, audit: deps.audit,
+          shares, threshold, audit: deps.audit, ...(holderNames ? { holderNames } : {}),
           ...(recipients ? { pgpKeys: recipients } : {}),
           ...(rootRecipient ? { rootTokenPgpKey: rootRecipient } : {}),
         });
@@ -211,7 +211,7 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
         throw withAppHint(error);
       }
     },
-    rekeySubmit: async ({ ceremonyId, share, confirmedFingerprint }) => {
+    rekeySubmit: async ({ ceremonyId, share, confirmedFingerprint, holderName }) => {
       const entry = registry.get(ceremonyId, 'rekey');
       if (entry.stage === 'handout') throw handoutFirst(entry);
       if (entry.stage === 'verify') await ensureVerification(entry);
@@ -219,13 +219,13 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
       const typed = typedShareBytes(share, false);
       try {
         if (entry.stage === 'verify') {
-          const progress = await entry.verification!.submit(typed);
+          const progress = await entry.verification!.submit(typed, holderName);
           entry.progress = progress.progress;
           const view = { ...nonceView(entry), complete: progress.complete };
           if (progress.complete) await registry.close(ceremonyId);
           return view;
         }
-        const progress = await entry.rekey!.submit(typed);
+        const progress = await entry.rekey!.submit(typed, holderName);
         entry.progress = progress.progress;
         if (!progress.complete) return nonceView(entry);
         // The new shares exist only here now: into the hand-out before anything else can fail.
@@ -261,13 +261,13 @@ export function vaultHandlers(deps: { env: NodeJS.ProcessEnv; home: string; audi
         throw withAppHint(error);
       }
     },
-    generateRootSubmit: async ({ ceremonyId, share, confirmedFingerprint }) => {
+    generateRootSubmit: async ({ ceremonyId, share, confirmedFingerprint, holderName }) => {
       const entry = registry.get(ceremonyId, 'generate-root');
       if (entry.stage === 'handout') throw handoutFirst(entry);
       checkFingerprint(entry, confirmedFingerprint);
       const typed = typedShareBytes(share, false);
       try {
-        const progress = await entry.generateRoot!.submit(typed);
+        const progress = await entry.generateRoot!.submit(typed, holderName);
         entry.progress = progress.progress;
         if (!progress.complete || !progress.rootToken) return nonceView(entry);
         entry.handout = new Handout([{ kind: 'root-token', secret: Buffer.from(progress.rootToken), encoding: 'utf8' }], false);

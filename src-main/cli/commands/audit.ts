@@ -4,11 +4,11 @@ import { CustodianError } from '../../core/errors.js';
 import { custodianHome } from '../../core/paths.js';
 import type { CommandContext } from '../main.js';
 import { commandHelp as help } from '../io.js';
-import { cliSecrets } from './cli-secrets.js';
 
 /** `custodian audit …`: read, verify and export the signed audit log (docs/audit.md). Reading records nothing. */
 export function registerAuditCommands(program: Command, context: CommandContext): void {
-  const snapshot = () => readSnapshot(custodianHome(context.io.env), cliSecrets(context));
+  // cliSecrets lives beside the age input code: imported when a command runs, so `--help` loads no age library.
+  const snapshot = async () => readSnapshot(custodianHome(context.io.env), (await import('./backup-age-input.js')).cliSecrets(context));
   const audit = program
     .command('audit')
     .description('the tamper-evident audit log: every action as an entry of a Merkle tree, each append signed as a checkpoint (key in the OS keychain)')

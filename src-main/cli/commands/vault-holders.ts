@@ -14,6 +14,8 @@ export interface ShareFlags extends ConnectionFlags {
   sharesFile?: string;
   pgpKey?: string[];
   pgpPassphraseFile?: string;
+  /** The holders' names in turn (--holder, repeatable): for the ceremony transcript only. */
+  holder?: string[];
 }
 
 /** Progress and guidance for the people at the terminal, on stderr; silent with --json (one error object only). */
@@ -25,8 +27,11 @@ export function progress(output: Output, text: string): void {
  * Collects shares from the holders and hands each, decoded, to `submit` (which returns true when done).
  * From a file: one share per line, stop at the first error. On a terminal: a hidden prompt per holder with a
  * hand-over between holders; a mistyped or repeated share is reported and the same holder may try again.
+ * Each holder's name (optional; --holder in turn, or asked on the terminal) goes with the share into the
+ * ceremony transcript (docs/audit.md); it is never needed to unseal.
  */
-export async function collectShares(context: CommandContext, flags: ShareFlags, output: Output, threshold: number, submit: (share: Buffer, holder: number) => Promise<boolean>): Promise<void> {
+export async function collectShares(context: CommandContext, flags: ShareFlags, output: Output, threshold: number, submit: (share: Buffer, holder: number, name: string | undefined) => Promise<boolean>): Promise<void> {
+  const named = (holder: number): string | undefined => flags.holder?.[holder - 1];
   const pgpKeys = await loadPrivateKeys(context, flags);
   try {
     if (flags.sharesFile || !isInteractive(context.io)) {
@@ -40,7 +45,7 @@ export async function collectShares(context: CommandContext, flags: ShareFlags, 
         for (const [index, line] of lines.entries()) {
           const share = await toShare(line, pgpKeys);
           try {
-            if (await submit(share, index + 1)) return;
+            if (await submit(share, index + 1, named(index + 1))) return;
           } finally {
             share.fill(0);
           }
@@ -53,6 +58,7 @@ export async function collectShares(context: CommandContext, flags: ShareFlags, 
     progress(output, `${threshold} holders are needed. Each holder types their share at the hidden prompt, then hands over.`);
     for (let holder = 1; ; holder++) {
       progress(output, `\n=== Holder ${holder}: take the keyboard. Others, please look away. ===`);
+      const name = flags.holder ? named(holder) : (await readVisibleLine(context.io, `Holder ${holder}, your name for the ceremony transcript (optional; Enter to skip): `)).trim() || undefined;
       for (;;) {
         const line = await readHiddenLine(context.io, `Holder ${holder}, your share (input hidden; empty line to stop): `);
         if (!line || line.length === 0) return;
@@ -61,7 +67,7 @@ export async function collectShares(context: CommandContext, flags: ShareFlags, 
         try {
           if (looksPgpEncrypted(line) && pgpKeys.length === 0) promptedKeys = await promptPrivateKey(context);
           share = await toShare(line, promptedKeys ?? pgpKeys);
-          const done = await submit(share, holder);
+          const done = await submit(share, holder, name);
           if (done) return;
           break;
         } catch (error) {

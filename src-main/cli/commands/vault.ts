@@ -52,7 +52,8 @@ function withShares(command: Command): Command {
   return command
     .option('--shares-file <file>', 'read one share per line from FILE (- for stdin) instead of prompting each holder')
     .option('--pgp-key <file>', 'private key for shares that were PGP-encrypted at init (repeatable)', collect)
-    .option('--pgp-passphrase-file <file>', 'passphrase for the --pgp-key keys');
+    .option('--pgp-passphrase-file <file>', 'passphrase for the --pgp-key keys')
+    .option('--holder <name>', 'the name of each holder in turn (repeatable; with --shares-file in line order): recorded with the share\'s Shamir index in the ceremony transcript, never the share', collect);
 }
 
 /** Builds the cluster from flags over profile over VAULT_*; prints the warnings (e.g. skip-verify) on stderr. */
@@ -147,7 +148,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
       await withCluster(context, flags, output, async (cluster) => {
         // Names, sheet text and the sheet directory are checked before init: afterwards the shares exist.
         const plan = await planInitHandout(context, output, flags, flags.shares, cluster.settings.addresses, Boolean(pgpKeys));
-        const options: Parameters<typeof initialize>[1] = { shares: flags.shares, threshold: flags.threshold, ...(cluster.audit ? { audit: cluster.audit } : {}) };
+        const options: Parameters<typeof initialize>[1] = { shares: flags.shares, threshold: flags.threshold, holderNames: plan.holders, ...(cluster.audit ? { audit: cluster.audit } : {}) };
         if (pgpKeys) options.pgpKeys = pgpKeys;
         if (rootKey) options.rootTokenPgpKey = rootKey;
         const result = await initialize(cluster, options);
@@ -175,8 +176,8 @@ export function registerVaultCommands(program: Command, context: CommandContext)
           }
           progress(output, `Unseal ceremony: threshold ${ceremony.threshold}, nodes:`);
           for (const node of ceremony.nodes) progress(output, `  ${describeUnseal(node)}`);
-          await collectShares(context, flags, output, ceremony.threshold, async (share, holder) => {
-            const result = await ceremony.submitShare(share);
+          await collectShares(context, flags, output, ceremony.threshold, async (share, holder, name) => {
+            const result = await ceremony.submitShare(share, name);
             progress(output, `Share ${holder} applied:`);
             for (const node of result.nodes) progress(output, `  ${describeUnseal(node)}`);
             return result.complete;
@@ -239,8 +240,8 @@ export function registerVaultCommands(program: Command, context: CommandContext)
           await confirmFingerprint(context, output, 'rekey', ceremony.fingerprint, flags.fingerprint,
             `new shares ${ceremony.parameters.newShares}, threshold ${ceremony.parameters.newThreshold}${ceremony.parameters.pgpFingerprints?.length ? `, PGP ${ceremony.parameters.pgpFingerprints.join(' ')}` : ''}`);
           let outcome: Awaited<ReturnType<RekeyCeremony['submitShare']>> | undefined;
-          await collectShares(context, flags, output, ceremony.threshold, async (share, holder) => {
-            outcome = await ceremony.submitShare(share);
+          await collectShares(context, flags, output, ceremony.threshold, async (share, holder, name) => {
+            outcome = await ceremony.submitShare(share, name);
             progress(output, `Share ${holder} accepted: ${outcome.progress}/${outcome.required}.`);
             return outcome.complete;
           });
@@ -258,6 +259,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
             : 'The new shares are in force now; the old ones no longer work.');
         } finally {
           ceremony.wipe();
+          await ceremony.end();
         }
       });
     });
@@ -273,8 +275,8 @@ export function registerVaultCommands(program: Command, context: CommandContext)
         try {
           await confirmFingerprint(context, output, 'rekey verification', verification.fingerprint, flags.fingerprint, `shares ${verification.parameters.newShares}, threshold ${verification.parameters.newThreshold}`);
           let complete = false;
-          await collectShares(context, flags, output, verification.threshold, async (share, holder) => {
-            const result = await verification.submitShare(share);
+          await collectShares(context, flags, output, verification.threshold, async (share, holder, name) => {
+            const result = await verification.submitShare(share, name);
             progress(output, `New share ${holder} verified: ${result.progress}/${result.required}.`);
             complete = result.complete;
             return complete;
@@ -284,6 +286,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
           output.line('Rekey verified: the new shares are in force; the old ones no longer work.');
         } finally {
           verification.wipe();
+          await verification.end();
         }
       });
     });
@@ -312,8 +315,8 @@ export function registerVaultCommands(program: Command, context: CommandContext)
         let token: Buffer | undefined;
         try {
           await confirmFingerprint(context, output, 'generate-root', ceremony.fingerprint, flags.fingerprint, 'a new root token');
-          await collectShares(context, flags, output, ceremony.required, async (share, holder) => {
-            const result = await ceremony.submitShare(share);
+          await collectShares(context, flags, output, ceremony.required, async (share, holder, name) => {
+            const result = await ceremony.submitShare(share, name);
             progress(output, `Share ${holder} accepted: ${result.progress}/${result.required}.`);
             token = result.rootToken;
             return result.complete;
@@ -335,6 +338,7 @@ export function registerVaultCommands(program: Command, context: CommandContext)
         } finally {
           token?.fill(0);
           ceremony.wipe();
+          await ceremony.end();
           await tokenFile?.close();
         }
       });

@@ -5,6 +5,7 @@ import type { VaultCluster } from './cluster.js';
 import { assertSameCeremony, ceremonyFingerprint, type CeremonyParameters } from './fingerprint.js';
 import { asRequestFailed, VaultResponseError, type VaultNode } from './node.js';
 import { decodeShare, shareForRequest, ShareLedger } from './shares.js';
+import { CeremonyTranscript } from './transcript.js';
 
 interface AttemptBody {
   started?: boolean;
@@ -75,6 +76,8 @@ export interface GenerateRootProgress {
  */
 export class GenerateRootCeremony {
   private readonly ledger = new ShareLedger();
+  /** The ceremony's transcript entry: recorded on completion, refusal or end(). */
+  readonly transcript: CeremonyTranscript;
 
   private constructor(
     private readonly node: VaultNode,
@@ -82,8 +85,11 @@ export class GenerateRootCeremony {
     readonly required: number,
     private readonly otp: Buffer,
     private readonly otpLength: number,
-    private readonly audit?: AuditLog,
-  ) {}
+    private readonly audit: AuditLog | undefined,
+    addresses: string[],
+  ) {
+    this.transcript = new CeremonyTranscript('generate-root', addresses, ceremonyFingerprint(parameters));
+  }
 
   get fingerprint(): string {
     return ceremonyFingerprint(this.parameters);
@@ -108,7 +114,7 @@ export class GenerateRootCeremony {
       throw asRequestFailed(error, 'Starting generate-root');
     }
     const parameters: CeremonyParameters = { operation: 'generate-root', nonce: status.nonce ?? '' };
-    const ceremony = new GenerateRootCeremony(node, parameters, status.required ?? 0, otp, otpLength, options.audit);
+    const ceremony = new GenerateRootCeremony(node, parameters, status.required ?? 0, otp, otpLength, options.audit, [...cluster.settings.addresses]);
     await options.audit?.record({ action: 'vault.generate-root.start', outcome: 'ok', address: node.address, fingerprint: ceremony.fingerprint });
     return ceremony;
   }
@@ -119,16 +125,16 @@ export class GenerateRootCeremony {
     await audit?.record({ action: 'vault.generate-root.cancel', outcome: 'ok', address: node.address });
   }
 
-  async submit(shareText: Uint8Array): Promise<GenerateRootProgress> {
+  async submit(shareText: Uint8Array, holderName?: string): Promise<GenerateRootProgress> {
     const share = decodeShare(shareText);
     try {
-      return await this.submitShare(share);
+      return await this.submitShare(share, holderName);
     } finally {
       share.fill(0);
     }
   }
 
-  async submitShare(share: Buffer): Promise<GenerateRootProgress> {
+  async submitShare(share: Buffer, holderName?: string): Promise<GenerateRootProgress> {
     const current = await this.node.call<AttemptBody>('GET', '/sys/generate-root/attempt');
     if (!current.started) {
       throw new CustodianError('CEREMONY_CHANGED', `The generate-root ceremony ${this.fingerprint} is no longer in progress (cancelled or finished elsewhere). No share was sent.`, {
@@ -137,12 +143,15 @@ export class GenerateRootCeremony {
     }
     assertSameCeremony(this.parameters, { operation: 'generate-root', nonce: current.nonce ?? '' });
     this.ledger.admit(share);
+    this.transcript.share(share, holderName);
     const encoded = shareForRequest(share);
     let body: AttemptBody;
     try {
       body = await this.node.call<AttemptBody>('PUT', '/sys/generate-root/update', { nonce: this.parameters.nonce, key: encoded }, { secrets: [encoded] });
     } catch (error) {
       this.ledger.wipe();
+      this.transcript.markLast('rejected');
+      await this.transcript.record(this.audit, 'error', 'rejected', [{ address: this.node.address, result: 'rejected' }]);
       if (error instanceof VaultResponseError && error.statusCode === 400) {
         throw new CustodianError('SHARE_REJECTED', `The server refused the share: ${error.serverErrors.join('; ') || 'no reason given'}.`, {
           hint: 'If the threshold was just reached, at least one share is wrong; the attempt is over: start a new one.',
@@ -158,10 +167,16 @@ export class GenerateRootCeremony {
     try {
       const rootToken = decodeRootToken(encodedToken, this.otp, this.otpLength);
       await this.audit?.record({ action: 'vault.generate-root.complete', outcome: 'ok', address: this.node.address, fingerprint: this.fingerprint });
+      await this.transcript.record(this.audit, 'ok', 'root-token-generated', [{ address: this.node.address, result: 'root token generated' }]);
       return { progress: this.required, required: this.required, complete: true, rootToken };
     } finally {
       this.otp.fill(0);
     }
+  }
+
+  /** Ends without completion: records the transcript (state in-progress) if a share was given. */
+  async end(): Promise<void> {
+    await this.transcript.record(this.audit, 'error', 'in-progress', [{ address: this.node.address, result: 'in-progress' }], {}, true);
   }
 
   /** Wipes the OTP and remembered shares (the attempt on the server stays until cancelled). */

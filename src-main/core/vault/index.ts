@@ -31,3 +31,5 @@ export type { VaultProfile } from './profiles.js';
 export { WrappedSecretIdMinter, PUSH_WRAP_TTL } from './wrapped-secret-id.js';
 export { auditDevices } from './audit-devices.js';
 export type { AuditDevice } from './audit-devices.js';
+export { CeremonyTranscript, holderName } from './transcript.js';
+export type { CeremonyKind, TranscriptHolder, TranscriptNode } from './transcript.js';

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit.js';
 import type { VaultCluster } from './cluster.js';
 import { asRequestFailed, type VaultNode } from './node.js';
 import type { PgpRecipient } from './pgp.js';
+import { CeremonyTranscript } from './transcript.js';
 
 export interface InitOptions {
   shares: number;
@@ -13,6 +14,8 @@ export interface InitOptions {
   rootTokenPgpKey?: PgpRecipient;
   /** Which node to initialise; default: the first node of the cluster. */
   address?: string;
+  /** The holders' names as typed, in share order (optional): they go into the ceremony transcript. */
+  holderNames?: string[];
   audit?: AuditLog;
 }
 
@@ -69,11 +72,13 @@ export async function initialize(cluster: VaultCluster, options: InitOptions): P
   if (options.pgpKeys) body['pgp_keys'] = options.pgpKeys.map((k) => k.base64Key);
   if (options.rootTokenPgpKey) body['root_token_pgp_key'] = options.rootTokenPgpKey.base64Key;
 
+  const transcript = new CeremonyTranscript('init', [...cluster.settings.addresses]);
   let response: InitResponse;
   try {
     response = await node.call<InitResponse>('PUT', '/sys/init', body);
   } catch (error) {
     await options.audit?.record({ action: 'vault.init', outcome: 'error', address: node.address });
+    await transcript.record(options.audit, 'error', 'not-initialized', [{ address: node.address, result: 'init refused' }], { shares: options.shares, threshold: options.threshold });
     throw asRequestFailed(error, 'Init');
   }
   const shares = (response.keys_base64 ?? []).map((k) => Buffer.from(k, 'base64'));
@@ -90,6 +95,11 @@ export async function initialize(cluster: VaultCluster, options: InitOptions): P
   await options.audit?.record({
     action: 'vault.init', outcome: 'ok', address: node.address, shares: options.shares, threshold: options.threshold,
     pgpFingerprints: (options.pgpKeys ?? []).map((k) => k.fingerprint),
+  });
+  // One holder per share handed out: the Shamir index is readable only from a plain share (not a PGP message).
+  for (const [index, share] of shares.entries()) transcript.share(options.pgpKeys ? null : share, options.holderNames?.[index], 'handed-out');
+  await transcript.record(options.audit, 'ok', 'initialized-sealed', [{ address: node.address, result: 'initialized' }], {
+    shares: options.shares, threshold: options.threshold, pgpFingerprints: (options.pgpKeys ?? []).map((k) => k.fingerprint),
   });
   return {
     address: node.address,

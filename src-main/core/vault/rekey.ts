@@ -6,6 +6,7 @@ import { checkShareParameters } from './init.js';
 import { asRequestFailed, VaultResponseError, type VaultNode } from './node.js';
 import type { PgpRecipient } from './pgp.js';
 import { decodeShare, shareForRequest, ShareLedger } from './shares.js';
+import { CeremonyTranscript } from './transcript.js';
 
 interface RekeyStatusBody {
   nonce?: string;
@@ -51,8 +52,12 @@ export interface RekeyProgress {
  */
 export class RekeyCeremony {
   private readonly ledger = new ShareLedger();
+  /** This process's part of the ceremony as one transcript entry: recorded on completion, refusal or end(). */
+  readonly transcript: CeremonyTranscript;
 
-  private constructor(private readonly node: VaultNode, readonly parameters: CeremonyParameters, private required: number, private readonly audit?: AuditLog) {}
+  private constructor(private readonly node: VaultNode, readonly parameters: CeremonyParameters, private required: number, private readonly audit: AuditLog | undefined, addresses: string[]) {
+    this.transcript = new CeremonyTranscript('rekey', addresses, ceremonyFingerprint(parameters));
+  }
 
   get fingerprint(): string {
     return ceremonyFingerprint(this.parameters);
@@ -87,7 +92,7 @@ export class RekeyCeremony {
     } catch (error) {
       throw asRequestFailed(error, 'Starting the rekey');
     }
-    const ceremony = new RekeyCeremony(node, parametersOf(status), status.required ?? 0, options.audit);
+    const ceremony = new RekeyCeremony(node, parametersOf(status), status.required ?? 0, options.audit, [...cluster.settings.addresses]);
     await options.audit?.record({ action: 'vault.rekey.start', outcome: 'ok', address: node.address, fingerprint: ceremony.fingerprint, newShares: options.newShares, newThreshold: options.newThreshold });
     return ceremony;
   }
@@ -99,7 +104,7 @@ export class RekeyCeremony {
     if (!status.started || !status.nonce) {
       throw new CustodianError('CEREMONY_NOT_STARTED', `No rekey is in progress on ${node.address}.`, { hint: 'Start one with `custodian vault rekey --shares N --threshold T`.' });
     }
-    return new RekeyCeremony(node, parametersOf(status), status.required ?? 0, audit);
+    return new RekeyCeremony(node, parametersOf(status), status.required ?? 0, audit, [...cluster.settings.addresses]);
   }
 
   /** Cancels the rekey running on the active node (whoever started it). */
@@ -109,27 +114,31 @@ export class RekeyCeremony {
     await audit?.record({ action: 'vault.rekey.cancel', outcome: 'ok', address: node.address });
   }
 
-  async submit(shareText: Uint8Array): Promise<RekeyProgress> {
+  /** One old-share holder's typed share; `holderName` (optional, as typed) goes into the transcript. */
+  async submit(shareText: Uint8Array, holderName?: string): Promise<RekeyProgress> {
     const share = decodeShare(shareText);
     try {
-      return await this.submitShare(share);
+      return await this.submitShare(share, holderName);
     } finally {
       share.fill(0);
     }
   }
 
   /** One old-share holder's share. Checks the ceremony is unchanged on the server first. */
-  async submitShare(share: Buffer): Promise<RekeyProgress> {
+  async submitShare(share: Buffer, holderName?: string): Promise<RekeyProgress> {
     const current = await this.node.call<RekeyStatusBody>('GET', '/sys/rekey/init');
     if (!current.started) throw changed(this.parameters, 'the rekey is no longer in progress (cancelled or finished)');
     assertSameCeremony(this.parameters, parametersOf(current));
     this.ledger.admit(share);
+    this.transcript.share(share, holderName);
     const encoded = shareForRequest(share);
     let body: RekeyUpdateBody;
     try {
       body = await this.node.call<RekeyUpdateBody>('PUT', '/sys/rekey/update', { nonce: this.parameters.nonce, key: encoded }, { secrets: [encoded] });
     } catch (error) {
       this.ledger.wipe();
+      this.transcript.markLast('rejected');
+      await this.transcript.record(this.audit, 'error', 'rejected', [{ address: this.node.address, result: 'rejected' }], { newShares: this.parameters.newShares ?? 0, newThreshold: this.parameters.newThreshold ?? 0 });
       throw rejected(error, 'rekey');
     }
     if (!body.complete) {
@@ -139,9 +148,16 @@ export class RekeyCeremony {
     this.ledger.wipe();
     const newShares = (body.keys_base64 ?? []).map((k) => Buffer.from(k, 'base64'));
     await this.audit?.record({ action: 'vault.rekey.complete', outcome: 'ok', address: this.node.address, fingerprint: this.fingerprint, verificationRequired: Boolean(body.verification_required) });
+    const state = body.verification_required ? 'verification-pending' : 'rekeyed';
+    await this.transcript.record(this.audit, 'ok', state, [{ address: this.node.address, result: state }], { newShares: this.parameters.newShares ?? 0, newThreshold: this.parameters.newThreshold ?? 0 });
     const result: RekeyProgress = { progress: this.required, required: this.required, complete: true, newShares, newSharesEncrypted: (this.parameters.pgpFingerprints ?? []).length > 0 };
     if (body.verification_required && body.verification_nonce) result.verificationNonce = body.verification_nonce;
     return result;
+  }
+
+  /** Ends this process's part without completion: records the transcript (state in-progress) if a share was given. */
+  async end(): Promise<void> {
+    await this.transcript.record(this.audit, 'error', 'in-progress', [{ address: this.node.address, result: 'in-progress' }], { newShares: this.parameters.newShares ?? 0, newThreshold: this.parameters.newThreshold ?? 0 }, true);
   }
 
   wipe(): void {
@@ -155,8 +171,12 @@ export class RekeyCeremony {
  */
 export class RekeyVerification {
   private readonly ledger = new ShareLedger();
+  /** The verification's transcript entry (holders of the NEW shares): recorded on completion, refusal or end(). */
+  readonly transcript: CeremonyTranscript;
 
-  private constructor(private readonly node: VaultNode, readonly parameters: CeremonyParameters, readonly threshold: number, private readonly audit?: AuditLog) {}
+  private constructor(private readonly node: VaultNode, readonly parameters: CeremonyParameters, readonly threshold: number, private readonly audit: AuditLog | undefined, addresses: string[]) {
+    this.transcript = new CeremonyTranscript('rekey-verify', addresses, ceremonyFingerprint(parameters));
+  }
 
   get fingerprint(): string {
     return ceremonyFingerprint(this.parameters);
@@ -175,36 +195,45 @@ export class RekeyVerification {
     }
     if (!status.nonce) throw new CustodianError('CEREMONY_NOT_STARTED', `No rekey verification is pending on ${node.address}.`);
     const parameters: CeremonyParameters = { operation: 'rekey-verify', nonce: status.nonce, newShares: status.n ?? 0, newThreshold: status.t ?? 0 };
-    return new RekeyVerification(node, parameters, status.t ?? 0, audit);
+    return new RekeyVerification(node, parameters, status.t ?? 0, audit, [...cluster.settings.addresses]);
   }
 
-  async submit(shareText: Uint8Array): Promise<{ progress: number; required: number; complete: boolean }> {
+  async submit(shareText: Uint8Array, holderName?: string): Promise<{ progress: number; required: number; complete: boolean }> {
     const share = decodeShare(shareText);
     try {
-      return await this.submitShare(share);
+      return await this.submitShare(share, holderName);
     } finally {
       share.fill(0);
     }
   }
 
-  async submitShare(share: Buffer): Promise<{ progress: number; required: number; complete: boolean }> {
+  async submitShare(share: Buffer, holderName?: string): Promise<{ progress: number; required: number; complete: boolean }> {
     const current = await this.node.call<RekeyStatusBody>('GET', '/sys/rekey/verify').catch(() => ({} as RekeyStatusBody));
     assertSameCeremony(this.parameters, { operation: 'rekey-verify', nonce: current.nonce ?? '', newShares: current.n ?? 0, newThreshold: current.t ?? 0 });
     this.ledger.admit(share);
+    this.transcript.share(share, holderName);
     const encoded = shareForRequest(share);
     let body: RekeyUpdateBody;
     try {
       body = await this.node.call<RekeyUpdateBody>('PUT', '/sys/rekey/verify', { nonce: this.parameters.nonce, key: encoded }, { secrets: [encoded] });
     } catch (error) {
       this.ledger.wipe();
+      this.transcript.markLast('rejected');
+      await this.transcript.record(this.audit, 'error', 'rejected', [{ address: this.node.address, result: 'rejected' }]);
       throw rejected(error, 'rekey verification');
     }
     if (body.complete) {
       this.ledger.wipe();
       await this.audit?.record({ action: 'vault.rekey.verified', outcome: 'ok', address: this.node.address, fingerprint: this.fingerprint });
+      await this.transcript.record(this.audit, 'ok', 'rekeyed', [{ address: this.node.address, result: 'switched to the new shares' }]);
       return { progress: this.threshold, required: this.threshold, complete: true };
     }
     return { progress: body.progress ?? this.ledger.count, required: this.threshold, complete: false };
+  }
+
+  /** Ends without completion: records the transcript (state in-progress) if a share was given. */
+  async end(): Promise<void> {
+    await this.transcript.record(this.audit, 'error', 'in-progress', [{ address: this.node.address, result: 'in-progress' }], {}, true);
   }
 
   wipe(): void {

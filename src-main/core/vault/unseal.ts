@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit.js';
 import { describe, nodeStatus, type NodeStatus, type SealStatusBody, type VaultCluster } from './cluster.js';
 import { VaultResponseError, type VaultNode } from './node.js';
 import { decodeShare, shareForRequest, ShareLedger } from './shares.js';
+import { CeremonyTranscript } from './transcript.js';
 
 export type NodeOutcome =
   | 'progress'     // share accepted, more needed
@@ -50,8 +51,11 @@ export class UnsealCeremony {
   private holders = 0;
   /** How many of this ceremony's shares (in order) each node holds. */
   private readonly held = new Map<string, number>();
+  /** The ceremony's one transcript entry, recorded by finish(). */
+  readonly transcript: CeremonyTranscript;
 
   private constructor(private readonly cluster: VaultCluster, readonly threshold: number, initial: NodeStatus[], private readonly options: UnsealOptions) {
+    this.transcript = new CeremonyTranscript('unseal', [...cluster.settings.addresses]);
     for (const status of initial) this.states.set(status.address, fromStatus(status));
   }
 
@@ -103,19 +107,23 @@ export class UnsealCeremony {
     return reachable.length > 0 && reachable.every((s) => s.sealed === false);
   }
 
-  /** Checks and applies one typed share (base64 or hex). The input is not kept; wipe it after the call. */
-  async submit(shareText: Uint8Array): Promise<ShareResult> {
+  /**
+   * Checks and applies one typed share (base64 or hex). The input is not kept; wipe it after the call. `holderName`
+   * (optional, as typed) goes into the ceremony transcript with the share's Shamir index.
+   */
+  async submit(shareText: Uint8Array, holderName?: string): Promise<ShareResult> {
     const share = decodeShare(shareText);
     try {
-      return await this.submitShare(share);
+      return await this.submitShare(share, holderName);
     } finally {
       share.fill(0);
     }
   }
 
   /** Applies a decoded share (for example one decrypted from PGP). The caller wipes `share`. */
-  async submitShare(share: Buffer): Promise<ShareResult> {
+  async submitShare(share: Buffer, holderName?: string): Promise<ShareResult> {
     this.ledger.admit(share);
+    this.transcript.share(share, holderName);
     this.holders++;
     const holder = this.holders;
     const targets = [...this.states.values()].filter((s) => s.sealed !== false);
@@ -128,6 +136,7 @@ export class UnsealCeremony {
       nodes: this.nodes.map((s) => `${s.address}=${s.outcome}${s.progress !== undefined ? `:${s.progress}/${s.threshold || this.threshold}` : ''}`),
     });
     if (rejected.length > 0) {
+      this.transcript.markLast('rejected');
       // The node threw the collected shares away: so do we, so that the holders can start the round again.
       this.ledger.wipe();
       this.holders = 0;
@@ -169,6 +178,10 @@ export class UnsealCeremony {
       action: 'vault.unseal.finish', outcome: this.complete ? 'ok' : 'error',
       nodes: this.nodes.map((s) => `${s.address}=${s.sealed === false ? 'unsealed' : s.outcome}`),
     });
+    const complete = this.complete;
+    await this.transcript.record(this.options.audit, complete ? 'ok' : 'error', complete ? 'unsealed' : 'sealed',
+      this.nodes.map((s) => ({ address: s.address, result: s.sealed === false ? 'unsealed' : s.error ? `${s.outcome} (${s.error.code})` : s.outcome })),
+      { threshold: this.threshold }, true);
   }
 
   /**

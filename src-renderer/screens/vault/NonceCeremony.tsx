@@ -59,7 +59,7 @@ export function NonceCeremony({ operation, target, attached, onChanged }: {
   };
   const submit = async (submission: ShareSubmission): Promise<void> => {
     if (!view) return;
-    const request = { ceremonyId: view.ceremonyId, share: submission.share, confirmedFingerprint: view.fingerprint };
+    const request = { ceremonyId: view.ceremonyId, share: submission.share, confirmedFingerprint: view.fingerprint, ...(submission.holderName ? { holderName: submission.holderName } : {}) };
     const next = await task.run(() => operation === 'rekey' ? call('rekeySubmit', request) : call('generateRootSubmit', request));
     if (!next) return;
     setView(next);

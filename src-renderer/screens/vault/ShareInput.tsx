@@ -1,8 +1,10 @@
 import { useRef, useState, type ReactNode } from 'react';
+import { Field } from '../../components/common.js';
 import { SecretField, type SecretHandle } from '../../components/SecretField.js';
 import { t } from '../../i18n/index.js';
 
-export interface ShareSubmission { share: string; pgpPrivateKey?: string; pgpPassphrase?: string }
+/** `holderName`: the holder's name as typed (optional, not a secret): it goes into the ceremony transcript. */
+export interface ShareSubmission { share: string; pgpPrivateKey?: string; pgpPassphrase?: string; holderName?: string }
 
 /**
  * Where a holder types their share. The share (and a PGP private key and its passphrase) never enter React
@@ -21,10 +23,12 @@ export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel
   const passphrase = useRef<SecretHandle>(null);
   const [pgp, setPgp] = useState(false);
   const [filled, setFilled] = useState(false);
+  const [name, setName] = useState('');
   return (
     <form className="share-input" aria-label={t('restore.shareEntry')} onSubmit={(e) => {
       e.preventDefault();
       const submission: ShareSubmission = { share: share.current?.read() ?? '' };
+      if (name.trim()) submission.holderName = name.trim().slice(0, 100);
       if (pgp) {
         submission.pgpPrivateKey = privateKey.current?.read() ?? '';
         const typed = passphrase.current?.read() ?? '';
@@ -45,6 +49,7 @@ export function ShareInput({ label, busy, onSubmit, allowPgp = true, submitLabel
         <SecretField key="plain" handle={share} autoFocus group={4} onFilledChange={setFilled} label={label}
           hint={t('shareInput.base64OrHexAsPrinted')} />
       )}
+      <Field label={t('shareInput.yourName')} value={name} onChange={setName} hint={t('shareInput.yourNameHint')} />
       {allowPgp ? (
         <label className="check">
           <input type="checkbox" checked={pgp} onChange={(e) => { setPgp(e.target.checked); setFilled(false); }} /> {t('shareInput.myShareIsPgpEncrypted')}</label>
