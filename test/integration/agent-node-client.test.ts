@@ -17,7 +17,7 @@ import { fernetDecrypt, fernetEncrypt } from '../../receivers/node/src/fernet.js
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { nodeReceiverCommand, pythonReceiverCommand, startReceiver, type ReceiverProcess } from '../support/receivers.js';
-import { jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { type CliRun, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { filesLeaking, leakedForms } from '../support/secret-forms.js';
 
 let session: KeyringSession;
@@ -31,12 +31,6 @@ const clients: AgentClient[] = [];
 
 const custodian = (args: string[], input?: string): Promise<CliRun> =>
   runCustodian(args, { env, ...(input === undefined ? {} : { input }), timeoutMs: 30_000 });
-
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
-  return run;
-}
 
 /** The Python agent, from this checkout's source, with its socket in a 0700 runtime directory. */
 async function startAgent(allowUid: number): Promise<{ agent: ReceiverProcess; socketPath: string; dir: string }> {

@@ -15,7 +15,7 @@ import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { CLI, jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { CLI, type CliRun, jsonError, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { filesLeaking, filesUnder, leakedForms } from '../support/secret-forms.js';
 
 let session: KeyringSession;
@@ -29,12 +29,6 @@ const proxies: RecordingProxy[] = [];
 
 const custodian = (args: string[], input?: string): Promise<CliRun> =>
   runCustodian(args, { env, ...(input === undefined ? {} : { input }), timeoutMs: 30_000 });
-
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
-  return run;
-}
 
 async function receiver(options: { serverId?: string; authorized?: string; keyChecks?: string[]; port?: number; dir?: string; args?: string[] } = {}): Promise<ReceiverProcess> {
   const started = await startReceiver({

@@ -18,7 +18,7 @@ import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { pythonReceiverCommand, startReceiver, type ReceiverProcess, type StartReceiverOptions } from '../support/receivers.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { type CliRun, jsonError, jsonOf, ok, runCustodian } from '../support/run-cli.js';
 import { filesLeaking, filesUnder, leakedForms } from '../support/secret-forms.js';
 
 const EXAMPLE_DIR = join(repoRoot(), 'receivers', 'python', 'examples', 'mail_helper');
@@ -36,12 +36,6 @@ const dirs: string[] = [];
 
 const custodian = (args: string[], input?: string): Promise<CliRun> =>
   runCustodian(args, { env, ...(input === undefined ? {} : { input }), timeoutMs: 30_000 });
-
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
-  return run;
-}
 
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

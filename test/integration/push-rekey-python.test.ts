@@ -13,7 +13,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,7 +20,8 @@ import { encodeFernetKey } from '../../src-main/core/crypto/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
-import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { httpGet } from '../support/http-get.js';
+import { jsonError, jsonOf, ok, runCustodian, type CliRun } from '../support/run-cli.js';
 import { filesLeaking, leakedForms } from '../support/secret-forms.js';
 
 const EXAMPLE_DIR = join(repoRoot(), 'receivers', 'python', 'examples', 'mail_helper');
@@ -41,21 +41,7 @@ const ids = { old: '', next: '' };
 const custodian = (args: string[], input?: string): Promise<CliRun> =>
   runCustodian(args, { env, ...(input === undefined ? {} : { input }), timeoutMs: 30_000 });
 
-function ok(run: CliRun): CliRun {
-  assert.ok(!run.timedOut, 'the CLI finished');
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
-  return run;
-}
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    }).on('error', reject).end();
-  });
-}
+const get = httpGet;
 
 type Result = { outcome: string; retired?: string[]; error?: { code: string; details?: Record<string, unknown> } };
 const resultOf = (run: CliRun): Result => (jsonOf(run)['results'] as Result[])[0]!;

@@ -8,9 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFernetKey } from '../../src-main/core/crypto/index.js';
@@ -20,10 +18,11 @@ import { WrappedSecretIdMinter } from '../../src-main/core/vault/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { startRaftCluster, startSingleNode, type BaoCluster } from '../support/openbao.js';
 import type { ReceiverProcess } from '../support/receivers.js';
-import { jsonError, jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { httpGetJson } from '../support/http-get.js';
+import { jsonError, jsonOf, ok, type CliRun } from '../support/run-cli.js';
 import { filesUnder } from '../support/secret-forms.js';
 import {
-  APP, cluster, environOf, initShares, seed, setupApp, startMailHelper, startRedis, vaultSecretsIn, withRawAudit, type Redis,
+  APP, cliRecorder, cluster, environOf, initShares, seed, setupApp, startMailHelper, startRedis, statusPayload, vaultSecretsIn, withRawAudit, type Redis,
 } from './vault-login-support.js';
 
 let session: KeyringSession;
@@ -32,42 +31,9 @@ let python: string;
 let entry: string;
 const dataKey = randomBytes(32);
 let keyId = '';
-const dirs: string[] = [];
-const outputs: Record<string, string> = {};
+const { dirs, outputs, tempDir, custodian } = cliRecorder(() => env);
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-async function custodian(name: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Promise<CliRun> {
-  const run = await runCustodian(args, { env: { ...env, ...extraEnv }, ...(input === undefined ? {} : { input }), timeoutMs: 90_000 });
-  assert.ok(!run.timedOut, `${name} finished`);
-  outputs[`${name} stdout`] = run.stdout.toString('latin1');
-  outputs[`${name} stderr`] = run.stderr;
-  return run;
-}
-
-function ok(run: CliRun): CliRun {
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
-  return run;
-}
-
-function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    }).on('error', reject).end();
-  });
-}
-
-async function statusPayload(r: ReceiverProcess): Promise<Record<string, unknown>> {
-  const { body } = await get(`${r.url}/status`);
-  return JSON.parse(Buffer.from((body['status'] as string).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-}
+const get = httpGetJson;
 
 function results(run: CliRun): PushResult[] {
   return jsonOf(run)['results'] as PushResult[];

@@ -9,9 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFernetKey } from '../../src-main/core/crypto/index.js';
@@ -22,54 +20,21 @@ import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { startSingleNode, type BaoCluster } from '../support/openbao.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { nodeReceiverCommand, startReceiver, type ReceiverProcess } from '../support/receivers.js';
-import { jsonOf, runCustodian, type CliRun } from '../support/run-cli.js';
+import { httpGetJson } from '../support/http-get.js';
+import { jsonOf, ok } from '../support/run-cli.js';
 import { filesUnder } from '../support/secret-forms.js';
-import { APP, cluster, environOf, initShares, setupApp, vaultSecretsIn, withRawAudit } from './vault-login-support.js';
+import { APP, cliRecorder, cluster, environOf, initShares, setupApp, statusPayload, vaultSecretsIn, withRawAudit } from './vault-login-support.js';
 
 let session: KeyringSession;
 let env: Record<string, string | undefined>;
 let entry = '';
 let keyId = '';
 const dataKey = randomBytes(32);
-const dirs: string[] = [];
-const outputs: Record<string, string> = {};
+const { dirs, outputs, tempDir, custodian } = cliRecorder(() => env);
 const appCommand = [process.execPath, join(repoRoot(), 'dist', 'test', 'support', 'node-vault-app.js')];
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-async function custodian(name: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Promise<CliRun> {
-  const run = await runCustodian(args, { env: { ...env, ...extraEnv }, ...(input === undefined ? {} : { input }), timeoutMs: 90_000 });
-  assert.ok(!run.timedOut, `${name} finished`);
-  outputs[`${name} stdout`] = run.stdout.toString('latin1');
-  outputs[`${name} stderr`] = run.stderr;
-  return run;
-}
-
-function ok(run: CliRun): CliRun {
-  assert.equal(run.status, 0, `exit ${run.status}; stderr: ${run.stderr}; stdout: ${run.stdout}`);
-  return run;
-}
-
-function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
-    });
-    req.setTimeout(15_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject).end();
-  });
-}
-
-async function vaultLoginOf(r: ReceiverProcess): Promise<unknown> {
-  const { body } = await get(`${r.url}/status`);
-  return (JSON.parse(Buffer.from((body['status'] as string).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>)['vault_login'];
-}
+const get = httpGetJson;
+const vaultLoginOf = async (r: ReceiverProcess): Promise<unknown> => (await statusPayload(r))['vault_login'];
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -6,16 +6,55 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initialize, kvRead, kvWrite, resolveConnection, VaultCluster } from '../../src-main/core/vault/index.js';
+import { httpGetJson } from '../support/http-get.js';
 import { freePorts, waitFor, type BaoCluster } from '../support/openbao.js';
 import { repoRoot } from '../support/protocol-vectors.js';
 import { startReceiver, type ReceiverProcess } from '../support/receivers.js';
+import { runCustodian, type CliRun } from '../support/run-cli.js';
 
 export const APP = 'mail-helper';
 export const EXAMPLE_DIR = join(repoRoot(), 'receivers', 'python', 'examples', 'mail_helper');
 export const PYTHON_SRC = join(repoRoot(), 'receivers', 'python', 'src');
+
+/**
+ * The CLI side of these tests: `custodian` runs with the environment `envOf()` gives at call time, and every stdout
+ * and stderr is kept under its name in `outputs` for the final secrets scan; `tempDir` dirs are for `after` to remove.
+ */
+export function cliRecorder(envOf: () => Record<string, string | undefined>): {
+  dirs: string[];
+  outputs: Record<string, string>;
+  tempDir(prefix: string): string;
+  custodian(name: string, args: string[], extraEnv?: Record<string, string>, input?: string): Promise<CliRun>;
+} {
+  const dirs: string[] = [];
+  const outputs: Record<string, string> = {};
+  return {
+    dirs,
+    outputs,
+    tempDir(prefix) {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    async custodian(name, args, extraEnv = {}, input) {
+      const run = await runCustodian(args, { env: { ...envOf(), ...extraEnv }, ...(input === undefined ? {} : { input }), timeoutMs: 90_000 });
+      assert.ok(!run.timedOut, `${name} finished`);
+      outputs[`${name} stdout`] = run.stdout.toString('latin1');
+      outputs[`${name} stderr`] = run.stderr;
+      return run;
+    },
+  };
+}
+
+/** The payload of a receiver's signed /status (the middle part of its JWS), e.g. its `vault_login`. */
+export async function statusPayload(r: ReceiverProcess): Promise<Record<string, unknown>> {
+  const { body } = await httpGetJson(`${r.url}/status`);
+  return JSON.parse(Buffer.from((body['status'] as string).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+}
 
 /** Adds a raw file audit device (declarative: OpenBao refuses audit devices over the API) and restarts the nodes. */
 export async function withRawAudit(server: BaoCluster): Promise<string> {

@@ -3,7 +3,7 @@
  * bound to one server, boot and challenge (from a fresh status), and the receiver's signed lock receipt.
  */
 import type { CustodianSigner, ReceiverStatus } from './messages.js';
-import { PROTOCOL, hasExactly, isFingerprint, protocolError, receiptAnswers, signJws, verifyReceiptEnvelope } from './wire.js';
+import { PROTOCOL, isTime, signJws, verifyReceiptPayload } from './wire.js';
 
 export interface LockRequest {
   token: string;
@@ -44,20 +44,9 @@ export function buildLockRequest(options: { status: ReceiverStatus; custodian: C
 
 /** Verifies a lock receipt with the pinned identity and checks it answers exactly this request (RECEIPT_MISMATCH). */
 export async function verifyLockReceipt(body: string, request: LockRequest, pinnedIdentity: string, server?: string): Promise<LockReceipt> {
-  const { token, signer, payload: p } = await verifyReceiptEnvelope(body, 'custodian-lock-receipt+jws', pinnedIdentity, server);
-  const isTime = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-  if (!hasExactly(p, LOCK_RECEIPT_MEMBERS) || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isTime(p['locked_at'])) {
-    throw protocolError('BAD_REQUEST', server);
-  }
-  if (!receiptAnswers(p, request)) throw protocolError('RECEIPT_MISMATCH', server);
-  return {
-    serverId: p['server_id'] as string,
-    identity: signer,
-    bootId: p['boot_id'] as string,
-    challenge: p['challenge'] as string,
-    custodian: p['custodian'] as string,
-    lockedAt: p['locked_at'] as number,
-    requestHash: p['request_hash'] as string,
-    jws: token,
-  };
+  const { fields: f, payload: p } = await verifyReceiptPayload(body, 'custodian-lock-receipt+jws', request, pinnedIdentity, server, {
+    members: LOCK_RECEIPT_MEMBERS,
+    valid: (q) => isTime(q['locked_at']),
+  });
+  return { serverId: f.serverId, identity: f.identity, bootId: f.bootId, challenge: f.challenge, custodian: f.custodian, lockedAt: p['locked_at'] as number, requestHash: f.requestHash, jws: f.jws };
 }

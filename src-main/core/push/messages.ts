@@ -4,8 +4,8 @@ import { keyId, isKeyId } from '../crypto/index.js';
 import { deriveEphemeralKey, hpkeSeal } from './hpke.js';
 import { parseStatusVaultLogin, type ReceiverVaultLogin } from './vault-login.js';
 import {
-  KEY_BYTES, MAX_KEYS, PROTOCOL, SERVER_ID_PATTERN, decodeB64u, hasExactly, isFingerprint, parseObject,
-  protocolError, receiptAnswers, signJws, verifyReceiptEnvelope, verifyReceiverJws,
+  KEY_BYTES, MAX_KEYS, PROTOCOL, SERVER_ID_PATTERN, decodeB64u, hasExactly, isTime, parseObject,
+  protocolError, signJws, verifyReceiptPayload, verifyReceiverJws,
 } from './wire.js';
 
 export interface ReceiverStatus {
@@ -38,7 +38,6 @@ export interface ReceiverStatus {
 const STATUS_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'state', 'issued_at', 'client_nonce', 'challenge', 'challenge_expires_at', 'ephemeral_key', 'key_checks', 'installed_key_ids', 'tokens_under_previous'];
 const RECEIPT_MEMBERS = ['protocol', 'type', 'server_id', 'identity', 'boot_id', 'challenge', 'custodian', 'key_ids', 'installed_at', 'request_hash'];
 
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isIdList = (value: unknown, max: number): value is string[] => Array.isArray(value) && value.length <= max && value.every((id) => typeof id === 'string' && isKeyId(id));
 
 /**
@@ -180,23 +179,22 @@ export interface Receipt {
 
 /** Verifies the receipt against the pinned identity and checks that it is the receipt of exactly this request. */
 export async function verifyReceipt(body: string, request: UnlockRequest, pinnedIdentity: string, server?: string): Promise<Receipt> {
-  const { token, signer, payload: p } = await verifyReceiptEnvelope(body, 'custodian-receipt+jws', pinnedIdentity, server);
-  const members = request.vaultRole === undefined ? RECEIPT_MEMBERS : [...RECEIPT_MEMBERS, 'vault_login'];
-  const vaultValid = request.vaultRole === undefined || (typeof p['vault_login'] === 'string' && /^[A-Za-z_]{1,40}$/.test(p['vault_login']));
-  if (!hasExactly(p, members) || !vaultValid || p['identity'] !== signer || !isFingerprint(p['custodian']) || !isIdList(p['key_ids'], MAX_KEYS) || !isTime(p['installed_at'])) {
-    throw protocolError('BAD_REQUEST', server);
-  }
-  if (!receiptAnswers(p, request) || JSON.stringify(p['key_ids']) !== JSON.stringify(request.keyIds)) throw protocolError('RECEIPT_MISMATCH', server);
+  const { fields: f, payload: p } = await verifyReceiptPayload(body, 'custodian-receipt+jws', request, pinnedIdentity, server, {
+    members: request.vaultRole === undefined ? RECEIPT_MEMBERS : [...RECEIPT_MEMBERS, 'vault_login'],
+    valid: (q) => (request.vaultRole === undefined || (typeof q['vault_login'] === 'string' && /^[A-Za-z_]{1,40}$/.test(q['vault_login'])))
+      && isIdList(q['key_ids'], MAX_KEYS) && isTime(q['installed_at']),
+    matches: (q) => JSON.stringify(q['key_ids']) === JSON.stringify(request.keyIds),
+  });
   return {
-    serverId: p['server_id'] as string,
-    identity: signer,
-    bootId: p['boot_id'] as string,
-    challenge: p['challenge'] as string,
-    custodian: p['custodian'] as string,
+    serverId: f.serverId,
+    identity: f.identity,
+    bootId: f.bootId,
+    challenge: f.challenge,
+    custodian: f.custodian,
     keyIds: p['key_ids'] as string[],
     installedAt: p['installed_at'] as number,
-    requestHash: p['request_hash'] as string,
+    requestHash: f.requestHash,
     ...(request.vaultRole === undefined ? {} : { vaultLogin: p['vault_login'] as string }),
-    jws: token,
+    jws: f.jws,
   };
 }

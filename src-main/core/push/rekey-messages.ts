@@ -5,7 +5,7 @@
  */
 import { isKeyId } from '../crypto/index.js';
 import { sealKeys, type CustodianSigner, type ReceiverStatus } from './messages.js';
-import { MAX_KEYS, PROTOCOL, hasExactly, isFingerprint, protocolError, receiptAnswers, signJws, verifyReceiptEnvelope } from './wire.js';
+import { MAX_KEYS, PROTOCOL, isTime, signJws, verifyReceiptPayload } from './wire.js';
 
 /** The HPKE info domain of a rekey: "custodian-unlock/1" 0x00 "rekey", then the values of §5.2. */
 export const REKEY_INFO_DOMAIN = [PROTOCOL, 'rekey'] as const;
@@ -75,24 +75,22 @@ export async function buildRekeyRequest(options: {
 
 /** Verifies a rekey receipt with the pinned identity and checks it answers exactly this request (RECEIPT_MISMATCH). */
 export async function verifyRekeyReceipt(body: string, request: RekeyRequest, pinnedIdentity: string, server?: string): Promise<RekeyReceipt> {
-  const { token, signer, payload: p } = await verifyReceiptEnvelope(body, 'custodian-rekey-receipt+jws', pinnedIdentity, server);
-  const isTime = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-  if (!hasExactly(p, REKEY_RECEIPT_MEMBERS) || p['identity'] !== signer || !isFingerprint(p['custodian'])
-    || !isIdList(p['key_ids']) || !isIdList(p['replaced_key_ids']) || !isIdList(p['retired']) || !isTime(p['installed_at'])) {
-    throw protocolError('BAD_REQUEST', server);
-  }
-  if (!receiptAnswers(p, request) || !same(p['key_ids'], request.keyIds) || !same(p['retired'], request.retire)) throw protocolError('RECEIPT_MISMATCH', server);
+  const { fields: f, payload: p } = await verifyReceiptPayload(body, 'custodian-rekey-receipt+jws', request, pinnedIdentity, server, {
+    members: REKEY_RECEIPT_MEMBERS,
+    valid: (q) => isIdList(q['key_ids']) && isIdList(q['replaced_key_ids']) && isIdList(q['retired']) && isTime(q['installed_at']),
+    matches: (q) => same(q['key_ids'] as string[], request.keyIds) && same(q['retired'] as string[], request.retire),
+  });
   return {
-    serverId: p['server_id'] as string,
-    identity: signer,
-    bootId: p['boot_id'] as string,
-    challenge: p['challenge'] as string,
-    custodian: p['custodian'] as string,
-    keyIds: p['key_ids'],
-    replacedKeyIds: p['replaced_key_ids'],
-    retired: p['retired'],
+    serverId: f.serverId,
+    identity: f.identity,
+    bootId: f.bootId,
+    challenge: f.challenge,
+    custodian: f.custodian,
+    keyIds: p['key_ids'] as string[],
+    replacedKeyIds: p['replaced_key_ids'] as string[],
+    retired: p['retired'] as string[],
     installedAt: p['installed_at'] as number,
-    requestHash: p['request_hash'] as string,
-    jws: token,
+    requestHash: f.requestHash,
+    jws: f.jws,
   };
 }

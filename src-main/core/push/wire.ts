@@ -201,3 +201,49 @@ export function receiptAnswers(payload: Record<string, unknown>, request: { toke
     && payload['custodian'] === request.custodian
     && payload['request_hash'] === createHash('sha256').update(request.token, 'ascii').digest('base64url');
 }
+
+/** A receipt's timestamps: whole seconds since the epoch. */
+export const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** What every receipt (unlock, rekey, lock) carries once checked: who signed it and which request it answers. */
+export interface ReceiptFields {
+  serverId: string;
+  identity: string;
+  bootId: string;
+  challenge: string;
+  custodian: string;
+  requestHash: string;
+  /** The signed receipt as received (kept as evidence). */
+  jws: string;
+}
+
+/**
+ * The checks every receipt shares: envelope and signature (verifyReceiptEnvelope); exactly `members`, signed by the
+ * identity it names, a custodian fingerprint and the type's own `valid` (else BAD_REQUEST); then that it answers
+ * exactly this request (receiptAnswers) and the type's own `matches` (else RECEIPT_MISMATCH). Returns the common
+ * fields and the payload, for the caller to read its type's own members from.
+ */
+export async function verifyReceiptPayload(
+  body: string,
+  typ: MessageTyp,
+  request: Parameters<typeof receiptAnswers>[1],
+  pinnedIdentity: string,
+  server: string | undefined,
+  checks: { members: readonly string[]; valid: (p: Record<string, unknown>) => boolean; matches?: (p: Record<string, unknown>) => boolean },
+): Promise<{ fields: ReceiptFields; payload: Record<string, unknown> }> {
+  const { token, signer, payload: p } = await verifyReceiptEnvelope(body, typ, pinnedIdentity, server);
+  if (!hasExactly(p, checks.members) || p['identity'] !== signer || !isFingerprint(p['custodian']) || !checks.valid(p)) {
+    throw protocolError('BAD_REQUEST', server);
+  }
+  if (!receiptAnswers(p, request) || (checks.matches !== undefined && !checks.matches(p))) throw protocolError('RECEIPT_MISMATCH', server);
+  const fields: ReceiptFields = {
+    serverId: p['server_id'] as string,
+    identity: signer,
+    bootId: p['boot_id'] as string,
+    challenge: p['challenge'] as string,
+    custodian: p['custodian'] as string,
+    requestHash: p['request_hash'] as string,
+    jws: token,
+  };
+  return { fields, payload: p };
+}
