@@ -925,7 +925,7 @@ export const en = {
   'audit.ceremony': 'Ceremony',
   'audit.ceremonyId': 'Ceremony id',
   'audit.fingerprint': 'Ceremony fingerprint',
-  'audit.cluster': 'Cluster',
+  'audit.cluster': 'Cluster nodes',
   'audit.finalState': 'Final state',
   'audit.holders': 'Holders',
   'audit.turn': 'Turn',
