@@ -20,3 +20,25 @@ export function canonicalJson(value: JsonValue): string {
   }
   return `{${members.join(',')}}`;
 }
+
+/**
+ * Whether `text` is the canonical form of `parsed` (its JSON.parse), as `canonicalJson(parsed) === text` says, but
+ * without building a second string for the common case: when every object's members are already in sorted order,
+ * canonicalJson(parsed) is exactly JSON.stringify(parsed). Anything else (say, integer-like member names, which
+ * JavaScript reorders) takes the full comparison, so the verdict is the same either way.
+ */
+export function isCanonicalText(text: string, parsed: JsonValue): boolean {
+  if (membersSorted(parsed) && JSON.stringify(parsed) === text) return true;
+  return canonicalJson(parsed) === text;
+}
+
+function membersSorted(value: JsonValue | undefined): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every((item) => membersSorted(item));
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i += 1) {
+    if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
+    if (!membersSorted(value[keys[i]!])) return false;
+  }
+  return true;
+}

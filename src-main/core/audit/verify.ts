@@ -4,7 +4,7 @@
  * why, or null; plus warnings that do not make the log untrustworthy (a torn tail from a crash, a lagging
  * keychain checkpoint, a log that was restarted).
  */
-import { canonicalJson, type JsonValue } from './canonical.js';
+import { isCanonicalText, type JsonValue } from './canonical.js';
 import { parseCheckpointText, type Checkpoint } from './checkpoint.js';
 import { splitLog } from './log-lines.js';
 import { leafHash, treeHash } from './merkle.js';
@@ -106,12 +106,13 @@ function openCheckpoint(note: string | null, key: NoteVerifierKey | null, what: 
 
 /** seq/prev links and canonical form, entry by entry: the first entry that is edited, missing or moved. */
 function checkEntries(lines: Buffer[], leaves: Buffer[], warnings: string[]): VerifyFailure | null {
-  const parsed = lines.map((line) => parseEntry(line));
+  const texts = lines.map((line) => line.toString('utf8')); // decoded once: parsed, then compared with its canonical form
+  const parsed = texts.map((text) => parseEntry(text));
   const seqs = new Set(parsed.map((entry) => entry?.['seq']));
   for (let i = 0; i < lines.length; i += 1) {
     const entry = parsed[i];
     if (entry === undefined) return { entry: i, reason: 'torn', detail: `line ${i + 1} is not a complete JSON entry` };
-    if (entry === null || canonicalJson(entry) !== lines[i]!.toString('utf8')) return { entry: i, reason: 'edited', detail: `line ${i + 1} is not a canonical entry (changed by hand?)` };
+    if (entry === null || !isCanonicalText(texts[i]!, entry)) return { entry: i, reason: 'edited', detail: `line ${i + 1} is not a canonical entry (changed by hand?)` };
     const seq = entry['seq'];
     if (seq !== i) {
       if (typeof seq !== 'number') return { entry: i, reason: 'edited', detail: `line ${i + 1} has no sequence number` };
@@ -128,9 +129,9 @@ function checkEntries(lines: Buffer[], leaves: Buffer[], warnings: string[]): Ve
 }
 
 /** undefined: not JSON at all (a torn write); null: JSON but not an object. */
-function parseEntry(line: Buffer): Record<string, JsonValue> | null | undefined {
+function parseEntry(text: string): Record<string, JsonValue> | null | undefined {
   try {
-    const value: unknown = JSON.parse(line.toString('utf8'));
+    const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, JsonValue>) : null;
   } catch {
     return undefined;
