@@ -12,9 +12,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFernetKey } from '../../src-main/core/crypto/index.js';
-import { loadOrCreateIdentity, pushKeys, ServerRegistry, type PushResult } from '../../src-main/core/push/index.js';
-import { OsKeychain } from '../../src-main/core/keystore/index.js';
-import { WrappedSecretIdMinter } from '../../src-main/core/vault/index.js';
+import type { PushResult } from '../../src-main/core/push/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { startRaftCluster, startSingleNode, type BaoCluster } from '../support/openbao.js';
 import type { ReceiverProcess } from '../support/receivers.js';
@@ -22,7 +20,7 @@ import { httpGetJson } from '../support/http-get.js';
 import { jsonError, jsonOf, ok, type CliRun } from '../support/run-cli.js';
 import { filesUnder } from '../support/secret-forms.js';
 import {
-  APP, cliRecorder, cluster, environOf, initShares, seed, setupApp, startMailHelper, startRedis, statusPayload, vaultSecretsIn, withRawAudit, type Redis,
+  APP, cliRecorder, environOf, initShares, pushWithInterceptedWrap, seed, setupApp, startMailHelper, startRedis, statusPayload, vaultSecretsIn, withRawAudit, type Redis,
 } from './vault-login-support.js';
 
 let session: KeyringSession;
@@ -123,29 +121,12 @@ function story(kind: 'single' | 'raft'): void {
       ok(await custodian(`${kind} lock`, ['server', 'lock', name]));
       assert.equal((await get(`${appUrl}/api/dependencies`)).status, 503, 'lock() forgot the Vault token');
       // The interceptor: mints like the custodian, unwraps it first, then lets the token travel on.
-      const c = cluster(server, root);
-      const minter = new WrappedSecretIdMinter(c);
-      let intercepted = false;
-      const mint = async (role: string): Promise<Buffer> => {
-        const wrap = await minter.mint(role);
-        const node = await c.activeNode();
-        await node.call('POST', '/sys/wrapping/unwrap', { token: wrap.toString('ascii') }, { authenticated: true });
-        intercepted = true;
-        return wrap;
-      };
-      try {
-        const keychain = new OsKeychain(session.env['CUSTODIAN_KEYCHAIN_SERVICE'] ?? 'key-custodian');
-        const signer = await loadOrCreateIdentity(keychain);
-        const servers = await new ServerRegistry(session.env['CUSTODIAN_HOME']!).select([name], false);
-        const [result] = await pushKeys({ servers, keys: [dataKey], signer, vaultLogin: { role: APP, mint } });
-        assert.ok(intercepted);
-        assert.equal(result!.outcome, 'unlocked', 'the data key went through');
-        assert.equal(result!.vaultLogin?.state, 'VAULT_WRAP_USED');
-        assert.equal(result!.vaultLogin?.delivered, false);
-        assert.match(result!.vaultLogin?.hint ?? '', /intercepted/);
-      } finally {
-        c.close();
-      }
+      const { result, intercepted } = await pushWithInterceptedWrap(server, root, session.env, name, dataKey);
+      assert.ok(intercepted);
+      assert.equal(result.outcome, 'unlocked', 'the data key went through');
+      assert.equal(result.vaultLogin?.state, 'VAULT_WRAP_USED');
+      assert.equal(result.vaultLogin?.delivered, false);
+      assert.match(result.vaultLogin?.hint ?? '', /intercepted/);
       assert.equal((await get(`${appUrl}/health`)).body['encryption'], 'unlocked');
       const deps = await get(`${appUrl}/api/dependencies`);
       assert.deepEqual([deps.status, deps.body['state']], [503, 'VAULT_WRAP_USED'], 'locked for Vault');

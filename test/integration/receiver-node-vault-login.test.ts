@@ -13,9 +13,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFernetKey } from '../../src-main/core/crypto/index.js';
-import { loadOrCreateIdentity, pushKeys, ServerRegistry } from '../../src-main/core/push/index.js';
-import { OsKeychain } from '../../src-main/core/keystore/index.js';
-import { WrappedSecretIdMinter } from '../../src-main/core/vault/index.js';
 import { startKeyring, type KeyringSession } from '../support/keyring.js';
 import { startSingleNode, type BaoCluster } from '../support/openbao.js';
 import { repoRoot } from '../support/protocol-vectors.js';
@@ -23,7 +20,7 @@ import { nodeReceiverCommand, startReceiver, type ReceiverProcess } from '../sup
 import { httpGetJson } from '../support/http-get.js';
 import { jsonOf, ok } from '../support/run-cli.js';
 import { filesUnder } from '../support/secret-forms.js';
-import { APP, cliRecorder, cluster, environOf, initShares, setupApp, statusPayload, vaultSecretsIn, withRawAudit } from './vault-login-support.js';
+import { APP, cliRecorder, environOf, pushWithInterceptedWrap, initShares, setupApp, statusPayload, vaultSecretsIn, withRawAudit } from './vault-login-support.js';
 
 let session: KeyringSession;
 let env: Record<string, string | undefined>;
@@ -143,28 +140,11 @@ describe('push --vault-role to a Node receiver (OpenBao single node)', () => {
   });
 
   test('a wrapping token unwrapped before the server got it is VAULT_WRAP_USED; the data key installs anyway', async () => {
-    const c = cluster(server, root);
-    const minter = new WrappedSecretIdMinter(c);
-    let intercepted = false;
-    const mint = async (role: string): Promise<Buffer> => {
-      const wrap = await minter.mint(role);
-      const node = await c.activeNode();
-      await node.call('POST', '/sys/wrapping/unwrap', { token: wrap.toString('ascii') }, { authenticated: true });
-      intercepted = true;
-      return wrap;
-    };
-    try {
-      const keychain = new OsKeychain(session.env['CUSTODIAN_KEYCHAIN_SERVICE'] ?? 'key-custodian');
-      const signer = await loadOrCreateIdentity(keychain);
-      const servers = await new ServerRegistry(session.env['CUSTODIAN_HOME']!).select([name], false);
-      const [result] = await pushKeys({ servers, keys: [dataKey], signer, vaultLogin: { role: APP, mint } });
-      assert.ok(intercepted);
-      assert.equal(result!.outcome, 'unlocked', 'the data key went through');
-      assert.equal(result!.vaultLogin?.state, 'VAULT_WRAP_USED');
-      assert.equal(result!.vaultLogin?.delivered, false);
-    } finally {
-      c.close();
-    }
+    const { result, intercepted } = await pushWithInterceptedWrap(server, root, session.env, name, dataKey);
+    assert.ok(intercepted);
+    assert.equal(result.outcome, 'unlocked', 'the data key went through');
+    assert.equal(result.vaultLogin?.state, 'VAULT_WRAP_USED');
+    assert.equal(result.vaultLogin?.delivered, false);
     const secret = await get(`${appUrl}/app/secret/postgresql`);
     assert.deepEqual([secret.status, secret.body['state']], [503, 'VAULT_WRAP_USED'], 'locked for Vault');
     assert.deepEqual(await vaultLoginOf(app), { role: APP, state: 'VAULT_WRAP_USED' });

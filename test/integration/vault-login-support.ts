@@ -9,7 +9,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initialize, kvRead, kvWrite, resolveConnection, VaultCluster } from '../../src-main/core/vault/index.js';
+import { OsKeychain } from '../../src-main/core/keystore/index.js';
+import { loadOrCreateIdentity, pushKeys, ServerRegistry, type PushResult } from '../../src-main/core/push/index.js';
+import { initialize, kvRead, kvWrite, resolveConnection, VaultCluster, WrappedSecretIdMinter } from '../../src-main/core/vault/index.js';
 import { httpGetJson } from '../support/http-get.js';
 import { freePorts, waitFor, type BaoCluster } from '../support/openbao.js';
 import { repoRoot } from '../support/protocol-vectors.js';
@@ -72,6 +74,31 @@ export function cluster(server: BaoCluster, token?: Buffer): VaultCluster {
 }
 
 /** init 3/2; two shares (33 bytes each, as the CLI expects) and the root token (the caller unseals with the CLI). */
+/**
+ * The interception case: pushes `key` to `serverName` with a wrapping token that someone unwrapped first (minted
+ * like the custodian does, then unwrapped, then sent on), through the core's push with the session's identity.
+ */
+export async function pushWithInterceptedWrap(server: BaoCluster, root: Buffer, env: Record<string, string | undefined>, serverName: string, key: Buffer): Promise<{ result: PushResult; intercepted: boolean }> {
+  const c = cluster(server, root);
+  const minter = new WrappedSecretIdMinter(c);
+  let intercepted = false;
+  const mint = async (role: string): Promise<Buffer> => {
+    const wrap = await minter.mint(role);
+    const node = await c.activeNode();
+    await node.call('POST', '/sys/wrapping/unwrap', { token: wrap.toString('ascii') }, { authenticated: true });
+    intercepted = true;
+    return wrap;
+  };
+  try {
+    const signer = await loadOrCreateIdentity(new OsKeychain(env['CUSTODIAN_KEYCHAIN_SERVICE'] ?? 'key-custodian'));
+    const servers = await new ServerRegistry(env['CUSTODIAN_HOME']!).select([serverName], false);
+    const [result] = await pushKeys({ servers, keys: [key], signer, vaultLogin: { role: APP, mint } });
+    return { result: result!, intercepted };
+  } finally {
+    c.close();
+  }
+}
+
 export async function initShares(server: BaoCluster): Promise<{ shares: Buffer[]; root: Buffer }> {
   const c = cluster(server);
   try {
